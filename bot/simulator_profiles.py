@@ -1,4 +1,7 @@
-"""What a simulated model is and what it says: price/latency profiles, faults, fake answers.
+"""What a simulated model is, how it reads a request and what it says; no I/O here.
+
+Price/latency profiles, faults and the error bodies they produce, request validation with
+Eden's status codes, token counting and the fake answers themselves.
 
 Everything here is deterministic given its inputs; the only randomness comes from
 `random.Random` instances seeded from a blake2b digest (never the global generator, never
@@ -12,12 +15,13 @@ import math
 import random
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
 SIMULATED_PREFIX = "[simulated] "
+ROUTER_MODEL = "@edenai"
 
 FaultKind = Literal[
     "rate_limit",
@@ -134,16 +138,31 @@ def pick_candidate(candidates: Sequence[str], last_user: str, seed: int) -> str:
 
 
 _OPENERS = (
-    "about {topic},", "regarding {topic},", "for {topic},", "if {topic} is the problem,",
-    "usually", "in most setups", "first of all,", "as a next step", "in short,",
+    "about {topic},",
+    "regarding {topic},",
+    "for {topic},",
+    "if {topic} is the problem,",
+    "usually",
+    "in most setups",
+    "first of all,",
+    "as a next step",
+    "in short,",
 )
 _PHRASES = (
-    "check that the settings are saved", "restart the service once", "the token may have expired",
-    "the cache can still hold an older value", "compare the timestamps in the logs",
-    "confirm the account has access to the workspace", "run the sync job again",
-    "try again from the dashboard", "update the configuration file", "look at the last deploy",
-    "the error message names the failing step", "a fresh session often clears it",
-    "ask an admin to review the permissions", "the documentation covers this case",
+    "check that the settings are saved",
+    "restart the service once",
+    "the token may have expired",
+    "the cache can still hold an older value",
+    "compare the timestamps in the logs",
+    "confirm the account has access to the workspace",
+    "run the sync job again",
+    "try again from the dashboard",
+    "update the configuration file",
+    "look at the last deploy",
+    "the error message names the failing step",
+    "a fresh session often clears it",
+    "ask an admin to review the permissions",
+    "the documentation covers this case",
 )
 
 
@@ -195,3 +214,114 @@ def group_chunks(tokens: Sequence[str], rng: random.Random) -> list[list[str]]:
         chunks.append(list(tokens[i : i + size]))
         i += size
     return chunks
+
+
+class WireError(Exception):
+    """An HTTP error answer: status, JSON body and extra headers."""
+
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+
+
+@dataclass
+class ChatCall:
+    """A validated chat-completions request."""
+
+    requested: str
+    profile: ModelProfile
+    messages: list[dict[str, Any]]
+    stream: bool
+    include_usage: bool
+    max_tokens: int | None
+    routed: bool
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def _unprocessable(loc: str, msg: str) -> WireError:
+    return WireError(422, {"detail": [{"loc": ["body", loc], "msg": msg, "type": "value_error"}]})
+
+
+def model_not_found(model: str) -> WireError:
+    error = {
+        "message": f"Model {model} not found",
+        "type": "invalid_request_error",
+        "code": "model_not_found",
+    }
+    return WireError(400, {"error": error})
+
+
+def parse_call(
+    body: Any, profiles: Mapping[str, ModelProfile], seed: int, *, eden: bool
+) -> ChatCall:
+    """Validate a request body as Eden would (422 / 400); `eden=False` has no `@edenai`."""
+    if not isinstance(body, dict):
+        raise _unprocessable("", "request body must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise _unprocessable("model", "model is required")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise _unprocessable("messages", "messages must be a non-empty list")
+    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        raise _unprocessable("messages", "each message needs a role")
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise _unprocessable("stream", "stream must be a boolean")
+    max_tokens = body.get("max_tokens")
+    if max_tokens is not None and (
+        isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1
+    ):
+        raise _unprocessable("max_tokens", "max_tokens must be a positive integer")
+    fallbacks = body.get("fallbacks") or []
+    if not isinstance(fallbacks, list) or len(fallbacks) > 3:
+        raise _unprocessable("fallbacks", "fallbacks must be a list of at most 3 models")
+    if eden and any(f not in profiles for f in fallbacks):
+        raise _unprocessable("fallbacks", "unknown fallback model")
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    routed = eden and model == ROUTER_MODEL
+    if routed:
+        candidates = body.get("router_candidates")
+        if (
+            not isinstance(candidates, list)
+            or not 1 <= len(candidates) <= 10
+            or any(not isinstance(c, str) or c not in profiles for c in candidates)
+        ):
+            raise _unprocessable("router_candidates", "1-10 known models are required")
+        served = pick_candidate(candidates, last_user_text(messages), seed)
+    elif model in profiles:
+        served = model
+    else:
+        raise model_not_found(model)
+    return ChatCall(
+        model, profiles[served], messages, stream, include_usage, max_tokens, routed, fallbacks
+    )
+
+
+def fault_error(fault: Fault, requested: str) -> WireError | None:
+    """The error for faults that refuse a request outright; None for those that act mid-answer."""
+    match fault.kind:
+        case "rate_limit":
+            error = {
+                "message": "Rate limit exceeded",
+                "type": "rate_limit_exceeded",
+                "code": "rate_limit_exceeded",
+            }
+            return WireError(429, {"error": error}, {"Retry-After": f"{fault.retry_after_s:g}"})
+        case "server_error":
+            error = {"message": "Upstream provider error", "type": "server_error"}
+            return WireError(fault.status, {"error": error})
+        case "auth":
+            return WireError(401, {"detail": "Invalid token"})
+        case "credits":
+            return WireError(402, {"detail": "Insufficient credits"})
+        case "too_large":
+            return WireError(413, {"error": {"message": "Request too large"}})
+        case "bad_model":
+            return model_not_found(requested)
+    return None
