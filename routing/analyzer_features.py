@@ -1,0 +1,184 @@
+"""Feature extraction for the query analyzer.
+
+Runtime scoring and training both call `extract`, so the features a model was trained on are
+exactly the ones it sees in production. Pure Python (no numpy) so the hot path stays cheap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import zlib
+from dataclasses import dataclass
+
+# Work is bounded by these caps, whatever the input: a 200,000-char paste costs the same as a
+# 4,000-char one. The original length still feeds the length feature.
+MAX_CHARS = 4000
+MAX_TOKENS = 400
+MAX_TOKEN_LEN = 32
+N_BUCKETS = 1 << 14
+
+_TOKEN = re.compile(r"[^\W_]+")
+_CODE_BLOCK = re.compile(r"```|^(?: {4}|\t)\S", re.MULTILINE)
+_INLINE_CODE = re.compile(r"`[^`\n]{1,200}`")
+_STACK_TRACE = re.compile(
+    r"Traceback \(most recent call last\)|\b\w*(?:Exception|Error)\b(?::|\s+at\b)"
+    r"|^\s*at [\w$.<>]+\(|\berror(?:\[\w+\])?:|panicked at|Segmentation fault|core dumped"
+    r"|^\s*File \"[^\"]+\", line \d+",
+    re.MULTILINE,
+)
+_ERROR_CODE = re.compile(
+    r"\b[A-Z]{1,5}[-_]?\d{3,}\b|\b0x[0-9A-Fa-f]{4,}\b|\berror code\b"
+    r"|\b(?:status|code|errno)\s*[:=]?\s*-?\d{2,}\b",
+    re.IGNORECASE,
+)
+_ENUMERATED = re.compile(r"^\s*(?:[A-Za-z]|\d{1,2})[.)]\s+\S", re.MULTILINE)
+_MATH = re.compile(r"[=+*/^<>%]|\\(?:frac|sqrt|sum|int)\b")
+_REASONING = frozenset(
+    [
+        "explain",
+        "explanation",
+        "compare",
+        "contrast",
+        "prove",
+        "proof",
+        "analyze",
+        "analyse",
+        "analysis",
+        "debug",
+        "why",
+        "derive",
+        "evaluate",
+        "troubleshoot",
+        "design",
+        "optimize",
+        "optimise",
+        "implement",
+        "calculate",
+        "justify",
+        "diagnose",
+        "refactor",
+        "architecture",
+        "tradeoffs",
+    ]
+)
+_FAQ = frozenset(
+    [
+        "hours",
+        "hour",
+        "open",
+        "opening",
+        "price",
+        "prices",
+        "pricing",
+        "cost",
+        "fee",
+        "fees",
+        "when",
+        "where",
+        "much",
+        "address",
+        "phone",
+        "reset",
+        "password",
+        "refund",
+        "cancel",
+        "balance",
+    ]
+)
+
+DENSE_NAMES: tuple[str, ...] = (
+    "log_chars",
+    "log_words",
+    "log_lines",
+    "question_marks",
+    "multi_question",
+    "code_block",
+    "inline_code",
+    "code_symbols",
+    "stack_trace",
+    "error_code",
+    "enumerated_parts",
+    "digits",
+    "math",
+    "non_ascii",
+    "reasoning_verbs",
+    "short_faq",
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Sparse hashed word/bigram buckets (each weighted `hashed_value`) plus dense hand features."""
+
+    buckets: tuple[int, ...]
+    hashed_value: float
+    dense: tuple[float, ...]
+    n_words: int
+
+
+def clean(text: str, limit: int = MAX_CHARS) -> str:
+    """Truncate first (bounded cost), then drop NULs and lone surrogates that break encoders."""
+    head = text[:limit]
+    if "\x00" in head:
+        head = head.replace("\x00", " ")
+    return head.encode("utf-8", "replace").decode("utf-8")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens of already-cleaned text, capped in number and length."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        out.append(match.group()[:MAX_TOKEN_LEN])
+        if len(out) >= MAX_TOKENS:
+            break
+    return out
+
+
+def _bucket(key: str) -> int:
+    # crc32 rather than hash(): str hashing is salted per process, which would scramble weights.
+    return zlib.crc32(key.encode("utf-8")) % N_BUCKETS
+
+
+def _share(count: int, total: int) -> float:
+    return count / total if total else 0.0
+
+
+def extract(text: str) -> Features:
+    """Features of one message. Bounded time for any input string."""
+    body = clean(text)
+    words = tokens(body)
+    n_chars = len(body)
+    keys = {"u:" + w for w in words}
+    keys.update("b:" + a + " " + b for a, b in itertools.pairwise(words))
+    buckets = tuple(sorted({_bucket(k) for k in keys}))
+    hashed_value = 1.0 / math.sqrt(len(buckets)) if buckets else 0.0
+
+    questions = body.count("?")
+    word_set = set(words)
+    n_digits = sum(ch.isdigit() for ch in body)
+    n_non_ascii = sum(not ch.isascii() for ch in body)
+    n_code_symbols = sum(body.count(ch) for ch in "{}();[]")
+    # Length uses the untruncated size so a huge paste still reads as long.
+    total_chars = min(len(text), 10**6)
+    n_words = len(words) if len(text) <= MAX_CHARS else max(len(words), total_chars // 6)
+    dense = (
+        math.log1p(total_chars) / 10.0,
+        math.log1p(n_words) / 7.0,
+        math.log1p(body.count("\n")) / 5.0,
+        min(questions, 5) / 5.0,
+        1.0 if questions >= 2 else 0.0,
+        1.0 if _CODE_BLOCK.search(body) else 0.0,
+        1.0 if _INLINE_CODE.search(body) else 0.0,
+        min(_share(n_code_symbols, n_chars) * 10.0, 1.0),
+        1.0 if _STACK_TRACE.search(body) else 0.0,
+        1.0 if _ERROR_CODE.search(body) else 0.0,
+        min(len(_ENUMERATED.findall(body)), 8) / 8.0,
+        min(_share(n_digits, n_chars) * 5.0, 1.0),
+        min(len(_MATH.findall(body)), 20) / 20.0,
+        _share(n_non_ascii, n_chars),
+        min(len(word_set & _REASONING), 3) / 3.0,
+        1.0 if n_words <= 12 and word_set & _FAQ else 0.0,
+    )
+    return Features(buckets=buckets, hashed_value=hashed_value, dense=dense, n_words=n_words)
