@@ -73,6 +73,12 @@ class _Pending:
 
 
 class LLMSimulator:
+    """A fake Eden AI v3 endpoint on 127.0.0.1; see the module docstring for its behaviour.
+
+    `speed` scales every simulated latency (0 = none) except `slow_first_token` faults;
+    `requests` records every request received, valid or not, in order.
+    """
+
     def __init__(
         self,
         *,
