@@ -327,7 +327,7 @@ async def test_answer_override_is_streamed_exactly() -> None:
     assert chunks[-1]["usage"]["completion_tokens"] == 3
 
 
-async def answers(seed: int, model: str = MINI) -> list[str]:
+async def answers(seed: int, model: str = MINI) -> list[list[str]]:
     async with (
         LLMSimulator(seed=seed, speed=0) as sim,
         httpx.AsyncClient(base_url=sim.base_url, headers=AUTH) as client,
