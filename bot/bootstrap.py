@@ -1,0 +1,91 @@
+"""The composition root: builds every long-lived resource once and wires them together."""
+
+from __future__ import annotations
+
+import logging
+import random
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.engine import Engine, EngineConfig
+from bot.hooks import NamedStrategies
+from bot.settings import Settings
+from routing.dispatch import Dispatcher, RetryPolicy
+from routing.errors import ConfigError
+from routing.pricing import Pricer
+from routing.provider import ProviderClient, Timeouts
+from routing.strategy import FixedStrategy, Strategy
+from storage.conversations import Conversations
+from storage.database import create_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: AsyncEngine
+    http: httpx.AsyncClient
+    engine: Engine
+    strategies: dict[str, Strategy]
+    exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def close(self) -> None:
+        await self.exit_stack.aclose()
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def build_strategies(settings: Settings) -> dict[str, Strategy]:
+    return {"fixed": FixedStrategy(settings.fixed_model)}
+
+
+async def build_app(
+    settings: Settings, *, llm_base_url: str | None = None, migrate: bool = True
+) -> App:
+    """Everything the bot needs, connected; `llm_base_url` overrides the setting (simulator)."""
+    db = create_engine(settings.resolved_database_url)
+    if migrate:
+        await upgrade(db)
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "simulated"
+    client = ProviderClient(
+        http,
+        llm_base_url or settings.llm_base_url,
+        api_key,
+        Timeouts(
+            settings.llm_connect_timeout_s,
+            settings.llm_first_token_timeout_s,
+            settings.llm_total_timeout_s,
+        ),
+    )
+    dispatcher = Dispatcher(
+        client,
+        RetryPolicy(
+            settings.llm_max_retries, settings.llm_backoff_base_s, settings.llm_backoff_max_s
+        ),
+        random.Random(),
+    )
+    strategies = build_strategies(settings)
+    if settings.routing_strategy not in strategies:
+        known = ", ".join(sorted(strategies))
+        raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
+                          f"(known: {known})")  # fmt: skip
+    engine = Engine(
+        Conversations(db),
+        dispatcher,
+        NamedStrategies(strategies, settings.routing_strategy),
+        Pricer(),
+        EngineConfig(
+            system_prompt=settings.system_prompt,
+            history_token_budget=settings.history_token_budget,
+            history_max_messages=settings.history_max_messages,
+            max_question_tokens=settings.max_question_tokens,
+            max_output_tokens=settings.llm_max_output_tokens,
+            baseline_model=settings.baseline_model or None,
+        ),
+    )
+    return App(settings, db, http, engine, strategies)

@@ -1,0 +1,101 @@
+"""`switchboard demo`: play the bundled support conversations through the real engine and
+print what happened, read back from the database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.console import ConsoleReply
+from bot.bootstrap import build_app
+from bot.endpoint import llm_endpoint
+from bot.messages import Incoming
+from bot.settings import Settings
+from storage.database import create_engine
+from storage.ledger import CallRow, call_rows
+
+
+@dataclass(frozen=True)
+class Conversation:
+    kind: str
+    messages: tuple[str, ...]
+
+
+def load_conversations() -> list[Conversation]:
+    raw = json.loads(resources.files("bot").joinpath("demo_conversations.json").read_text())
+    return [Conversation(c["kind"], tuple(c["messages"])) for c in raw["conversations"]]
+
+
+async def play(settings: Settings, base_url: str, run: str) -> None:
+    """One pass over the conversation set with the settings' routing strategy."""
+    app = await build_app(settings, llm_base_url=base_url)
+    try:
+        for number, conversation in enumerate(load_conversations(), start=1):
+            for turn, text in enumerate(conversation.messages, start=1):
+                incoming = Incoming(
+                    platform="demo",
+                    workspace="demo",
+                    channel=run,
+                    thread=f"{run}-{number}",
+                    user="customer",
+                    text=text,
+                    event_id=f"{run}-{number}-{turn}",
+                )
+                await app.engine.handle(incoming, ConsoleReply(echo=False))
+    finally:
+        await app.close()
+
+
+def fresh_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def run_demo(settings: Settings, console: Console, runs: tuple[str, ...] = ()) -> None:
+    db_path = settings.data_dir / "demo.db"
+    fresh_database(db_path)
+    demo_settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db_path}"})
+    runs = runs or (settings.routing_strategy,)
+    async with llm_endpoint(settings) as base_url:
+        for run in runs:
+            console.print(f"[bold]Playing the support conversations with strategy '{run}'...")
+            await play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run)
+    db = create_engine(demo_settings.resolved_database_url)
+    try:
+        rows = await call_rows(db, platform="demo")
+    finally:
+        await db.dispose()
+    console.print(calls_table(rows))
+    console.print(f"Read back from {db_path}. Answers from the simulator are simulated; "
+                  "costs are computed from its reported usage.")  # fmt: skip
+
+
+def usd(nano: int | None) -> str:
+    return "unknown" if nano is None else f"${nano / 1e9:.6f}"
+
+
+def calls_table(rows: list[CallRow]) -> Table:
+    table = Table(title="What each query cost (one row per LLM call attempt)")
+    for column in ("#", "strategy", "question", "tier", "model", "in", "out", "cost", "source",
+                   "latency", "status"):  # fmt: skip
+        table.add_column(column, overflow="ellipsis", no_wrap=column == "question")
+    for row in rows:
+        table.add_row(
+            str(row.id), row.strategy, row.question[:40].replace("\n", " "), row.tier or "-",
+            row.model, str(row.input_tokens or 0), str(row.output_tokens or 0),
+            usd(row.cost_nano_usd), row.cost_source, f"{row.latency_ms or 0} ms", row.status,
+        )  # fmt: skip
+    priced = [r.cost_nano_usd for r in rows if r.cost_nano_usd is not None]
+    latencies = [r.latency_ms or 0 for r in rows]
+    table.add_section()
+    table.add_row(
+        "", "total", f"{len(rows)} calls", "", "", str(sum(r.input_tokens or 0 for r in rows)),
+        str(sum(r.output_tokens or 0 for r in rows)), usd(sum(priced)), "",
+        f"avg {sum(latencies) // max(1, len(latencies))} ms", "",
+    )  # fmt: skip
+    return table

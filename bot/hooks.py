@@ -1,0 +1,63 @@
+"""Ports the engine calls out to, so budgets, experiments and metrics plug in from outside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.messages import Incoming
+from routing.strategy import Strategy
+from routing.tiers import Tier
+from storage.conversations import CallRecord
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    ceiling_tier: Tier | None = None  # cap the routing tier (budget downgrade)
+    block_message: str | None = None  # answer with this instead of calling an LLM
+
+
+class Guard(Protocol):
+    """Decides, before a call, whether spending is allowed (budgets)."""
+
+    async def check(self, incoming: Incoming) -> GuardVerdict: ...
+
+
+class CallObserver(Protocol):
+    """Told about every stored call attempt (alerts, metrics)."""
+
+    async def on_call(self, call_id: int, record: CallRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class Assignment:
+    strategy: Strategy
+    experiment: str | None = None
+    variant: str | None = None
+
+
+class StrategyPicker(Protocol):
+    """Chooses the strategy for a thread: experiment variant, channel override, or the default."""
+
+    async def pick(
+        self, incoming: Incoming, thread_id: int, channel_strategy: str | None
+    ) -> Assignment: ...
+
+
+class AllowAll:
+    async def check(self, incoming: Incoming) -> GuardVerdict:
+        return GuardVerdict()
+
+
+@dataclass(frozen=True)
+class NamedStrategies:
+    """The simplest picker: a channel's strategy if it names a known one, else the default."""
+
+    strategies: dict[str, Strategy]
+    default: str
+
+    async def pick(
+        self, incoming: Incoming, thread_id: int, channel_strategy: str | None
+    ) -> Assignment:
+        name = channel_strategy if channel_strategy in self.strategies else self.default
+        return Assignment(self.strategies[name])

@@ -1,0 +1,107 @@
+"""What a call cost, in integer nano-dollars, and how we know.
+
+Order of trust: the provider's own reported `cost`; else its reported token usage priced with
+genai-prices (or a configured price); else an estimate from the text, flagged `estimated`.
+A model nobody can price is `unpriced` with a cost of None: never zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from functools import lru_cache
+
+from genai_prices import Usage as PriceUsage
+from genai_prices import calc_price
+
+from routing.provider import Usage
+
+log = logging.getLogger(__name__)
+
+NANO = Decimal(1_000_000_000)
+
+
+class CostSource(StrEnum):
+    REPORTED = "reported"
+    PRICED = "priced"
+    ESTIMATED = "estimated"
+    UNPRICED = "unpriced"
+
+
+@dataclass(frozen=True)
+class Cost:
+    nano_usd: int | None
+    source: CostSource
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per one million tokens."""
+
+    input_per_mtok: Decimal
+    output_per_mtok: Decimal
+
+    def nano_usd(self, usage: Usage) -> int:
+        usd = (
+            self.input_per_mtok * usage.input_tokens + self.output_per_mtok * usage.output_tokens
+        ) / 1_000_000
+        return to_nano(usd)
+
+
+def to_nano(usd: Decimal) -> int:
+    return int((usd * NANO).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough pre-call estimate (about 4 characters a token); never used for billing proper."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+class Pricer:
+    def __init__(self, overrides: Mapping[str, ModelPrice] | None = None) -> None:
+        self._overrides = dict(overrides or {})
+
+    def price(self, model: str, usage: Usage) -> int | None:
+        """Nano-USD for `usage` on `model`, or None when the model's price is unknown."""
+        override = self._overrides.get(model)
+        if override is not None:
+            return override.nano_usd(usage)
+        return _genai_price(model, usage.input_tokens, usage.output_tokens)
+
+    def cost(
+        self,
+        model: str | None,
+        *,
+        reported_usd: Decimal | None,
+        usage: Usage | None,
+        estimated_usage: Usage | None = None,
+    ) -> Cost:
+        if reported_usd is not None:
+            return Cost(to_nano(reported_usd), CostSource.REPORTED)
+        if model is not None and usage is not None:
+            nano = self.price(model, usage)
+            if nano is not None:
+                return Cost(nano, CostSource.PRICED)
+            return Cost(None, CostSource.UNPRICED)
+        if model is not None and estimated_usage is not None:
+            nano = self.price(model, estimated_usage)
+            if nano is not None:
+                return Cost(nano, CostSource.ESTIMATED)
+        return Cost(None, CostSource.UNPRICED)
+
+
+@lru_cache(maxsize=4096)
+def _genai_price(model: str, input_tokens: int, output_tokens: int) -> int | None:
+    provider, _, name = model.rpartition("/")
+    usage = PriceUsage(input_tokens=input_tokens, output_tokens=output_tokens)
+    for provider_id in ([provider] if provider else []) + [None]:
+        try:
+            result = calc_price(usage, name, provider_id=provider_id)
+        except LookupError:
+            continue
+        return to_nano(Decimal(result.total_price))
+    log.warning("no price known for model %s", model)
+    return None

@@ -1,0 +1,175 @@
+"""SQLModel tables: the conversation record and the call ledger.
+
+Money is integer nano-dollars (1e-9 USD) in BIGINT columns: exact on SQLite and PostgreSQL.
+A cost of NULL means "unknown" (cost_source = 'unpriced'), never zero.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timestamps are stored in UTC and come back UTC-aware on both databases."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware (UTC) datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, **kwargs)
+
+
+def _nano() -> Any:
+    return Field(default=None, sa_type=sa.BigInteger, nullable=True)
+
+
+class Thread(SQLModel, table=True):
+    __tablename__ = "threads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # sha256 of (platform, workspace, channel, external_id): platform ids can be long.
+    key: str = Field(max_length=64, unique=True)
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=255)
+    channel: str = Field(max_length=255)
+    external_id: str = Field(sa_type=sa.Text)
+    created_at: datetime = _ts()
+    experiment: str | None = Field(default=None, max_length=128)
+    variant: str | None = Field(default=None, max_length=128)
+    solved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    solved_by: str | None = Field(default=None, max_length=255)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (sa.Index("ix_messages_thread_recent", "thread_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="threads.id")
+    role: str = Field(max_length=16)  # user | assistant
+    text: str = Field(sa_type=sa.Text)
+    author: str = Field(default="", max_length=255)
+    # sha256 of (platform, workspace, event id): the dedupe key, written before any LLM call.
+    event_key: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = _ts()
+
+
+class Call(SQLModel, table=True):
+    """One row per LLM call attempt (retries and fallbacks each get their own row)."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        sa.Index("ix_calls_created_at", "created_at"),
+        sa.Index("ix_calls_thread", "thread_id"),
+        sa.Index("ix_calls_channel_created", "platform", "workspace", "channel", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="threads.id")
+    message_id: int = Field(foreign_key="messages.id")  # the question being answered
+    answer_id: int | None = Field(default=None, foreign_key="messages.id")
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=255)
+    channel: str = Field(max_length=255)
+    user: str = Field(default="", max_length=255)
+    purpose: str = Field(default="answer", max_length=16)  # answer | judge
+    strategy: str = Field(max_length=64)
+    tier: str | None = Field(default=None, max_length=16)
+    score: float | None = None
+    reasons: str = Field(default="", sa_type=sa.Text)
+    model_asked: str = Field(max_length=255)
+    model_served: str | None = Field(default=None, max_length=255)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_nano_usd: int | None = _nano()
+    cost_source: str = Field(max_length=16)  # reported | priced | estimated | unpriced
+    baseline_cost_nano_usd: int | None = _nano()
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    decision_us: int | None = None
+    status: str = Field(max_length=16)  # ok | error | incomplete
+    error_kind: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    attempt: int = 1
+    escalation: bool = False
+    experiment: str | None = Field(default=None, max_length=128)
+    variant: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _ts()
+
+
+class Post(SQLModel, table=True):
+    """A platform message that carries (part of) an answer, so reactions find their call."""
+
+    __tablename__ = "posts"
+    __table_args__ = (sa.UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    external_id: str = Field(max_length=255)
+    call_id: int = Field(foreign_key="calls.id")
+    created_at: datetime = _ts()
+
+
+class Feedback(SQLModel, table=True):
+    """A user's thumbs up (+1) or down (-1) on one answer; changing your mind updates the row."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (sa.UniqueConstraint("call_id", "user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id")
+    user: str = Field(max_length=255)
+    value: int
+    source: str = Field(default="reaction", max_length=16)
+    updated_at: datetime = _ts()
+
+
+class ChannelSetting(SQLModel, table=True):
+    """Per-channel overrides of the default tier and routing strategy."""
+
+    __tablename__ = "channel_settings"
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=255)
+    channel: str = Field(max_length=255)
+    tier: str | None = Field(default=None, max_length=16)
+    strategy: str | None = Field(default=None, max_length=64)
+    updated_by: str = Field(default="", max_length=255)
+    updated_at: datetime = _ts()
+
+
+class Claim(SQLModel, table=True):
+    """Exactly-once work across replicas: insert (job, scope, period); the inserter proceeds."""
+
+    __tablename__ = "claims"
+    __table_args__ = (sa.UniqueConstraint("job", "scope", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=64)
+    scope: str = Field(max_length=255)
+    period: str = Field(max_length=64)
+    created_at: datetime = _ts()
