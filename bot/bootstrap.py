@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine import Engine, EngineConfig
-from bot.hooks import NamedStrategies
+from bot.hooks import NamedStrategies, Notifier
 from bot.settings import Settings
 from routing.dispatch import Dispatcher, RetryPolicy
 from routing.errors import ConfigError
@@ -31,6 +31,8 @@ class App:
     http: httpx.AsyncClient
     engine: Engine
     strategies: dict[str, Strategy]
+    # Where digests and alerts go; adapters add theirs when they start.
+    notifiers: list[Notifier] = field(default_factory=list)
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def close(self) -> None:
@@ -44,10 +46,19 @@ def build_strategies(settings: Settings) -> dict[str, Strategy]:
 
 
 async def build_app(
-    settings: Settings, *, llm_base_url: str | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    llm_base_url: str | None = None,
+    db: AsyncEngine | None = None,
+    migrate: bool = True,
 ) -> App:
-    """Everything the bot needs, connected; `llm_base_url` overrides the setting (simulator)."""
-    db = create_engine(settings.resolved_database_url)
+    """Everything the bot needs, connected.
+
+    `llm_base_url` overrides the setting (the simulator); `db` is an engine to use instead of
+    one made from DATABASE_URL (tests hand in one bound to their own schema). The app owns and
+    disposes it either way.
+    """
+    db = db or create_engine(settings.resolved_database_url)
     if migrate:
         await upgrade(db)
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))

@@ -14,6 +14,9 @@ COMMAND_MODULES = (
     "bot.commands.chat",
     "bot.commands.demo",
     "bot.commands.db",
+    "bot.commands.run",
+    "bot.commands.router",
+    "bot.commands.simulate",
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.messages import Incoming
 from routing.strategy import Strategy
@@ -27,6 +27,26 @@ class CallObserver(Protocol):
     """Told about every stored call attempt (alerts, metrics)."""
 
     async def on_call(self, call_id: int, record: CallRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the people who run the bot (digest, budget alert), in each platform's form.
+
+    Renderers fill the platform forms as plain JSON-able dicts; adapters only post them.
+    """
+
+    text: str  # plain-text fallback, also what the terminal prints
+    slack_blocks: tuple[dict[str, Any], ...] = ()
+    discord_embed: dict[str, Any] | None = None
+    chart_png: bytes | None = None
+    chart_name: str = "spend.png"
+
+
+class Notifier(Protocol):
+    """Posts notices to where the operators read them (a Slack channel, a Discord channel)."""
+
+    async def notify(self, notice: Notice) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    `search_path` (PostgreSQL) puts every table in one schema: tests use a schema each.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -27,7 +30,10 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
