@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.bootstrap import App, build_app
 from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-Service = Callable[[App], Awaitable[None]]
+Service = Callable[[App], Coroutine[Any, Any, None]]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,9 @@ def incoming(text: str, event_id: str, thread: str = "t1") -> Incoming:
     return Incoming("console", "local", "c1", thread, "u1", text, event_id)
 
 
-async def test_answer_is_streamed_costed_and_recorded(database: Database, make_app: MakeApp) -> None:
+async def test_answer_is_streamed_costed_and_recorded(
+    database: Database, make_app: MakeApp
+) -> None:
     app = await make_app(database)
     reply = ConsoleReply(echo=False)
     outcome = await app.engine.handle(incoming("What are your hours?", "e1"), reply)
@@ -20,6 +22,8 @@ async def test_answer_is_streamed_costed_and_recorded(database: Database, make_a
     assert len(rows) == 1
     assert rows[0].cost_source == "reported"
     assert rows[0].cost_nano_usd and rows[0].cost_nano_usd > 0
-    again = await app.engine.handle(incoming("What are your hours?", "e1"), ConsoleReply(echo=False))
+    again = await app.engine.handle(
+        incoming("What are your hours?", "e1"), ConsoleReply(echo=False)
+    )
     assert again.status == "duplicate"
     assert len(await call_rows(app.db)) == 1
