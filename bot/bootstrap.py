@@ -6,12 +6,14 @@ import logging
 import random
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine import Engine, EngineConfig
 from bot.hooks import NamedStrategies, Notifier
+from bot.operations import Operations
 from bot.settings import Settings
 from routing.dispatch import Dispatcher, RetryPolicy
 from routing.errors import ConfigError
@@ -30,6 +32,7 @@ class App:
     db: AsyncEngine
     http: httpx.AsyncClient
     engine: Engine
+    ops: Operations
     strategies: dict[str, Strategy]
     # Where digests and alerts go; adapters add theirs when they start.
     notifiers: list[Notifier] = field(default_factory=list)
@@ -85,8 +88,9 @@ async def build_app(
         known = ", ".join(sorted(strategies))
         raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
                           f"(known: {known})")  # fmt: skip
+    conversations = Conversations(db)
     engine = Engine(
-        Conversations(db),
+        conversations,
         dispatcher,
         NamedStrategies(strategies, settings.routing_strategy),
         Pricer(),
@@ -99,4 +103,5 @@ async def build_app(
             baseline_model=settings.baseline_model or None,
         ),
     )
-    return App(settings, db, http, engine, strategies)
+    ops = Operations(conversations, ZoneInfo(settings.timezone))
+    return App(settings, db, http, engine, ops, strategies)

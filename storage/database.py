@@ -51,7 +51,7 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (idempotent; run at every start-up)."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_sync, revision)

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     db = subparsers.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="apply migrations up to the latest revision")
-    up.add_argument("--revision", default="head")
+    up.add_argument("--revision", default="heads")
     up.set_defaults(func=_upgrade)
 
 
