@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from routing.analyzer_features import DENSE_NAMES, MAX_CHARS, Features, clean, extract, tokens
+from routing.analyzer_features import DENSE_NAMES, MAX_CHARS, Features, extract
 
 MODEL_PATH = Path(__file__).with_name("analyzer_model.json")
 
@@ -24,57 +24,6 @@ FOLLOWUP_MAX_WORDS = 8
 # A full message in a hard thread still leans on that thread, but less than "why?" does.
 LONG_MESSAGE_THREAD_WEIGHT = 0.5
 ACK_CAP = 0.05
-
-_ACK_WORDS = frozenset(
-    [
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "you",
-        "ok",
-        "okay",
-        "k",
-        "kk",
-        "great",
-        "cool",
-        "perfect",
-        "got",
-        "it",
-        "awesome",
-        "nice",
-        "cheers",
-        "that",
-        "works",
-        "worked",
-        "solved",
-        "sounds",
-        "good",
-        "appreciate",
-        "appreciated",
-        "much",
-        "so",
-        "lol",
-        "yes",
-        "yep",
-        "sure",
-        "fine",
-        "all",
-        "set",
-        "now",
-        "helps",
-        "helped",
-        "super",
-        "merci",
-        "gracias",
-        "danke",
-        "a",
-        "lot",
-        "very",
-        "many",
-        "np",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -93,13 +42,6 @@ def _calibrate(logit: float, knots: Sequence[float]) -> float:
     low, high = knots[i - 1], knots[i]
     fraction = (logit - low) / (high - low) if high > low else 0.0
     return (i - 1 + fraction) / (len(knots) - 1)
-
-
-def _is_acknowledgement(words: Sequence[str], body: str) -> bool:
-    if not words:
-        # Only emoji or punctuation: "👍" closes a thread, "???" asks to go on.
-        return "?" not in body
-    return len(words) <= 6 and all(w in _ACK_WORDS for w in words) and "?" not in body
 
 
 def _own_reasons(feats: Features) -> list[str]:
@@ -170,12 +112,11 @@ class QueryAnalyzer:
         return _calibrate(self._logit(feats), self._knots)
 
     def _raw_score(self, text: str) -> float:
-        body = clean(text)
-        if not body.strip():
+        feats = extract(text)
+        if feats.empty:
             return 0.0
-        if _is_acknowledgement(tokens(body), body):
-            return min(self._difficulty(extract(text)), ACK_CAP)
-        return self._difficulty(extract(text))
+        own = self._difficulty(feats)
+        return min(own, ACK_CAP) if feats.acknowledgement else own
 
     def _thread_score(self, thread_context: Sequence[str]) -> float:
         best = 0.0
@@ -190,19 +131,17 @@ class QueryAnalyzer:
         return best
 
     def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis:
-        body = clean(text)
-        if not body.strip():
-            return Analysis(0.0, ("empty message",))
-        words = tokens(body)
         feats = extract(text)
+        if feats.empty:
+            return Analysis(0.0, ("empty message",))
         own = self._difficulty(feats)
-        if _is_acknowledgement(words, body):
+        if feats.acknowledgement:
             return Analysis(min(own, ACK_CAP), ("acknowledgement, nothing to answer",))
         reasons = _own_reasons(feats)
         score = own
         if thread_context:
             thread = self._thread_score(thread_context)
-            terse = len(words) <= FOLLOWUP_MAX_WORDS
+            terse = feats.n_words <= FOLLOWUP_MAX_WORDS
             lifted = thread if terse else thread * LONG_MESSAGE_THREAD_WEIGHT
             if lifted > own:
                 score = lifted

@@ -1,0 +1,56 @@
+"""Decision latency of QueryAnalyzer.score over 10,000 dataset queries (p50/p99).
+
+Run: .venv/bin/python bench/bench_routing.py [--data-dir ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from routing.analyzer import QueryAnalyzer  # noqa: E402
+from routing.analyzer_training import load_examples  # noqa: E402
+
+N_QUERIES = 10_000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    texts = [ex.text for ex in load_examples(args.data_dir, args.seed)]
+    rng = random.Random(args.seed)
+    queries = [rng.choice(texts) for _ in range(N_QUERIES)]
+    # Every tenth query is a follow-up, so thread rescoring is part of the measurement.
+    threads = [[rng.choice(texts)] if i % 10 == 0 else [] for i in range(N_QUERIES)]
+
+    load_start = time.perf_counter()
+    analyzer = QueryAnalyzer.load()
+    load_ms = (time.perf_counter() - load_start) * 1000
+
+    timings = []
+    for query, thread in zip(queries, threads, strict=True):
+        start = time.perf_counter_ns()
+        analyzer.score(query, thread)
+        timings.append((time.perf_counter_ns() - start) / 1000)
+    timings.sort()
+    chars = statistics.mean(len(q) for q in queries)
+    print(f"queries: {N_QUERIES} (mean {chars:.0f} chars; 10% with one-message thread context)")
+    print(f"model load: {load_ms:.1f} ms")
+    print(f"p50: {timings[N_QUERIES // 2]:.1f} us")
+    print(f"p99: {timings[int(N_QUERIES * 0.99)]:.1f} us")
+    print(f"max: {timings[-1]:.1f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.commands.router import heldout_prompts, scorers
+from routing.analyzer import QueryAnalyzer
+from routing.keyword import keyword_score, keyword_tier
+from routing.router_eval import (
+    LabelledPrompt,
+    RouterMetrics,
+    apgr,
+    auc,
+    cpt,
+    evaluate,
+    quality_curve,
+)
+
+DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+# One prompt only the strong model gets right, hidden among prompts both get right.
+ONE_HARD = ([0.0] + [1.0] * 99, [1.0] * 100)
+
+
+def test_perfect_router_recovers_almost_everything() -> None:
+    weak, strong = ONE_HARD
+    scores = [1.0] + [0.0] * 99
+    assert apgr(scores, weak, strong) == pytest.approx(1.0, abs=0.01)
+    assert cpt(scores, weak, strong, 0.5) == pytest.approx(0.005)
+
+
+def test_reverse_router_recovers_almost_nothing() -> None:
+    weak, strong = ONE_HARD
+    scores = [0.0] + [1.0] * 99
+    assert apgr(scores, weak, strong) == pytest.approx(0.0, abs=0.01)
+    assert cpt(scores, weak, strong, 0.8) > 0.99
+
+
+def test_constant_scores_count_as_random_routing() -> None:
+    # All tied: the expected curve under random tie-breaking is the diagonal.
+    weak, strong = ONE_HARD
+    assert apgr([0.5] * 100, weak, strong) == pytest.approx(0.5)
+    assert cpt([0.5] * 100, weak, strong, 0.5) == pytest.approx(0.5)
+
+
+def test_curve_on_hand_example() -> None:
+    weak = [0.0, 1.0, 0.0]
+    strong = [1.0, 1.0, 1.0]
+    curve = quality_curve([0.9, 0.1, 0.5], weak, strong)
+    assert curve == pytest.approx([1 / 3, 2 / 3, 1.0, 1.0])
+    # PGR at k = 0..3 is 0, 0.5, 1, 1: trapezoid mean = (0.25 + 0.75 + 1) / 3.
+    assert apgr([0.9, 0.1, 0.5], weak, strong) == pytest.approx(2 / 3)
+
+
+def test_weak_better_prompts_sent_strong_lose_quality() -> None:
+    weak = [1.0, 0.0, 0.0]
+    strong = [0.0, 1.0, 1.0]
+    assert quality_curve([1.0, 0.0, 0.0], weak, strong)[1] == pytest.approx(0.0)
+
+
+def test_apgr_rejects_sets_where_strong_is_not_better() -> None:
+    with pytest.raises(ValueError):
+        apgr([0.1, 0.2], [1.0, 1.0], [1.0, 1.0])
+
+
+def test_auc_with_ties() -> None:
+    assert auc([0.9, 0.1], [1.0, 0.0]) == 1.0
+    assert auc([0.1, 0.9], [1.0, 0.0]) == 0.0
+    assert auc([0.5, 0.5], [1.0, 0.0]) == 0.5
+
+
+def test_keyword_tiers() -> None:
+    assert keyword_tier("What are your opening hours?") == "budget"
+    assert keyword_tier("Can you debug this for me") == "premium"
+    assert keyword_tier(" ".join(["word"] * 31)) == "premium"
+    assert keyword_tier("Tell me about the new plan") == "balanced"
+    assert [keyword_score(t) for t in ("price?", "hello there", "troubleshoot")] == [0.0, 0.5, 1.0]
+
+
+def test_evaluate_groups_per_benchmark_and_overall() -> None:
+    prompts = [
+        LabelledPrompt("hard maths", "gsm8k", 0.0, 1.0, True),
+        LabelledPrompt("easy maths", "gsm8k", 1.0, 1.0, False),
+        LabelledPrompt("hard fact", "mmlu", 0.0, 1.0, True),
+    ]
+    table = evaluate(prompts, {"oracle": lambda ts: [1.0 if "hard" in t else 0.0 for t in ts]})
+    assert set(table) == {"gsm8k", "mmlu", "overall"}
+    assert isinstance(table["overall"]["oracle"], RouterMetrics)
+    assert table["overall"]["oracle"].n == 3
+
+
+@pytest.fixture(scope="module")
+def heldout_table() -> dict[str, dict[str, RouterMetrics]]:
+    if not DATA_DIR.exists():
+        pytest.skip(f"shared data not found at {DATA_DIR}")
+    prompts = heldout_prompts(DATA_DIR, seed=0)
+    return evaluate(prompts, scorers(QueryAnalyzer.load(), seed=0))
+
+
+def test_learned_analyzer_beats_baselines_on_heldout(
+    heldout_table: dict[str, dict[str, RouterMetrics]],
+) -> None:
+    overall = heldout_table["overall"]
+    # The target is 0.70; the shipped model reaches ~0.66 (docs/routing.md). This floor
+    # catches regressions without pretending the target is met.
+    assert overall["learned"].apgr >= 0.64
+    assert heldout_table["mmlu"]["learned"].apgr >= 0.64
+    assert overall["learned"].apgr >= overall["keyword"].apgr + 0.08
+    assert overall["learned"].cpt50 < overall["keyword"].cpt50
+
+
+def test_baselines_sit_near_random(heldout_table: dict[str, dict[str, RouterMetrics]]) -> None:
+    overall = heldout_table["overall"]
+    assert 0.4 <= overall["keyword"].apgr <= 0.6
+    assert 0.4 <= overall["random"].apgr <= 0.6
