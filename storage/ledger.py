@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.tables import Call, Message, Thread
 
@@ -102,3 +105,232 @@ async def spend_total(
     async with engine.connect() as conn:
         total, calls, unpriced = (await conn.execute(query)).one()
     return SpendTotal(int(total), int(calls), int(unpriced))
+
+
+# --- rollups: spend, calls, tokens and latency grouped in SQL -------------------------------
+
+Dimension = Literal[
+    "day", "platform", "workspace", "channel", "thread", "user", "model", "tier", "strategy"
+]
+DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Optional filters: one platform / workspace / channel / user."""
+
+    platform: str | None = None
+    workspace: str | None = None
+    channel: str | None = None
+    user: str | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        pairs = (
+            ("platform", self.platform),
+            ("workspace", self.workspace),
+            ("channel", self.channel),
+            ("user", self.user),
+        )
+        return [calls_t.c[name] == value for name, value in pairs if value is not None]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Aggregates of the call rows in one group. Unknown costs (NULL) are counted, not summed."""
+
+    key: tuple[str, ...]
+    nano_usd: int
+    calls: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    estimated_calls: int
+    unpriced_calls: int
+    # Savings compare like with like: only calls whose actual and baseline cost are both known.
+    baseline_nano_usd: int
+    compared_nano_usd: int
+    latency_ms_avg: float | None
+
+    @property
+    def savings_nano_usd(self) -> int:
+        return self.baseline_nano_usd - self.compared_nano_usd
+
+
+@dataclass(frozen=True)
+class LocalDay:
+    day: date
+    start: datetime  # UTC
+    end: datetime  # UTC, exclusive
+
+
+def local_days(first: date, last: date, zone: ZoneInfo) -> list[LocalDay]:
+    """Each local day in [first, last] with its UTC bounds (23 or 25 hours on DST days)."""
+    days = []
+    current = first
+    while current <= last:
+        following = current + timedelta(days=1)
+        days.append(LocalDay(current, _utc_midnight(current, zone), _utc_midnight(following, zone)))
+        current = following
+    return days
+
+
+def _utc_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _day_expression(
+    dialect: str, zone: ZoneInfo, start: datetime, end: datetime
+) -> sa.ColumnElement[str]:
+    if dialect == "postgresql":
+        local = sa.func.timezone(zone.key, calls_t.c.created_at)
+        return sa.func.to_char(local, "YYYY-MM-DD")
+    # SQLite has no time zones: the local days' UTC bounds, computed here, bucket the rows.
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    whens = [(calls_t.c.created_at < d.end, d.day.isoformat()) for d in local_days(first, last,
+                                                                                   zone)]
+    return sa.case(*whens, else_=last.isoformat())
+
+
+def _dimension(name: Dimension, dialect: str, zone: ZoneInfo, start: datetime,
+               end: datetime) -> sa.ColumnElement[Any]:  # fmt: skip
+    if name == "day":
+        return _day_expression(dialect, zone, start, end)
+    if name == "model":
+        return sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked)
+    if name == "tier":
+        return sa.func.coalesce(calls_t.c.tier, "")
+    column: sa.ColumnElement[Any] = calls_t.c["thread_id" if name == "thread" else name]
+    return column
+
+
+def _measures() -> list[sa.ColumnElement[Any]]:
+    cost, baseline = calls_t.c.cost_nano_usd, calls_t.c.baseline_cost_nano_usd
+    both = sa.and_(cost.is_not(None), baseline.is_not(None))
+    return [
+        sa.func.coalesce(sa.func.sum(cost), 0).label("nano_usd"),
+        sa.func.count().label("calls"),
+        sa.func.count().filter(calls_t.c.status == "error").label("errors"),
+        sa.func.coalesce(sa.func.sum(calls_t.c.input_tokens), 0).label("input_tokens"),
+        sa.func.coalesce(sa.func.sum(calls_t.c.output_tokens), 0).label("output_tokens"),
+        sa.func.count().filter(calls_t.c.cost_source == "estimated").label("estimated_calls"),
+        sa.func.count().filter(calls_t.c.cost_source == "unpriced").label("unpriced_calls"),
+        sa.func.coalesce(sa.func.sum(baseline).filter(both), 0).label("baseline_nano_usd"),
+        sa.func.coalesce(sa.func.sum(cost).filter(both), 0).label("compared_nano_usd"),
+        sa.func.avg(calls_t.c.latency_ms).label("latency_ms_avg"),
+    ]
+
+
+def _rollup(key: tuple[str, ...], row: sa.Row[Any]) -> Rollup:
+    m = row._mapping
+    avg = m["latency_ms_avg"]
+    counts = {f: int(m[f]) for f in _INT_FIELDS}
+    return Rollup(key=key, **counts, latency_ms_avg=None if avg is None else float(avg))
+
+
+_INT_FIELDS = ("nano_usd", "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
+               "unpriced_calls", "baseline_nano_usd", "compared_nano_usd")  # fmt: skip
+UTC_ZONE = ZoneInfo("UTC")
+
+
+async def rollup(
+    engine: AsyncEngine,
+    *,
+    start: datetime,
+    end: datetime,
+    by: Sequence[Dimension] = (),
+    zone: ZoneInfo = UTC_ZONE,
+    scope: Scope = Scope(),
+    limit: int | None = None,
+) -> list[Rollup]:
+    """Aggregates of the calls in [start, end) grouped by `by` (none: one total row).
+
+    Groups come most expensive first. Days are local days in `zone`; a thread's key is its
+    "channel/external id".
+    """
+    dialect = engine.dialect.name
+    keys = [_dimension(d, dialect, zone, start, end).label(f"k{i}") for i, d in enumerate(by)]
+    query = sa.select(*keys, *_measures()).where(
+        calls_t.c.created_at >= start, calls_t.c.created_at < end, *scope.conditions()
+    )
+    if keys:
+        query = query.group_by(*keys).order_by(sa.desc("nano_usd"), *keys)
+    if limit is not None:
+        query = query.limit(limit)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+        labels = await _thread_labels(conn, by, rows)
+    result = []
+    for row in rows:
+        key = tuple(
+            labels.get(row[i], str(row[i])) if d == "thread" else str(row[i])
+            for i, d in enumerate(by)
+        )
+        result.append(_rollup(key, row))
+    return result
+
+
+async def _thread_labels(
+    conn: AsyncConnection, by: Sequence[Dimension], rows: Sequence[sa.Row[Any]]
+) -> dict[Any, str]:
+    if "thread" not in by:
+        return {}
+    index = list(by).index("thread")
+    ids = {row[index] for row in rows}
+    found = await conn.execute(
+        sa.select(threads_t.c.id, threads_t.c.channel, threads_t.c.external_id).where(
+            threads_t.c.id.in_(ids)
+        )
+    )
+    return {r.id: f"{r.channel}/{r.external_id}" for r in found}
+
+
+async def total(
+    engine: AsyncEngine, *, start: datetime, end: datetime, scope: Scope = Scope()
+) -> Rollup:
+    """One Rollup for every call in [start, end)."""
+    return (await rollup(engine, start=start, end=end, scope=scope))[0]
+
+
+async def latency_percentiles(
+    engine: AsyncEngine,
+    *,
+    start: datetime,
+    end: datetime,
+    fractions: Sequence[float] = (0.5, 0.95),
+    scope: Scope = Scope(),
+) -> dict[float, float | None]:
+    """Latency percentiles (linear interpolation, like percentile_cont) of successful calls."""
+    latency = calls_t.c.latency_ms
+    where = [calls_t.c.created_at >= start, calls_t.c.created_at < end,
+             calls_t.c.status == "ok", latency.is_not(None), *scope.conditions()]  # fmt: skip
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            columns = [sa.func.percentile_cont(f).within_group(latency) for f in fractions]
+            row = (await conn.execute(sa.select(*columns).where(*where))).one()
+            return {f: None if v is None else float(v) for f, v in zip(fractions, row, strict=True)}
+        count = int(await conn.scalar(sa.select(sa.func.count()).where(*where)) or 0)
+        result: dict[float, float | None] = {}
+        for fraction in fractions:
+            if count == 0:
+                result[fraction] = None
+                continue
+            position = fraction * (count - 1)
+            lower = int(position)
+            values = (
+                await conn.execute(
+                    sa.select(latency).where(*where).order_by(latency).limit(2).offset(lower)
+                )
+            ).scalars().all()
+            low = float(values[0])
+            high = float(values[1]) if len(values) > 1 else low
+            result[fraction] = low + (high - low) * (position - lower)
+        return result
+
+
+async def first_call_at(engine: AsyncEngine) -> datetime | None:
+    async with engine.connect() as conn:
+        value: datetime | None = await conn.scalar(sa.select(sa.func.min(calls_t.c.created_at)))
+    if value is not None and value.tzinfo is None:  # min() loses the column type on SQLite
+        value = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+    return value
