@@ -15,17 +15,25 @@ from storage.tables import Call, Message, Thread
 calls_t = Call.__table__  # type: ignore[attr-defined]
 
 
-async def make_thread(engine: AsyncEngine, channel: str = "c1", external: str = "t1",
-                      platform: str = "console", workspace: str = "w1") -> tuple[int, int]:  # fmt: skip
+async def make_thread(
+    engine: AsyncEngine,
+    channel: str = "c1",
+    external: str = "t1",
+    platform: str = "console",
+    workspace: str = "w1",
+) -> tuple[int, int]:
     """A thread with one question; returns (thread_id, message_id)."""
     ref = ThreadRef(platform, workspace, channel, external)
     async with engine.begin() as conn:
         thread_id = (
             await conn.execute(
                 sa.insert(Thread.__table__).values(  # type: ignore[attr-defined]
-                    key=ref.key, platform=platform, workspace=workspace, channel=channel,
+                    key=ref.key,
+                    platform=platform,
+                    workspace=workspace,
+                    channel=channel,
                     external_id=external,
-                )  # fmt: skip
+                )
             )
         ).inserted_primary_key[0]
         message_id = (
@@ -40,14 +48,29 @@ async def make_thread(engine: AsyncEngine, channel: str = "c1", external: str = 
 
 def call_values(thread: tuple[int, int], created_at: datetime, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "thread_id": thread[0], "message_id": thread[1], "platform": "console",
-        "workspace": "w1", "channel": "c1", "user": "u1", "strategy": "fixed",
-        "tier": "budget", "model_asked": "openai/gpt-4o-mini", "model_served": None,
-        "input_tokens": 100, "output_tokens": 50, "cost_nano_usd": 1000,
-        "cost_source": "reported", "baseline_cost_nano_usd": 5000, "latency_ms": 500,
-        "status": "ok", "attempt": 1, "purpose": "answer", "reasons": "",
-        "escalation": False, "created_at": created_at,
-    }  # fmt: skip
+        "thread_id": thread[0],
+        "message_id": thread[1],
+        "platform": "console",
+        "workspace": "w1",
+        "channel": "c1",
+        "user": "u1",
+        "strategy": "fixed",
+        "tier": "budget",
+        "model_asked": "openai/gpt-4o-mini",
+        "model_served": None,
+        "input_tokens": 100,
+        "output_tokens": 50,
+        "cost_nano_usd": 1000,
+        "cost_source": "reported",
+        "baseline_cost_nano_usd": 5000,
+        "latency_ms": 500,
+        "status": "ok",
+        "attempt": 1,
+        "purpose": "answer",
+        "reasons": "",
+        "escalation": False,
+        "created_at": created_at,
+    }
     values.update(overrides)
     return values
 

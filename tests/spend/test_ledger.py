@@ -24,21 +24,32 @@ def varied_rows(threads: list[tuple[int, int]], count: int) -> list[dict[str, ob
     rows = []
     for i in range(count):
         source = rng.choice(["reported", "priced", "estimated", "unpriced", "unbilled"])
-        cost = None if source == "unpriced" else 0 if source == "unbilled" else (
-            rng.randrange(1, 10**14))  # fmt: skip
+        cost = (
+            None
+            if source == "unpriced"
+            else 0
+            if source == "unbilled"
+            else (rng.randrange(1, 10**14))
+        )
         index = i % len(threads)
-        rows.append(call_values(
-            threads[index],
-            start + timedelta(minutes=rng.randrange(0, 8 * 24 * 60)),
-            channel=f"c{index % 3}", user=f"u{i % 4}", tier=rng.choice(["budget", "premium",
-                                                                            None]),
-            model_asked=rng.choice(["openai/gpt-4o", "x/unknown"]),
-            model_served=rng.choice([None, "openai/gpt-4o-mini"]),
-            strategy=rng.choice(["fixed", "cascade"]), cost_source=source, cost_nano_usd=cost,
-            baseline_cost_nano_usd=rng.choice([None, rng.randrange(1, 10**12)]),
-            status="error" if source == "unbilled" else "ok",
-            latency_ms=rng.randrange(50, 5000), input_tokens=rng.randrange(0, 10**6),
-        ))  # fmt: skip
+        rows.append(
+            call_values(
+                threads[index],
+                start + timedelta(minutes=rng.randrange(0, 8 * 24 * 60)),
+                channel=f"c{index % 3}",
+                user=f"u{i % 4}",
+                tier=rng.choice(["budget", "premium", None]),
+                model_asked=rng.choice(["openai/gpt-4o", "x/unknown"]),
+                model_served=rng.choice([None, "openai/gpt-4o-mini"]),
+                strategy=rng.choice(["fixed", "cascade"]),
+                cost_source=source,
+                cost_nano_usd=cost,
+                baseline_cost_nano_usd=rng.choice([None, rng.randrange(1, 10**12)]),
+                status="error" if source == "unbilled" else "ok",
+                latency_ms=rng.randrange(50, 5000),
+                input_tokens=rng.randrange(0, 10**6),
+            )
+        )
     return rows
 
 
@@ -79,11 +90,14 @@ async def test_rollups_equal_raw_sums_to_the_nano_dollar(database: Database) -> 
                     e[2] += base  # type: ignore[operator]
                     e[3] += cost  # type: ignore[operator]
             groups = await rollup(engine, start=start, end=end, by=(dimension,), zone=BERLIN)
-            got = {g.key[0]: [g.nano_usd, g.calls, g.baseline_nano_usd, g.compared_nano_usd]
-                   for g in groups}  # fmt: skip
+            got = {
+                g.key[0]: [g.nano_usd, g.calls, g.baseline_nano_usd, g.compared_nano_usd]
+                for g in groups
+            }
             assert got == dict(expected), dimension
-            assert [g.nano_usd for g in groups] == sorted((g.nano_usd for g in groups),
-                                                          reverse=True)  # fmt: skip
+            assert [g.nano_usd for g in groups] == sorted(
+                (g.nano_usd for g in groups), reverse=True
+            )
     finally:
         await engine.dispose()
 
@@ -98,16 +112,27 @@ async def test_local_days_follow_dst_on_both_databases(database: Database) -> No
             datetime(2026, 3, 29, 21, 59, tzinfo=UTC),  # 23:59 CEST, Mar 29
             datetime(2026, 3, 29, 22, 0, tzinfo=UTC),  # 00:00 CEST, Mar 30
         ]
-        await insert_calls(engine, [call_values(thread, s, cost_nano_usd=10**i)
-                                    for i, s in enumerate(stamps)])  # fmt: skip
+        await insert_calls(
+            engine, [call_values(thread, s, cost_nano_usd=10**i) for i, s in enumerate(stamps)]
+        )
         days = local_days(datetime(2026, 3, 28).date(), datetime(2026, 3, 30).date(), BERLIN)
         assert [(d.end - d.start).total_seconds() / 3600 for d in days] == [24, 23, 24]
-        groups = await rollup(engine, start=days[0].start, end=days[-1].end, by=("day",),
-                              zone=BERLIN)  # fmt: skip
+        groups = await rollup(
+            engine, start=days[0].start, end=days[-1].end, by=("day",), zone=BERLIN
+        )
         assert {g.key[0]: g.nano_usd for g in groups} == {
-            "2026-03-28": 1, "2026-03-29": 110, "2026-03-30": 1000}  # fmt: skip
-        by_day_model = await rollup(engine, start=days[0].start, end=days[-1].end,
-                                    by=("day", "tier"), zone=BERLIN, scope=Scope(channel="c1"))  # fmt: skip
+            "2026-03-28": 1,
+            "2026-03-29": 110,
+            "2026-03-30": 1000,
+        }
+        by_day_model = await rollup(
+            engine,
+            start=days[0].start,
+            end=days[-1].end,
+            by=("day", "tier"),
+            zone=BERLIN,
+            scope=Scope(channel="c1"),
+        )
         assert sum(g.nano_usd for g in by_day_model) == 1111
     finally:
         await engine.dispose()
@@ -119,8 +144,11 @@ async def test_latency_percentiles_interpolate_like_percentile_cont(database: Da
         thread = await make_thread(engine)
         at = datetime(2026, 5, 1, 12, tzinfo=UTC)
         latencies = [100, 200, 300, 400, 1000, 7, 9000, 50, 60, 70, 80]
-        await insert_calls(engine, [call_values(thread, at, latency_ms=v) for v in latencies]
-                           + [call_values(thread, at, latency_ms=99999, status="error")])  # fmt: skip
+        await insert_calls(
+            engine,
+            [call_values(thread, at, latency_ms=v) for v in latencies]
+            + [call_values(thread, at, latency_ms=99999, status="error")],
+        )
         got = await latency_percentiles(engine, start=at, end=at + timedelta(1))
         ordered = sorted(latencies)
 
