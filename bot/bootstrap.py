@@ -12,13 +12,23 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine import Engine, EngineConfig
-from bot.hooks import NamedStrategies, Notifier
+from bot.hooks import HealthObserver, NamedStrategies, Notifier
 from bot.operations import Operations
 from bot.settings import Settings
+from routing.analyzer import QueryAnalyzer
+from routing.config import RoutingConfig, load_routing
 from routing.dispatch import Dispatcher, RetryPolicy
 from routing.errors import ConfigError
+from routing.health import ModelHealth
 from routing.pricing import Pricer
 from routing.provider import ProviderClient, Timeouts
+from routing.strategies import (
+    AnalyzerJudge,
+    EdenStrategy,
+    TieredEdenStrategy,
+    TieredStrategy,
+    keyword_judge,
+)
 from routing.strategy import FixedStrategy, Strategy
 from storage.conversations import Conversations
 from storage.database import create_engine, upgrade
@@ -34,6 +44,7 @@ class App:
     engine: Engine
     ops: Operations
     strategies: dict[str, Strategy]
+    routing: RoutingConfig
     # Where digests and alerts go; adapters add theirs when they start.
     notifiers: list[Notifier] = field(default_factory=list)
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -44,8 +55,17 @@ class App:
         await self.db.dispose()
 
 
-def build_strategies(settings: Settings) -> dict[str, Strategy]:
-    return {"fixed": FixedStrategy(settings.fixed_model)}
+def build_strategies(
+    settings: Settings, routing: RoutingConfig, health: ModelHealth
+) -> dict[str, Strategy]:
+    judge = AnalyzerJudge(QueryAnalyzer.load(), routing)
+    return {
+        "fixed": FixedStrategy(settings.fixed_model),
+        "tiered": TieredStrategy(judge, routing, health),
+        "tiered-edenai": TieredEdenStrategy(judge, routing),
+        "edenai": EdenStrategy(routing.edenai_candidates),
+        "keyword": TieredStrategy(keyword_judge, routing, health, name="keyword"),
+    }
 
 
 async def build_app(
@@ -83,7 +103,9 @@ async def build_app(
         ),
         random.Random(),
     )
-    strategies = build_strategies(settings)
+    routing = load_routing(settings.routing_file)
+    health = ModelHealth()
+    strategies = build_strategies(settings, routing, health)
     if settings.routing_strategy not in strategies:
         known = ", ".join(sorted(strategies))
         raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
@@ -100,8 +122,9 @@ async def build_app(
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
             max_output_tokens=settings.llm_max_output_tokens,
-            baseline_model=settings.baseline_model or None,
+            baseline_model=settings.baseline_model or routing.premium_model,
         ),
+        observers=[HealthObserver(health)],
     )
     ops = Operations(conversations, ZoneInfo(settings.timezone))
-    return App(settings, db, http, engine, ops, strategies)
+    return App(settings, db, http, engine, ops, strategies, routing)

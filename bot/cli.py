@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "bot.commands.demo",
     "bot.commands.db",
     "bot.commands.run",
+    "bot.commands.route",
     "bot.commands.router",
     "bot.commands.simulate",
 )

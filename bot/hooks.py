@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.messages import Incoming
+from routing.health import ModelHealth
+from routing.strategies import EDEN_ROUTER
 from routing.strategy import Strategy
 from routing.tiers import Tier
 from storage.conversations import CallRecord
@@ -62,6 +64,17 @@ class StrategyPicker(Protocol):
     async def pick(
         self, incoming: Incoming, thread_id: int, channel_strategy: str | None
     ) -> Assignment: ...
+
+
+@dataclass(frozen=True)
+class HealthObserver:
+    """Feeds every answer attempt's outcome into the model health used by tiered routing."""
+
+    health: ModelHealth
+
+    async def on_call(self, call_id: int, record: CallRecord) -> None:
+        if record.purpose == "answer" and record.model_asked != EDEN_ROUTER:
+            self.health.record(record.model_asked, ok=record.status == "ok")
 
 
 class AllowAll:

@@ -53,14 +53,9 @@ class Settings(BaseSettings):
     max_question_tokens: int = Field(6000, gt=0)
 
     # --- routing ---------------------------------------------------------------
-    routing_strategy: str = "fixed"
+    routing_strategy: str = "tiered"
     fixed_model: str = "openai/gpt-4o"
     routing_file: Path | None = None
-    edenai_candidates: CsvList = (
-        "openai/gpt-4o-mini",
-        "openai/gpt-4o",
-        "anthropic/claude-sonnet-4-5",
-    )
 
     # --- simulator -------------------------------------------------------------
     simulator_seed: int = 0
@@ -104,7 +99,6 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     _split_lists = field_validator(
-        "edenai_candidates",
         "slack_allowed_channels",
         "slack_admin_user_ids",
         "discord_help_channel_ids",

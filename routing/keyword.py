@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-Tier = Literal["budget", "balanced", "premium"]
+from routing.tiers import Tier
 
 _WORD = re.compile(r"[^\W_]+")
 _CHEAP = frozenset({"hours", "price", "when", "where"})

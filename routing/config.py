@@ -1,0 +1,114 @@
+"""The routing file (TOML): tier pools, calibrated thresholds, Eden candidates, experiments.
+
+Parsed with pydantic at the edge, handed around as frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from routing.errors import ConfigError
+from routing.tiers import TIERS, Tier
+
+DEFAULT_ROUTING_FILE = Path(__file__).with_name("default_routing.toml")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    budget_below: float
+    premium_from: float
+
+    def tier_for(self, score: float) -> Tier:
+        if score >= self.premium_from:
+            return "premium"
+        if score < self.budget_below:
+            return "budget"
+        return "balanced"
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    tiers: dict[Tier, tuple[str, ...]]
+    thresholds: Thresholds
+    edenai_candidates: tuple[str, ...]
+    experiments: tuple[dict[str, Any], ...] = field(default=())  # raw, parsed by bot.experiments
+    source: Path = DEFAULT_ROUTING_FILE
+
+    @property
+    def premium_model(self) -> str:
+        return self.tiers["premium"][0]
+
+
+class _TiersModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    budget: list[str] = Field(min_length=1)
+    balanced: list[str] = Field(min_length=1)
+    premium: list[str] = Field(min_length=1)
+
+
+class _ThresholdsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    budget_below: float = Field(ge=0, le=1)
+    premium_from: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _ThresholdsModel:
+        if self.budget_below > self.premium_from:
+            raise ValueError("budget_below must not exceed premium_from")
+        return self
+
+
+class _EdenModel(BaseModel):
+    candidates: list[str] = Field(min_length=1, max_length=10)
+
+
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tiers: _TiersModel
+    thresholds: _ThresholdsModel
+    edenai: _EdenModel
+    experiments: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def load_routing(path: Path | None = None) -> RoutingConfig:
+    """Read and validate a routing file; errors name the file and the bad field."""
+    path = path or DEFAULT_ROUTING_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed = _FileModel.model_validate(raw)
+    except FileNotFoundError:
+        raise ConfigError(f"ROUTING_FILE: {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"ROUTING_FILE: {path} is not valid TOML: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"ROUTING_FILE: {path}: {problems}") from None
+    tiers: dict[Tier, tuple[str, ...]] = {
+        tier: tuple(getattr(parsed.tiers, tier)) for tier in TIERS
+    }
+    return RoutingConfig(
+        tiers=tiers,
+        thresholds=Thresholds(parsed.thresholds.budget_below, parsed.thresholds.premium_from),
+        edenai_candidates=tuple(parsed.edenai.candidates),
+        experiments=tuple(parsed.experiments),
+        source=path,
+    )
+
+
+def write_thresholds(path: Path, thresholds: Thresholds, source: Path | None = None) -> None:
+    """Write `thresholds` into the routing file at `path` (created from `source` if missing)."""
+    base = path if path.exists() else (source or DEFAULT_ROUTING_FILE)
+    raw = tomllib.loads(base.read_text(encoding="utf-8"))
+    raw["thresholds"] = {
+        "budget_below": round(thresholds.budget_below, 6),
+        "premium_from": round(thresholds.premium_from, 6),
+    }
+    path.write_text(tomli_w.dumps(raw), encoding="utf-8")
