@@ -1,0 +1,254 @@
+"""The Bolt app: Slack events, buttons and the slash command in; engine and ops calls out.
+
+Listeners only validate and translate, then hand the slow part (the LLM answer, Web API calls)
+to tracked background tasks, so Slack gets its ack well within 3 s in both connection modes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.commands import run_command
+from adapters.slack.format import strip_bot_mention
+from adapters.slack.reply import (
+    ESCALATE,
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    SLACK_ERRORS,
+    ReplyTarget,
+    SlackReply,
+    StreamSupport,
+)
+from adapters.slack.tasks import TaskTracker
+from bot.bootstrap import App
+from bot.messages import Incoming
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# Message subtypes that are still a person asking something; every other subtype (edits,
+# deletions, joins, bot posts) is ignored.
+USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+THUMBS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
+
+
+def make_client(app: App) -> AsyncWebClient:
+    settings = app.settings
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    # Honour Retry-After on 429 (twice at most) instead of failing the answer.
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+class SlackAdapter:
+    """One Slack workspace connection: the Bolt app, its Web API client and its background work."""
+
+    def __init__(self, app: App, client: AsyncWebClient | None = None) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.client = client or make_client(app)
+        self.tasks = TaskTracker()
+        self.streaming = StreamSupport(self.settings.slack_stream_mode)
+        secret = self.settings.slack_signing_secret
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            # Listeners are quick (they spawn tasks), so acking after them keeps work tracked.
+            process_before_response=True,
+        )
+        self._register()
+
+    def _register(self) -> None:
+        bolt = self.bolt
+        bolt.event("app_mention")(self._on_mention)
+        bolt.event("message")(self._on_message)
+        bolt.event("reaction_added")(self._on_reaction)
+        bolt.event("reaction_removed")(self._on_reaction)
+        bolt.action(FEEDBACK_UP)(self._on_feedback_button)
+        bolt.action(FEEDBACK_DOWN)(self._on_feedback_button)
+        bolt.action(ESCALATE)(self._on_escalate)
+        bolt.command(self.settings.slack_slash_command)(self._on_command)
+        bolt.error(self._on_error)
+        # Last, so it only sees event types nothing above handles: ack them and say so.
+        bolt.event(re.compile(r"^.+$"))(self._on_other_event)
+
+    async def dispatch(self, request: AsyncBoltRequest) -> Any:
+        return await self.bolt.async_dispatch(request)
+
+    async def drain(self) -> None:
+        await self.tasks.drain()
+
+    async def close(self) -> None:
+        await self.tasks.close()
+
+    # --- messages -----------------------------------------------------------------------
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        await self._take(body, event, context, mentioned=True)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        await self._take(body, event, context, mentioned=False)
+
+    async def _take(
+        self, body: dict[str, Any], event: dict[str, Any], context: Any, *, mentioned: bool
+    ) -> None:
+        envelope = body.get("event_id", "?")
+        subtype = event.get("subtype")
+        if event.get("bot_id") or (subtype and subtype not in USER_SUBTYPES):
+            log.debug("ignored %s (subtype %s, bot %s)", envelope, subtype, event.get("bot_id"))
+            return
+        bot_user = getattr(context, "bot_user_id", None)
+        user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
+        text = event.get("text")
+        team = body.get("team_id") or event.get("team") or ""
+        if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)
+                and isinstance(text, str)):  # fmt: skip
+            log.warning("ignored malformed message event %s: no user/channel/ts/text", envelope)
+            return
+        if user == bot_user:
+            return
+        allowed = self.settings.slack_allowed_channels
+        is_dm = event.get("channel_type") == "im"
+        if allowed and channel not in allowed and not is_dm:
+            log.debug("ignored %s: channel %s is not in SLACK_ALLOWED_CHANNELS", envelope, channel)
+            return
+        thread_ts = event.get("thread_ts")
+        thread = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
+        # A channel message without a mention: only follow-ups in threads we took part in.
+        if not (mentioned or is_dm) and (
+            thread == ts or not await self.app.ops.knows_thread(PLATFORM, team, channel, thread)
+        ):
+            return
+        incoming = Incoming(
+            platform=PLATFORM,
+            workspace=team,
+            channel=channel,
+            thread=thread,
+            user=user,
+            text=strip_bot_mention(text, bot_user),
+            # The same post arrives as app_mention and message.*, with different event ids;
+            # channel + ts names the post itself, so the pair (and every retry) is answered once.
+            event_id=f"{channel}:{ts}",
+        )
+        log.info("slack event %s (%s) -> %s", envelope, event.get("type"), incoming.event_id)
+        reply = self._reply(channel, thread, user, team)
+        self.tasks.spawn(self._answer(incoming, reply), name=f"slack-answer-{incoming.event_id}")
+
+    async def _answer(self, incoming: Incoming, reply: SlackReply) -> None:
+        outcome = await self.app.engine.handle(incoming, reply)
+        log.info("slack %s: %s", incoming.event_id, outcome.status)
+
+    def _reply(self, channel: str, thread: str, user: str, team: str) -> SlackReply:
+        return SlackReply(
+            self.client,
+            ReplyTarget(channel=channel, thread_ts=thread, user=user, team=team),
+            self.streaming,
+            show_context_line=self.settings.show_context_line,
+        )
+
+    # --- feedback and escalation ----------------------------------------------------------
+
+    async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        name = str(event.get("reaction", "")).split("::")[0]  # drop skin tones
+        item = event.get("item") or {}
+        user = event.get("user")
+        if name not in THUMBS or item.get("type") != "message" or not isinstance(user, str):
+            return
+        value = THUMBS[name] if event.get("type") == "reaction_added" else 0
+        post = f"{item.get('channel')}:{item.get('ts')}"
+        self.tasks.spawn(self._reaction(post, user, value), name=f"slack-reaction-{post}")
+
+    async def _reaction(self, post: str, user: str, value: int) -> None:
+        call_id = await self.app.ops.feedback(PLATFORM, post, user, value, "reaction")
+        if call_id is not None:
+            log.info("feedback %+d from %s on call %s (reaction)", value, user, call_id)
+
+    async def _on_feedback_button(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        action = _action(body)
+        if action is None:
+            return
+        call_id, user, channel, _thread = action
+        value = 1 if body["actions"][0].get("action_id") == FEEDBACK_UP else -1
+        self.tasks.spawn(self._button_feedback(call_id, user, channel, value),
+                         name=f"slack-feedback-{call_id}")  # fmt: skip
+
+    async def _button_feedback(self, call_id: int, user: str, channel: str, value: int) -> None:
+        stored = await self.app.ops.feedback_on_call(call_id, user, value, "button")
+        text = "Thanks, noted." if stored else "I can't find that answer any more."
+        await self._ephemeral(channel, user, text)
+
+    async def _on_escalate(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        action = _action(body)
+        if action is None:
+            return
+        call_id, user, channel, thread = action
+        team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+        reply = self._reply(channel, thread, user, str(team))
+        self.tasks.spawn(self._escalate(call_id, user, channel, reply),
+                         name=f"slack-escalate-{call_id}")  # fmt: skip
+
+    async def _escalate(self, call_id: int, user: str, channel: str, reply: SlackReply) -> None:
+        outcome = await self.app.engine.escalate(call_id, user, reply)
+        log.info("slack escalation of call %s: %s", call_id, outcome.status)
+        if outcome.status == "duplicate":
+            await self._ephemeral(channel, user, "A stronger model already answered this one.")
+
+    async def _ephemeral(self, channel: str, user: str, text: str) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SLACK_ERRORS as error:
+            log.warning("chat.postEphemeral in %s failed: %s", channel, error)
+
+    # --- slash command, errors, the rest -------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            reply = await run_command(
+                self.app.ops,
+                self.settings,
+                text=str(body.get("text") or ""),
+                team=str(body.get("team_id") or ""),
+                channel=str(body.get("channel_id") or ""),
+                user=str(body.get("user_id") or ""),
+            )
+        except Exception:  # the command must still answer; the trace goes to the log
+            log.exception("slash command %r failed", body.get("text"))
+            await ack(text=":warning: Something went wrong; the error was logged. Try again.")
+            return
+        await ack(text=reply.text, response_type=reply.response_type)
+
+    async def _on_other_event(self, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        log.info("ignored Slack event type %r (%s)", event.get("type"), body.get("event_id"))
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack listener failed on %s", _describe(body), exc_info=error)
+
+
+def _action(body: dict[str, Any]) -> tuple[int, str, str, str] | None:
+    """(call id, user, channel, thread ts) of a button press, or None when malformed."""
+    try:
+        action = body["actions"][0]
+        call_id = int(action["value"])
+        user = str(body["user"]["id"])
+        channel = str(body["channel"]["id"])
+        message = body["message"]
+        thread = str(message.get("thread_ts") or message["ts"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        log.warning("ignored malformed button payload: %s", _describe(body))
+        return None
+    return call_id, user, channel, thread
+
+
+def _describe(body: dict[str, Any]) -> str:
+    return str(body.get("event_id") or body.get("type") or "request")[:80]

@@ -1,0 +1,55 @@
+"""`switchboard run` entry point for Slack: Socket Mode with an app token, else HTTP mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from adapters.slack.app import SlackAdapter
+from adapters.slack.notifier import SlackNotifier
+from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+async def serve(app: App) -> None:
+    """Run the Slack adapter until cancelled, then let answers in flight finish."""
+    adapter = SlackAdapter(app)
+    if app.settings.digest_slack_channel:
+        app.notifiers.append(SlackNotifier(adapter.client, app.settings.digest_slack_channel))
+    try:
+        if app.settings.slack_app_token:
+            await _socket_mode(adapter, app.settings.slack_app_token.get_secret_value())
+        else:
+            await serve_http(adapter, app.settings.slack_http_port)
+    finally:
+        await adapter.close()
+
+
+async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:
+    handler = AsyncSocketModeHandler(adapter.bolt, app_token)
+    log.info("Slack: connecting in Socket Mode")
+    try:
+        await handler.connect_async()
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        await handler.close_async()
+
+
+async def serve_http(adapter: SlackAdapter, port: int, host: str = "0.0.0.0") -> None:
+    """Events, interactivity and the slash command all at POST /slack/events (signed)."""
+    web_app = adapter.bolt.web_app(path=EVENTS_PATH, port=port)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("Slack: HTTP mode, listening on %s:%d%s", host, port, EVENTS_PATH)
+    try:
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        await runner.cleanup()
