@@ -1,0 +1,177 @@
+"""The Discord client: turns gateway events into engine calls and ops calls.
+
+Resources come in through the constructor (`SwitchboardBot(app=app)`); `setup_hook` registers
+the persistent answer buttons and syncs the slash commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord.commands import add_commands
+from adapters.discord.places import Place, dm_place, fixed, new_thread, thread_name, thread_place
+from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
+from adapters.discord.views import DYNAMIC_ITEMS, answer_view
+from bot.bootstrap import App
+from bot.messages import Incoming, Outcome, ReplyLimits
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+APOLOGY = "Sorry, something went wrong while answering. The team has been told; please try again."
+VOTES = {"👍": 1, "👎": -1}
+_SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
+
+
+def bot_intents() -> discord.Intents:
+    """Default intents plus the privileged `message_content` (enable it in the developer portal)."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    return intents
+
+
+class SwitchboardBot(discord.Client):
+    def __init__(
+        self,
+        *,
+        app: App,
+        intents: discord.Intents | None = None,
+        limits: ReplyLimits = DISCORD_LIMITS,
+        **options: Any,
+    ) -> None:
+        # Mentions are off by default too, in case a send ever forgets to say so.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(intents=intents or bot_intents(), **options)
+        self.app = app
+        self.limits = limits
+        self.tree = app_commands.CommandTree(self)
+        add_commands(self.tree)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await self.tree.sync()
+
+    # --- replies -------------------------------------------------------------------
+
+    def make_reply(
+        self,
+        open_channel: ChannelOpener,
+        *,
+        reply_to: discord.Message | None = None,
+        reference: discord.Message | None = None,
+    ) -> DiscordReply:
+        return DiscordReply(
+            open_channel,
+            limits=self.limits,
+            show_context_line=self.app.settings.show_context_line,
+            view_factory=answer_view,
+            reply_to=reply_to,
+            reference=reference,
+        )
+
+    def reply_in(self, channel: discord.abc.Messageable) -> DiscordReply:
+        return self.make_reply(fixed(channel))
+
+    async def answer(self, incoming: Incoming, reply: DiscordReply) -> Outcome | None:
+        """Run the engine; an unexpected error is logged and the user gets an apology."""
+        try:
+            return await self.app.engine.handle(incoming, reply)
+        except Exception:  # the gateway task must survive any one message
+            log.exception("answering discord message %s failed", incoming.event_id)
+            await reply.fail(APOLOGY)
+            return None
+
+    # --- messages ------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.user is None or message.author.bot or message.is_system():
+            return
+        place = await self.place_for(message)
+        if place is None:
+            return
+        incoming = Incoming(
+            platform=PLATFORM,
+            workspace=place.workspace,
+            channel=place.channel,
+            thread=place.thread,
+            user=str(message.author.id),
+            text=self.without_own_mention(message.content),
+            event_id=str(message.id),
+            user_name=message.author.display_name,
+        )
+        reply = self.make_reply(place.open_channel, reply_to=message, reference=place.reply_to)
+        await self.answer(incoming, reply)
+
+    def without_own_mention(self, text: str) -> str:
+        if self.user is None:
+            return text
+        return re.sub(rf"<@!?{self.user.id}>", "", text).strip()
+
+    async def place_for(self, message: discord.Message) -> Place | None:
+        """Where to answer `message`, or None when it is not for us."""
+        settings = self.app.settings
+        channel: Any = message.channel
+        if message.guild is None:
+            return dm_place(channel, channel.id)
+        if isinstance(channel, discord.PartialMessageable):
+            channel = await self._resolve(channel.id)
+            if channel is None:
+                return None
+        assert self.user is not None
+        mentioned = self.user.id in message.raw_mentions
+        guild = str(message.guild.id)
+        if isinstance(channel, discord.Thread):
+            answered_here = channel.parent_id in (
+                *settings.discord_help_channel_ids,
+                *settings.discord_forum_channel_ids,
+            )
+            if answered_here or mentioned or await self.app.ops.knows_thread(
+                PLATFORM, guild, str(channel.parent_id), str(channel.id)
+            ):
+                return thread_place(channel)
+            return None
+        if channel.id in settings.discord_help_channel_ids and isinstance(
+            channel, discord.TextChannel
+        ):
+            name = thread_name(
+                self.without_own_mention(message.content),
+                f"Question from {message.author.display_name}",
+            )
+            return Place(guild, str(channel.id), str(message.id), new_thread(message, name))
+        if mentioned:
+            return Place(guild, str(channel.id), str(message.id), fixed(channel), message)
+        return None
+
+    async def _resolve(self, channel_id: int) -> Any:
+        """A channel the cache does not know yet (e.g. a thread created while disconnected)."""
+        try:
+            return await self.fetch_channel(channel_id)
+        except discord.HTTPException:
+            log.warning("cannot resolve discord channel %s", channel_id)
+            return None
+
+    # --- reactions -------------------------------------------------------------------
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._vote(payload, added=True)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._vote(payload, added=False)
+
+    async def _vote(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
+        value = VOTES.get(_SKIN_TONES.sub("", payload.emoji.name or ""))
+        if value is None or (self.user is not None and payload.user_id == self.user.id):
+            return
+        if payload.member is not None and payload.member.bot:
+            return
+        call_id = await self.app.ops.feedback(
+            PLATFORM, str(payload.message_id), str(payload.user_id), value if added else 0,
+            "reaction",
+        )  # fmt: skip
+        if call_id is not None:
+            log.info("feedback %+d on call %s", value if added else 0, call_id)

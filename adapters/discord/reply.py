@@ -1,0 +1,175 @@
+"""The Discord form of the engine's `Reply`: typing, then one message edited as tokens arrive.
+
+Discord shares one rate-limit bucket per channel between sends and edits (about 5 per 5 s), so
+the visible message is updated at most once per `min_edit_interval_s`; text past 2,000
+characters continues in further messages, split where `bot.text.split_message` says is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.messages import AnswerMeta, ReplyLimits
+from bot.text import split_message
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DISCORD_LIMITS = ReplyLimits(max_chars=2000, min_edit_interval_s=1.0)
+# Room kept free in every part for the footer, so parts do not shift when it is added.
+FOOTER_RESERVE = 120
+SEND_FAILED = (
+    "Sorry, Discord would not accept part of my answer, so it may be incomplete here. "
+    "Please ask again in a moment."
+)
+
+ChannelOpener = Callable[[], Awaitable[discord.abc.Messageable]]
+ViewFactory = Callable[[int], discord.ui.View | None]
+
+
+class DiscordReply:
+    """Streams one answer into a channel or thread that `open_channel` provides on first use.
+
+    `open_channel` may create a thread; it is only called once the engine has decided to answer
+    (after dedupe), so a duplicate delivery creates nothing. `reply_to` is the user's message:
+    a rejection before any answer (empty text) is posted as a reply to it, in place.
+    `reference`, when given, makes the first answer message a reply to that message.
+    """
+
+    def __init__(
+        self,
+        open_channel: ChannelOpener,
+        *,
+        limits: ReplyLimits = DISCORD_LIMITS,
+        show_context_line: bool = True,
+        view_factory: ViewFactory | None = None,
+        reply_to: discord.Message | None = None,
+        reference: discord.Message | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits
+        self._open_channel = open_channel
+        self._show_context_line = show_context_line
+        self._view_factory = view_factory
+        self._reply_to = reply_to
+        self._reference = reference
+        self._clock = clock
+        self._channel: discord.abc.Messageable | None = None
+        self._typing: Any = None
+        self._last_post: float | None = None
+        self._broken = False
+        self.buffer = ""
+        self.posted: list[discord.Message] = []
+        self._contents: list[str] = []
+
+    @property
+    def _body_limit(self) -> int:
+        return self.limits.max_chars - FOOTER_RESERVE
+
+    async def channel(self) -> discord.abc.Messageable:
+        if self._channel is None:
+            self._channel = await self._open_channel()
+        return self._channel
+
+    async def start(self) -> None:
+        channel = await self.channel()
+        typing = channel.typing()
+        try:
+            await typing.__aenter__()
+        except discord.HTTPException:
+            log.warning("typing indicator failed in %s", getattr(channel, "id", "?"))
+            return
+        self._typing = typing
+
+    async def append(self, text: str) -> None:
+        self.buffer += text
+        if not self.buffer.strip() or self._broken:
+            return
+        last = self._last_post
+        if last is not None and self._clock() - last < self.limits.min_edit_interval_s:
+            return  # shown at the next token after the interval, or by finish()
+        await self._render(self.buffer, footer="", view=None)
+
+    async def finish(self, text: str, meta: AnswerMeta) -> list[str]:
+        await self._wait_for_slot()
+        footer = ""
+        if self._show_context_line:
+            footer = "\n-# " + meta.context_line()[: FOOTER_RESERVE - 6]
+        view = self._view_factory(meta.call_id) if self._view_factory else None
+        self._broken = False
+        ok = await self._render(text, footer=footer, view=view)
+        if not ok:
+            await self._tell(SEND_FAILED)
+        return [str(message.id) for message in self.posted]
+
+    async def fail(self, message: str) -> None:
+        await self._stop_typing()
+        text = f"⚠️ {message}"
+        if self._channel is None and self._reply_to is not None:
+            try:
+                await self._reply_to.reply(text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.exception("could not tell the user: %s", message)
+            return
+        await self._wait_for_slot()
+        await self._tell(text)
+
+    async def _render(self, text: str, *, footer: str, view: discord.ui.View | None) -> bool:
+        """Make the posted messages show `text`: edit the ones that changed, send the rest."""
+        await self._stop_typing()
+        parts = split_message(text, self._body_limit) or ["…"]
+        parts[-1] += footer
+        channel = await self.channel()
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            part_view = view if last else None
+            extra: dict[str, Any] = {} if part_view is None else {"view": part_view}
+            try:
+                if index < len(self.posted):
+                    if self._contents[index] == part and part_view is None:
+                        continue
+                    self.posted[index] = await self.posted[index].edit(
+                        content=part, allowed_mentions=NO_MENTIONS, **extra
+                    )
+                    self._contents[index] = part
+                else:
+                    if not self.posted and self._reference is not None:
+                        extra["reference"] = self._reference
+                    sent = await channel.send(part, allowed_mentions=NO_MENTIONS, **extra)
+                    self.posted.append(sent)
+                    self._contents.append(part)
+            except discord.HTTPException:
+                # discord.py already retried rate limits and 5xx; the answer is in the database.
+                log.exception("posting answer part %d failed", index + 1)
+                self._last_post = self._clock()
+                self._broken = True
+                return False
+            self._last_post = self._clock()
+        return True
+
+    async def _tell(self, text: str) -> None:
+        try:
+            channel = await self.channel()
+            await channel.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not tell the user: %s", text)
+            return
+        self._last_post = self._clock()
+
+    async def _wait_for_slot(self) -> None:
+        if self._last_post is None:
+            return
+        wait = self._last_post + self.limits.min_edit_interval_s - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _stop_typing(self) -> None:
+        typing, self._typing = self._typing, None
+        if typing is not None:
+            await typing.__aexit__(None, None, None)
