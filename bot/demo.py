@@ -3,7 +3,9 @@ print what happened, read back from the database."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +18,7 @@ from bot.bootstrap import build_app
 from bot.endpoint import llm_endpoint
 from bot.messages import Incoming
 from bot.settings import Settings
+from routing.config import load_routing
 from storage.database import create_engine
 from storage.ledger import CallRow, call_rows
 
@@ -32,21 +35,29 @@ def load_conversations() -> list[Conversation]:
 
 
 async def play(settings: Settings, base_url: str, run: str) -> None:
-    """One pass over the conversation set with the settings' routing strategy."""
+    """One pass over the conversation set with the settings' routing strategy.
+
+    Conversations run concurrently (as they would in a busy channel); turns within one
+    conversation run in order.
+    """
     app = await build_app(settings, llm_base_url=base_url)
+
+    async def converse(number: int, conversation: Conversation) -> None:
+        for turn, text in enumerate(conversation.messages, start=1):
+            incoming = Incoming(
+                platform="demo",
+                workspace="demo",
+                channel=run,
+                thread=f"{run}-{number}",
+                user="customer",
+                text=text,
+                event_id=f"{run}-{number}-{turn}",
+            )
+            await app.engine.handle(incoming, ConsoleReply(echo=False))
+
     try:
-        for number, conversation in enumerate(load_conversations(), start=1):
-            for turn, text in enumerate(conversation.messages, start=1):
-                incoming = Incoming(
-                    platform="demo",
-                    workspace="demo",
-                    channel=run,
-                    thread=f"{run}-{number}",
-                    user="customer",
-                    text=text,
-                    event_id=f"{run}-{number}-{turn}",
-                )
-                await app.engine.handle(incoming, ConsoleReply(echo=False))
+        conversations = load_conversations()
+        await asyncio.gather(*(converse(n, c) for n, c in enumerate(conversations, start=1)))
     finally:
         await app.close()
 
@@ -56,11 +67,20 @@ def fresh_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-async def run_demo(settings: Settings, console: Console, runs: tuple[str, ...] = ()) -> None:
+DEFAULT_RUNS = ("fixed", "tiered")
+
+
+async def run_demo(
+    settings: Settings, console: Console, runs: tuple[str, ...] = DEFAULT_RUNS
+) -> list[CallRow]:
+    """Play the set once per strategy (`fixed` = always the premium model) and print what the
+    database recorded: every call, then the comparison against the first run."""
     db_path = settings.data_dir / "demo.db"
     fresh_database(db_path)
-    demo_settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db_path}"})
-    runs = runs or (settings.routing_strategy,)
+    premium = load_routing(settings.routing_file).premium_model
+    demo_settings = settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{db_path}", "fixed_model": premium}
+    )
     async with llm_endpoint(settings) as base_url:
         for run in runs:
             console.print(f"[bold]Playing the support conversations with strategy '{run}'...")
@@ -71,8 +91,12 @@ async def run_demo(settings: Settings, console: Console, runs: tuple[str, ...] =
     finally:
         await db.dispose()
     console.print(calls_table(rows))
-    console.print(f"Read back from {db_path}. Answers from the simulator are simulated; "
-                  "costs are computed from its reported usage.")  # fmt: skip
+    console.print(comparison_table(rows, runs))
+    source = "simulated answers; costs from the simulator's reported usage and list prices"
+    if settings.has_api_key:
+        source = f"real answers from {settings.llm_base_url}"
+    console.print(f"Read back from {db_path} ({source}).")
+    return rows
 
 
 def usd(nano: int | None) -> str:
@@ -98,4 +122,30 @@ def calls_table(rows: list[CallRow]) -> Table:
         str(sum(r.output_tokens or 0 for r in rows)), usd(sum(priced)), "",
         f"avg {sum(latencies) // max(1, len(latencies))} ms", "",
     )  # fmt: skip
+    return table
+
+
+def comparison_table(rows: list[CallRow], runs: tuple[str, ...]) -> Table:
+    """Per strategy: cost per query, savings against the first run, models, latency, overhead."""
+    table = Table(title=f"Strategies compared (savings against '{runs[0]}')")
+    for column in ("strategy", "queries", "total cost", "cost/query", "savings", "models",
+                   "avg latency", "routing overhead"):  # fmt: skip
+        table.add_column(column)
+    baseline: int | None = None
+    for run in runs:
+        answered = [r for r in rows if r.strategy == run and r.status != "error"]
+        mine = [r for r in rows if r.strategy == run]
+        queries = len(answered)  # failed attempts are separate rows; one answer per query
+        known = [r.cost_nano_usd for r in mine if r.cost_nano_usd is not None]
+        total = sum(known)
+        baseline = total if baseline is None else baseline
+        savings = "-" if run == runs[0] or not baseline else f"{(1 - total / baseline):.0%}"
+        models = Counter(r.model for r in answered)
+        decision = [r.decision_us or 0 for r in mine]
+        table.add_row(
+            run, str(queries), usd(total), usd(total // max(1, queries)), savings,
+            ", ".join(f"{m.split('/')[-1]} x{n}" for m, n in models.most_common()),
+            f"{sum(r.latency_ms or 0 for r in answered) // max(1, len(answered))} ms",
+            f"{sum(decision) / max(1, len(decision)):.0f} µs",
+        )  # fmt: skip
     return table

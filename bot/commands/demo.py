@@ -17,5 +17,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _demo(args: argparse.Namespace) -> int:
-    asyncio.run(run_demo(load_settings(), Console()))
+    asyncio.run(run_demo(load_settings(), Console(width=160)))
     return 0
