@@ -99,7 +99,8 @@ class ProviderClient:
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._api_key = api_key
+        # A pasted key often carries a trailing newline, which is an illegal header value.
+        self._api_key = api_key.strip()
         self._timeouts = timeouts
 
     async def stream(self, request: ChatRequest, on_delta: OnDelta) -> StreamResult:
@@ -121,7 +122,9 @@ class ProviderClient:
     async def _stream(
         self, request: ChatRequest, on_delta: OnDelta, started: float, progress: _Progress
     ) -> StreamResult:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream"}
+        if self._api_key:  # local servers (Ollama, vLLM) need none; a missing one gets a 401
+            headers["Authorization"] = f"Bearer {self._api_key}"
         timeout = httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s)
         async with self._http.stream(
             "POST", self._url, json=request.body(), headers=headers, timeout=timeout
