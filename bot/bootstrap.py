@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerts import SpendAlerts
+from bot.budget import BudgetGuard, BudgetPolicy
 from bot.engine import Engine, EngineConfig
 from bot.hooks import HealthObserver, NamedStrategies, Notifier
 from bot.operations import Operations
@@ -111,6 +113,8 @@ async def build_app(
         raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
                           f"(known: {known})")  # fmt: skip
     conversations = Conversations(db)
+    budget_policy = BudgetPolicy.from_settings(settings)
+    notifiers: list[Notifier] = []
     engine = Engine(
         conversations,
         dispatcher,
@@ -124,7 +128,8 @@ async def build_app(
             max_output_tokens=settings.llm_max_output_tokens,
             baseline_model=settings.baseline_model or routing.premium_model,
         ),
-        observers=[HealthObserver(health)],
+        guard=BudgetGuard(db, budget_policy),
+        observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers)],
     )
     ops = Operations(conversations, ZoneInfo(settings.timezone))
-    return App(settings, db, http, engine, ops, strategies, routing)
+    return App(settings, db, http, engine, ops, strategies, routing, notifiers)
