@@ -26,7 +26,11 @@ def _split(value: object) -> object:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `NAME=` in .env means "use the default"
+        extra="ignore",
+        frozen=True,
     )
 
     # --- storage -------------------------------------------------------------

@@ -49,6 +49,7 @@ MISSING = """No platform is configured, so there is nothing to run. Set either:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
     adapters = adapter_services(settings)
     if not adapters:
         print(MISSING, file=sys.stderr)
