@@ -130,8 +130,12 @@ class SwitchboardBot(discord.Client):
                 *settings.discord_help_channel_ids,
                 *settings.discord_forum_channel_ids,
             )
-            if answered_here or mentioned or await self.app.ops.knows_thread(
-                PLATFORM, guild, str(channel.parent_id), str(channel.id)
+            if (
+                answered_here
+                or mentioned
+                or await self.app.ops.knows_thread(
+                    PLATFORM, guild, str(channel.parent_id), str(channel.id)
+                )
             ):
                 return thread_place(channel)
             return None
