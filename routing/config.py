@@ -5,6 +5,7 @@ Parsed with pydantic at the edge, handed around as frozen dataclasses.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,11 +105,23 @@ def load_routing(path: Path | None = None) -> RoutingConfig:
 
 
 def write_thresholds(path: Path, thresholds: Thresholds, source: Path | None = None) -> None:
-    """Write `thresholds` into the routing file at `path` (created from `source` if missing)."""
+    """Write `thresholds` into the routing file at `path` (created from `source` if missing).
+
+    Only the two threshold lines change, so the file's comments and layout survive.
+    """
     base = path if path.exists() else (source or DEFAULT_ROUTING_FILE)
-    raw = tomllib.loads(base.read_text(encoding="utf-8"))
-    raw["thresholds"] = {
-        "budget_below": round(thresholds.budget_below, 6),
-        "premium_from": round(thresholds.premium_from, 6),
-    }
-    path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    text = base.read_text(encoding="utf-8")
+    values = {"budget_below": thresholds.budget_below, "premium_from": thresholds.premium_from}
+    for key, value in values.items():
+        line = re.compile(rf"^{key}\s*=.*$", re.MULTILINE)
+        replacement = f"{key} = {value:.6f}"
+        text, found = line.subn(replacement, text, count=1)
+        if not found:
+            raw = tomllib.loads(text)
+            raw["thresholds"] = {k: round(v, 6) for k, v in values.items()}
+            text = tomli_w.dumps(raw)
+            break
+    load_check = tomllib.loads(text)  # never write a file we could not read back
+    if "thresholds" not in load_check:
+        raise ConfigError(f"ROUTING_FILE: could not write thresholds into {path}")
+    path.write_text(text, encoding="utf-8")
