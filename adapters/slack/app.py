@@ -12,6 +12,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -58,6 +60,7 @@ class SlackAdapter:
         self.tasks = TaskTracker()
         self.streaming = StreamSupport(self.settings.slack_stream_mode)
         secret = self.settings.slack_signing_secret
+        self._verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=secret.get_secret_value() if secret else "",
@@ -80,8 +83,33 @@ class SlackAdapter:
         # Last, so it only sees event types nothing above handles: ack them and say so.
         bolt.event(re.compile(r"^.+$"))(self._on_other_event)
 
+    async def dispatch_http(self, body: str, headers: dict[str, str]) -> BoltResponse:
+        """One HTTP request from Slack (signed); a body Bolt cannot parse gets 400 (or 401)."""
+        try:
+            request = AsyncBoltRequest(body=body, headers=headers)
+        except (ValueError, AttributeError, TypeError) as error:  # Bolt parses eagerly
+            if not self._verifier.is_valid_request(body, headers):
+                log.warning("rejected a Slack request: bad or stale signature")
+                return BoltResponse(status=401, body="")
+            log.warning("rejected a malformed Slack request (%s): %r", error, body[:200])
+            return BoltResponse(status=400, body="")
+        return await self.dispatch(request)
+
     async def dispatch(self, request: AsyncBoltRequest) -> Any:
-        return await self.bolt.async_dispatch(request)
+        try:
+            response = await self.bolt.async_dispatch(request)
+        except Exception:
+            # Only a payload Bolt itself cannot handle gets here (listener errors go to
+            # _on_error): log it with its trace, answer 400 so Slack does not retry it.
+            log.exception("Slack request %s could not be handled", _describe(request.body))
+            return BoltResponse(status=400, body="")
+        if response.status == 401:
+            # Bolt only logs this at INFO, with the whole body; say it plainly, without the body.
+            log.warning("rejected a Slack request: bad or stale signature (timestamp %s)",
+                        request.headers.get("x-slack-request-timestamp", ["?"])[0])  # fmt: skip
+        elif response.status >= 400:
+            log.warning("Slack request answered %s: %s", response.status, response.body[:200])
+        return response
 
     async def drain(self) -> None:
         await self.tasks.drain()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from adapters.slack.app import SlackAdapter
@@ -43,7 +44,14 @@ async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:
 
 async def serve_http(adapter: SlackAdapter, port: int, host: str = "0.0.0.0") -> None:
     """Events, interactivity and the slash command all at POST /slack/events (signed)."""
-    web_app = adapter.bolt.web_app(path=EVENTS_PATH, port=port)
+
+    async def events(request: web.Request) -> web.Response:
+        body = await request.text()
+        response = await adapter.dispatch_http(body, dict(request.headers))
+        return await to_aiohttp_response(response)
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

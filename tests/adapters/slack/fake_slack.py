@@ -125,8 +125,15 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         channel = args.get("channel") or args.get("channel_id")
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM,
-                    "team": "Test", "user": "switchboard", "url": "https://test.slack.com/"}  # fmt: skip
+            return {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "team_id": TEAM,
+                "team": "Test",
+                "user": "switchboard",
+                "url": "https://test.slack.com/",
+            }
         if method == "chat.startStream" and not self.native_streaming:
             return {"ok": False, "error": "unknown_method"}
         if method in ("chat.postMessage", "chat.startStream"):

@@ -78,8 +78,16 @@ def button(action_id: str, value: str, message_ts: str, thread_ts: str | None) -
 
 
 def slash(text: str, user: str = USER) -> dict[str, str]:
-    return {"command": "/switchboard", "text": text, "team_id": TEAM, "channel_id": CHANNEL,
-            "user_id": user, "trigger_id": "1.2.3", "api_app_id": "A1", "token": "legacy"}  # fmt: skip
+    return {
+        "command": "/switchboard",
+        "text": text,
+        "team_id": TEAM,
+        "channel_id": CHANNEL,
+        "user_id": user,
+        "trigger_id": "1.2.3",
+        "api_app_id": "A1",
+        "token": "legacy",
+    }
 
 
 def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None,
@@ -110,7 +118,7 @@ class Harness:
         headers = signed_headers(body, content_type=kind, **sign)
         if retry is not None:
             headers |= {"x-slack-retry-num": str(retry), "x-slack-retry-reason": "http_timeout"}
-        return await self.adapter.dispatch(AsyncBoltRequest(body=body, headers=headers))
+        return await self.adapter.dispatch_http(body, headers)
 
     async def socket(self, payload: dict[str, Any]) -> BoltResponse:
         return await self.adapter.dispatch(AsyncBoltRequest(body=payload, mode="socket_mode"))
