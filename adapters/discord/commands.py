@@ -123,7 +123,10 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
         interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original = getattr(error, "original", error)
-        if isinstance(original, SwitchboardError | app_commands.CheckFailure):
+        if isinstance(
+            original,
+            SwitchboardError | app_commands.CheckFailure | app_commands.TransformerError,
+        ):
             message = str(original)
         else:
             log.error("slash command failed", exc_info=original)
