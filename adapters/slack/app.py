@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.commands import run_command
@@ -83,10 +84,11 @@ class SlackAdapter:
         # Last, so it only sees event types nothing above handles: ack them and say so.
         bolt.event(re.compile(r"^.+$"))(self._on_other_event)
 
-    async def dispatch_http(self, body: str, headers: dict[str, str]) -> BoltResponse:
+    async def dispatch_http(self, body: str, headers: Mapping[str, str]) -> BoltResponse:
         """One HTTP request from Slack (signed); a body Bolt cannot parse gets 400 (or 401)."""
+        headers = {name.lower(): value for name, value in headers.items()}
         try:
-            request = AsyncBoltRequest(body=body, headers=headers)
+            request = AsyncBoltRequest(body=body, headers=_headers(headers))
         except (ValueError, AttributeError, TypeError) as error:  # Bolt parses eagerly
             if not self._verifier.is_valid_request(body, headers):
                 log.warning("rejected a Slack request: bad or stale signature")
@@ -276,6 +278,10 @@ def _action(body: dict[str, Any]) -> tuple[int, str, str, str] | None:
         log.warning("ignored malformed button payload: %s", _describe(body))
         return None
     return call_id, user, channel, thread
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str | Sequence[str]]:
+    return dict(headers.items())
 
 
 def _describe(body: dict[str, Any]) -> str:

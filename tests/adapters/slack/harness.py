@@ -47,17 +47,37 @@ def envelope(event: dict[str, Any], event_id: str | None = None) -> dict[str, An
 
 
 def mention(text: str, ts: str, thread_ts: str | None = None, channel: str = CHANNEL) -> dict:
-    event = {"type": "app_mention", "user": USER, "text": f"<@{BOT_USER}> {text}", "ts": ts,
-             "channel": channel, "event_ts": ts}  # fmt: skip
+    event = {
+        "type": "app_mention",
+        "user": USER,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def message(text: str, ts: str, thread_ts: str | None = None, channel: str = CHANNEL,
-            channel_type: str = "channel", **extra: Any) -> dict:  # fmt: skip
-    event = {"type": "message", "user": USER, "text": text, "ts": ts, "channel": channel,
-             "channel_type": channel_type, "event_ts": ts, **extra}  # fmt: skip
+def message(
+    text: str,
+    ts: str,
+    thread_ts: str | None = None,
+    channel: str = CHANNEL,
+    channel_type: str = "channel",
+    **extra: Any,
+) -> dict:
+    event = {
+        "type": "message",
+        "user": USER,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "channel_type": channel_type,
+        "event_ts": ts,
+        **extra,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
@@ -90,12 +110,20 @@ def slash(text: str, user: str = USER) -> dict[str, str]:
     }
 
 
-def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None,
-                   content_type: str = "application/json") -> dict[str, str]:  # fmt: skip
+def signed_headers(
+    body: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    content_type: str = "application/json",
+) -> dict[str, str]:
     stamp = str(timestamp if timestamp is not None else int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-    return {"content-type": content_type, "x-slack-request-timestamp": stamp,
-            "x-slack-signature": signature}  # fmt: skip
+    return {
+        "content-type": content_type,
+        "x-slack-request-timestamp": stamp,
+        "x-slack-signature": signature,
+    }
 
 
 class Harness:
@@ -103,8 +131,14 @@ class Harness:
         self.app, self.fake = app, fake
         self.adapter = SlackAdapter(app)
 
-    async def http(self, payload: dict[str, Any] | str, *, retry: int | None = None,
-                   form: bool = False, **sign: Any) -> BoltResponse:  # fmt: skip
+    async def http(
+        self,
+        payload: dict[str, Any] | str,
+        *,
+        retry: int | None = None,
+        form: bool = False,
+        **sign: Any,
+    ) -> BoltResponse:
         """POST as Slack does: JSON events, form-encoded interactivity and commands."""
         if isinstance(payload, str):
             body = payload

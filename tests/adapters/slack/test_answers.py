@@ -46,8 +46,11 @@ async def test_retries_and_a_redelivery_after_restart_answer_once(
 ) -> None:
     event = envelope(mention("How do I reset my password?", "200.000100"), event_id="EvRETRY")
     first = await make_harness(database)
-    responses = [await first.http(event), await first.http(event, retry=1),
-                 await first.http(event, retry=2)]  # fmt: skip
+    responses = [
+        await first.http(event),
+        await first.http(event, retry=1),
+        await first.http(event, retry=2),
+    ]
     assert [r.status for r in responses] == [200, 200, 200]
     await first.settle()
     assert len(first.answers()) == 1
@@ -92,8 +95,9 @@ async def test_direct_messages_are_answered_without_a_mention(
     sqlite_db: Database, make_harness: MakeHarness
 ) -> None:
     slack = await make_harness(sqlite_db, slack_allowed_channels="C9")
-    await slack.http(envelope(message("hello there", "600.000100", channel="D1",
-                                      channel_type="im")))  # fmt: skip
+    await slack.http(
+        envelope(message("hello there", "600.000100", channel="D1", channel_type="im"))
+    )
     await slack.http(envelope(mention("not an allowed channel", "600.000200")))
     await slack.settle()
     [answer] = slack.answers()
@@ -101,9 +105,11 @@ async def test_direct_messages_are_answered_without_a_mention(
 
 
 async def test_model_output_mentions_nobody(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator,
+    sqlite_db: Database,
+    make_harness: MakeHarness,
+    simulator: LLMSimulator,
     fake_slack: FakeSlack,
-) -> None:  # fmt: skip
+) -> None:
     simulator.answer_override = lambda body: (
         "Hey <!channel> and <!here>, ask <@U123> or <@W9|bob> or <!subteam^S1|@devs>. "
         "Also @everyone and @here should know."

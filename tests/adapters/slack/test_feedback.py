@@ -14,8 +14,14 @@ from tests.conftest import Database
 
 
 def reaction(kind: str, name: str, ts: str, user: str = USER) -> dict:
-    return {"type": kind, "user": user, "reaction": name, "item_user": "UBOT",
-            "item": {"type": "message", "channel": CHANNEL, "ts": ts}, "event_ts": "1.1"}  # fmt: skip
+    return {
+        "type": kind,
+        "user": user,
+        "reaction": name,
+        "item_user": "UBOT",
+        "item": {"type": "message", "channel": CHANNEL, "ts": ts},
+        "event_ts": "1.1",
+    }
 
 
 async def answered(slack: Harness, text: str, ts: str) -> tuple[int, str]:
@@ -104,7 +110,7 @@ async def test_slash_command_spend_help_and_admin_only_tier(
     response = await slack.http(slash("spend"), form=True)
     assert response.status == 200
     body = json.loads(response.body)
-    [call] = await slack.calls()
+    assert len(await slack.calls()) == 1
     assert body["response_type"] == "ephemeral"
     assert "This channel today: $" in body["text"] and "over 1 calls" in body["text"]
     assert "Whole workspace this month" in body["text"]

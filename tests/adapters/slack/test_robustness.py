@@ -20,9 +20,12 @@ def nothing_happened(fake: FakeSlack, simulator: LLMSimulator) -> None:
 
 
 async def test_bad_or_stale_signature_gets_401_and_nothing_else(
-    sqlite_db: Database, make_harness: MakeHarness, fake_slack: FakeSlack,
-    simulator: LLMSimulator, caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+    sqlite_db: Database,
+    make_harness: MakeHarness,
+    fake_slack: FakeSlack,
+    simulator: LLMSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     slack = await make_harness(sqlite_db)
     event = envelope(mention("answer me", "100.000100"))
     caplog.set_level(logging.INFO)
@@ -35,9 +38,12 @@ async def test_bad_or_stale_signature_gets_401_and_nothing_else(
 
 
 async def test_malformed_unknown_and_incomplete_requests_are_logged_not_answered(
-    sqlite_db: Database, make_harness: MakeHarness, fake_slack: FakeSlack,
-    simulator: LLMSimulator, caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+    sqlite_db: Database,
+    make_harness: MakeHarness,
+    fake_slack: FakeSlack,
+    simulator: LLMSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO)
     slack = await make_harness(sqlite_db)
     statuses = [
@@ -51,7 +57,7 @@ async def test_malformed_unknown_and_incomplete_requests_are_logged_not_answered
                     {"type": "app_mention", "user": 5, "channel": [], "ts": None, "text": "hi"}
                 )
             )
-        ).status,  # fmt: skip
+        ).status,
         (await slack.socket(envelope({"type": "message"}))).status,
         (await slack.socket({"type": "event_callback"})).status,
         (await slack.http(button(ESCALATE, "not-a-number", "1.1", None), form=True)).status,
@@ -69,9 +75,11 @@ async def test_malformed_unknown_and_incomplete_requests_are_logged_not_answered
 
 
 async def test_bots_edits_deletions_and_own_messages_are_ignored(
-    sqlite_db: Database, make_harness: MakeHarness, fake_slack: FakeSlack,
+    sqlite_db: Database,
+    make_harness: MakeHarness,
+    fake_slack: FakeSlack,
     simulator: LLMSimulator,
-) -> None:  # fmt: skip
+) -> None:
     slack = await make_harness(sqlite_db)
     await slack.http(envelope(mention("first question", "200.000100")))
     await slack.settle()
