@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.alerts import SpendAlerts
 from bot.budget import BudgetGuard, BudgetPolicy
 from bot.engine import Engine, EngineConfig
-from bot.hooks import HealthObserver, NamedStrategies, Notifier
+from bot.experiments import Experiment, ExperimentPicker, parse_experiments
+from bot.hooks import HealthObserver, Notifier
 from bot.operations import Operations
 from bot.settings import Settings
 from routing.analyzer import QueryAnalyzer
@@ -50,6 +51,7 @@ class App:
     # Where digests and alerts go; adapters add theirs when they start.
     notifiers: list[Notifier] = field(default_factory=list)
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    experiments: tuple[Experiment, ...] = ()
 
     async def close(self) -> None:
         await self.exit_stack.aclose()
@@ -112,13 +114,14 @@ async def build_app(
         known = ", ".join(sorted(strategies))
         raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
                           f"(known: {known})")  # fmt: skip
+    experiments = parse_experiments(routing.experiments, tuple(strategies))
     conversations = Conversations(db)
     budget_policy = BudgetPolicy.from_settings(settings)
     notifiers: list[Notifier] = []
     engine = Engine(
         conversations,
         dispatcher,
-        NamedStrategies(strategies, settings.routing_strategy),
+        ExperimentPicker(db, experiments, strategies, settings.routing_strategy),
         Pricer(),
         EngineConfig(
             system_prompt=settings.system_prompt,
@@ -132,4 +135,5 @@ async def build_app(
         observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers)],
     )
     ops = Operations(conversations, ZoneInfo(settings.timezone))
-    return App(settings, db, http, engine, ops, strategies, routing, notifiers)
+    return App(settings, db, http, engine, ops, strategies, routing, notifiers,
+               experiments=experiments)  # fmt: skip

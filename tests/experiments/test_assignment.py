@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.experiments import Experiment, ExperimentPicker, Variant, parse_experiments
+from bot.messages import Incoming
+from routing.errors import ConfigError
+from routing.strategy import FixedStrategy
+from storage.conversations import ThreadRef
+from storage.tables import Call, Thread
+from tests.conftest import Database, MakeApp
+from tests.experiments.helpers import ask, fixed_ab, routing_file
+
+calls_t = Call.__table__  # type: ignore[attr-defined]
+threads_t = Thread.__table__  # type: ignore[attr-defined]
+
+
+def test_ten_thousand_threads_split_within_one_percent_of_the_weights() -> None:
+    experiment = Experiment(
+        "split", (Variant("a", "fixed", "m1", 70), Variant("b", "fixed", "m2", 20),
+                  Variant("c", "tiered", None, 10)),
+    )  # fmt: skip
+    keys = [ThreadRef("slack", "T1", "C1", f"{1700000000 + i}.{i:06d}").key for i in range(10_000)]
+    counts = {"a": 0, "b": 0, "c": 0}
+    for key in keys:
+        counts[experiment.variant_for(key).name] += 1
+    assert abs(counts["a"] / 10_000 - 0.70) < 0.01
+    assert abs(counts["b"] / 10_000 - 0.20) < 0.01
+    assert abs(counts["c"] / 10_000 - 0.10) < 0.01
+    # Stable: a fresh object (as in a new process) gives every thread the same variant.
+    again = Experiment("split", experiment.variants)
+    assert all(again.variant_for(k) == experiment.variant_for(k) for k in keys)
+    # The experiment name is part of the hash: another experiment splits threads independently.
+    other = Experiment("other", experiment.variants)
+    assert sum(other.variant_for(k) != experiment.variant_for(k) for k in keys) > 3000
+
+
+def test_parse_errors_name_the_field() -> None:
+    good = {"name": "x", "variants": [{"name": "A", "strategy": "fixed", "model": "m"},
+                                      {"name": "B", "strategy": "tiered"}]}  # fmt: skip
+    (parsed,) = parse_experiments([good], ("fixed", "tiered"))
+    assert parsed.control.name == "A" and parsed.variants[1].model is None
+    with pytest.raises(ConfigError, match=r"experiments\[0\]\.variants: .*at least 2"):
+        parse_experiments([{**good, "variants": good["variants"][:1]}])
+    with pytest.raises(ConfigError, match=r"experiments\[0\]\.variants\.1\.strategy: unknown"):
+        parse_experiments([{**good, "variants": [good["variants"][0], {"name": "B",
+                                                 "strategy": "nope"}]}], ("fixed",))  # fmt: skip
+    with pytest.raises(ConfigError, match=r"experiments\[0\]\.start: .*timezone"):
+        parse_experiments([{**good, "start": datetime(2026, 1, 1)}])
+    with pytest.raises(ConfigError, match=r"experiments\[0\]: .*stop must be after start"):
+        start = datetime(2026, 1, 2, tzinfo=UTC)
+        parse_experiments([{**good, "start": start, "stop": start - timedelta(days=1)}])
+    with pytest.raises(ConfigError, match=r"experiments\[1\]\.name: duplicate"):
+        parse_experiments([good, good])
+    with pytest.raises(ConfigError, match=r"experiments\[0\]\.weight: Extra inputs"):
+        parse_experiments([{**good, "weight": 3}])
+
+
+async def test_threads_keep_their_variant_across_messages_and_new_apps(
+    sqlite_db: Database, make_app: MakeApp, tmp_path: Path
+) -> None:
+    path = routing_file(tmp_path, fixed_ab())
+    app = await make_app(sqlite_db, routing_file=path)
+    threads = [f"t{i}" for i in range(24)]
+    for thread in threads:
+        assert (await ask(app, thread, "How do I reset my password?", f"{thread}-1")).status == (
+            "answered"
+        )
+    first = await _variants(app.db)
+    assert set(first.values()) == {"A", "B"}
+    # A new app (new picker) over the same database: every thread keeps its variant.
+    again = await make_app(sqlite_db, routing_file=path)
+    for thread in threads:
+        await ask(again, thread, "And my username?", f"{thread}-2")
+    async with again.db.connect() as conn:
+        rows = (await conn.execute(sa.select(calls_t.c.thread_id, calls_t.c.variant,
+                                             calls_t.c.model_asked))).all()  # fmt: skip
+    assert len(rows) == 48
+    for row in rows:
+        assert row.variant == first[row.thread_id]
+        assert row.model_asked == ("openai/gpt-4o" if row.variant == "A" else "openai/gpt-4o-mini")
+
+
+async def _variants(db: AsyncEngine) -> dict[int, str]:
+    async with db.connect() as conn:
+        rows = (await conn.execute(sa.select(threads_t.c.id, threads_t.c.variant))).all()
+    return {r.id: r.variant for r in rows}
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_window_new_threads_before_start_and_after_stop_get_the_default(
+    sqlite_db: Database, make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = await make_app(sqlite_db)  # only for a migrated database with threads in it
+    now = datetime.now(UTC)
+    experiment = Experiment(
+        "win", (Variant("A", "fixed", "m-a"), Variant("B", "fixed", "m-b")),
+        channels=("c1",), start=now - timedelta(hours=1), stop=now + timedelta(hours=1),
+    )  # fmt: skip
+    clock = _Clock(now)
+    default = FixedStrategy("m-default")
+    picker = ExperimentPicker(app.db, [experiment], {"fixed": default}, "fixed", clock)
+    await ask(app, "old", "hi", "old-1")  # a thread that exists...
+    async with app.db.begin() as conn:  # ...and began before the experiment started
+        await conn.execute(sa.update(threads_t).values(created_at=now - timedelta(hours=2)))
+    old_id = (await _ids(app.db))["old"]
+    await ask(app, "new", "hi", "new-1")
+    new_id = (await _ids(app.db))["new"]
+
+    def msg(thread: str, channel: str = "c1") -> Incoming:
+        return Incoming("console", "local", channel, thread, "u1", "q", uuid.uuid4().hex)
+
+    assert (await picker.pick(msg("old"), old_id, None)).experiment is None
+    chosen = await picker.pick(msg("new"), new_id, None)
+    assert chosen.experiment == "win" and chosen.variant in {"A", "B"}
+    assert (await picker.pick(msg("new", "c2"), new_id, None)).experiment is None  # out of scope
+    async with app.db.begin() as conn:
+        await conn.execute(sa.update(threads_t).where(threads_t.c.id == new_id)
+                           .values(experiment="win", variant=chosen.variant))  # fmt: skip
+    kept = await picker.pick(msg("new"), new_id, None)
+    assert (kept.experiment, kept.variant) == ("win", chosen.variant)
+    clock.now = now + timedelta(hours=2)  # stopped: even enrolled threads get the default
+    after = await picker.pick(msg("new"), new_id, "fixed")
+    assert after.experiment is None and after.strategy is default
+    clock.now = now - timedelta(hours=3)  # not started yet
+    assert (await picker.pick(msg("new"), new_id, None)).strategy is default
+
+
+async def _ids(db: AsyncEngine) -> dict[str, int]:
+    async with db.connect() as conn:
+        rows = (await conn.execute(sa.select(threads_t.c.id, threads_t.c.external_id))).all()
+    return {r.external_id: r.id for r in rows}
