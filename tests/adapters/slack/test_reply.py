@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from pathlib import Path
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -151,3 +152,22 @@ async def test_adapter_close_waits_for_answers_in_flight(
     await adapter.close()
     assert adapter.tasks.pending == 0
     assert any(m.body.startswith("[simulated]") for m in fake_slack.messages())
+
+
+def test_manifest_subscribes_to_what_the_adapter_handles() -> None:
+    manifest = (Path(__file__).parents[3] / "adapters" / "slack" / "manifest.yaml").read_text()
+    for needed in (
+        "app_mention",
+        "message.channels",
+        "message.im",
+        "reaction_added",
+        "reaction_removed",
+        "chat:write",
+        "reactions:read",
+        "commands",
+        "assistant:write",
+        "files:write",
+        "/switchboard",
+        "interactivity",
+    ):
+        assert needed in manifest, needed
