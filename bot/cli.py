@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.commands.route",
     "bot.commands.router",
     "bot.commands.simulate",
+    "bot.commands.spend",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
@@ -187,8 +187,9 @@ def _day_expression(
     # SQLite has no time zones: the local days' UTC bounds, computed here, bucket the rows.
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    whens = [(calls_t.c.created_at < d.end, d.day.isoformat()) for d in local_days(first, last,
-                                                                                   zone)]
+    whens = [
+        (calls_t.c.created_at < d.end, d.day.isoformat()) for d in local_days(first, last, zone)
+    ]
     return sa.case(*whens, else_=last.isoformat())
 
 
@@ -318,10 +319,14 @@ async def latency_percentiles(
             position = fraction * (count - 1)
             lower = int(position)
             values = (
-                await conn.execute(
-                    sa.select(latency).where(*where).order_by(latency).limit(2).offset(lower)
+                (
+                    await conn.execute(
+                        sa.select(latency).where(*where).order_by(latency).limit(2).offset(lower)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             low = float(values[0])
             high = float(values[1]) if len(values) > 1 else low
             result[fraction] = low + (high - low) * (position - lower)
@@ -334,3 +339,29 @@ async def first_call_at(engine: AsyncEngine) -> datetime | None:
     if value is not None and value.tzinfo is None:  # min() loses the column type on SQLite
         value = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
     return value
+
+
+LEDGER_COLUMNS = ("id", "created_at", "platform", "workspace", "channel", "thread", "user",
+                  "purpose", "strategy", "tier", "model", "status", "error_kind", "attempt",
+                  "input_tokens", "output_tokens", "cost_nano_usd", "cost_source",
+                  "baseline_cost_nano_usd", "latency_ms", "ttft_ms")  # fmt: skip
+
+
+async def ledger_export(
+    engine: AsyncEngine, *, start: datetime, end: datetime
+) -> AsyncIterator[dict[str, Any]]:
+    """Every call in [start, end), oldest first, streamed (an export can be millions of rows)."""
+    special = {
+        "thread": threads_t.c.external_id.label("thread"),
+        "model": sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
+    }
+    query = (
+        sa.select(*(special.get(name, calls_t.c[name]) for name in LEDGER_COLUMNS))
+        .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
+        .where(calls_t.c.created_at >= start, calls_t.c.created_at < end)
+        .order_by(calls_t.c.created_at, calls_t.c.id)
+    )
+    async with engine.connect() as conn:
+        result = await conn.stream(query)
+        async for row in result:
+            yield dict(row._mapping)

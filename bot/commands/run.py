@@ -38,7 +38,9 @@ def adapter_services(settings: Settings) -> dict[str, Service]:
 
 def background_services(settings: Settings) -> dict[str, Service]:
     """Jobs that run beside the adapters (digest scheduler, metrics endpoint)."""
-    return {}
+    from bot.scheduler import serve as serve_digest  # matplotlib and APScheduler: only when run
+
+    return {"digest": serve_digest}
 
 
 MISSING = """No platform is configured, so there is nothing to run. Set either:
