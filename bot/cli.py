@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from routing.errors import SwitchboardError
 
 COMMAND_MODULES = (
+    "bot.commands.ab",
     "bot.commands.chat",
     "bot.commands.demo",
     "bot.commands.db",

@@ -152,12 +152,15 @@ def parse_experiments(
         for number, v in enumerate(parsed.variants):
             field_name = f"{where}.variants.{number}"
             if v.model is not None and v.strategy != "fixed":
-                raise ConfigError(f"ROUTING_FILE: {field_name}.model: only a 'fixed' variant "
-                                  "takes a model")  # fmt: skip
+                raise ConfigError(
+                    f"ROUTING_FILE: {field_name}.model: only a 'fixed' variant takes a model"
+                )
             if known_strategies and v.strategy not in known_strategies:
                 known = ", ".join(sorted(known_strategies))
-                raise ConfigError(f"ROUTING_FILE: {field_name}.strategy: unknown strategy "
-                                  f"{v.strategy!r} (known: {known})")  # fmt: skip
+                raise ConfigError(
+                    f"ROUTING_FILE: {field_name}.strategy: unknown strategy "
+                    f"{v.strategy!r} (known: {known})"
+                )
         if any(e.name == parsed.name for e in experiments):
             raise ConfigError(f"ROUTING_FILE: {where}.name: duplicate experiment {parsed.name!r}")
         experiments.append(
@@ -216,8 +219,9 @@ class ExperimentPicker:
         if variant.model is not None:
             return FixedStrategy(variant.model)
         if variant.strategy not in self._strategies:
-            raise ConfigError(f"experiment variant {variant.name!r}: unknown strategy "
-                              f"{variant.strategy!r}")  # fmt: skip
+            raise ConfigError(
+                f"experiment variant {variant.name!r}: unknown strategy {variant.strategy!r}"
+            )
         return self._strategies[variant.strategy]
 
     @property
@@ -258,8 +262,9 @@ class ExperimentPicker:
         return Assignment(strategy, experiment.name, stored.variant)
 
     def _fallback(self, channel_strategy: str | None) -> Assignment:
-        name = channel_strategy if channel_strategy in self._strategies else self._default
-        return Assignment(self._strategies[name])
+        if channel_strategy is not None and channel_strategy in self._strategies:
+            return Assignment(self._strategies[channel_strategy])
+        return Assignment(self._strategies[self._default])
 
     async def _stored(self, thread_id: int) -> _Stored | None:
         async with self._db.connect() as conn:

@@ -173,3 +173,15 @@ class Claim(SQLModel, table=True):
     scope: str = Field(max_length=255)
     period: str = Field(max_length=64)
     created_at: datetime = _ts()
+
+
+class Judgement(SQLModel, table=True):
+    """The LLM judge's 1-10 score of one sampled answer (NULL: the judge's reply had no score)."""
+
+    __tablename__ = "judgements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", unique=True)  # the answer judged
+    judge_call_id: int | None = Field(default=None, foreign_key="calls.id")  # the judge's call
+    score: int | None = None
+    created_at: datetime = _ts()

@@ -35,8 +35,7 @@ def fixed_ab(
     target: int = 10,
     extra: str = "",
 ) -> str:
-    return AB_FIXED.format(name=name, model_a=model_a, model_b=model_b, target=target,
-                           extra=extra)  # fmt: skip
+    return AB_FIXED.format(name=name, model_a=model_a, model_b=model_b, target=target, extra=extra)
 
 
 async def ask(app: App, thread: str, text: str, event: str, channel: str = "c1") -> Outcome:

@@ -23,9 +23,13 @@ threads_t = Thread.__table__  # type: ignore[attr-defined]
 
 def test_ten_thousand_threads_split_within_one_percent_of_the_weights() -> None:
     experiment = Experiment(
-        "split", (Variant("a", "fixed", "m1", 70), Variant("b", "fixed", "m2", 20),
-                  Variant("c", "tiered", None, 10)),
-    )  # fmt: skip
+        "split",
+        (
+            Variant("a", "fixed", "m1", 70),
+            Variant("b", "fixed", "m2", 20),
+            Variant("c", "tiered", None, 10),
+        ),
+    )
     keys = [ThreadRef("slack", "T1", "C1", f"{1700000000 + i}.{i:06d}").key for i in range(10_000)]
     counts = {"a": 0, "b": 0, "c": 0}
     for key in keys:
@@ -42,15 +46,22 @@ def test_ten_thousand_threads_split_within_one_percent_of_the_weights() -> None:
 
 
 def test_parse_errors_name_the_field() -> None:
-    good = {"name": "x", "variants": [{"name": "A", "strategy": "fixed", "model": "m"},
-                                      {"name": "B", "strategy": "tiered"}]}  # fmt: skip
+    good = {
+        "name": "x",
+        "variants": [
+            {"name": "A", "strategy": "fixed", "model": "m"},
+            {"name": "B", "strategy": "tiered"},
+        ],
+    }
     (parsed,) = parse_experiments([good], ("fixed", "tiered"))
     assert parsed.control.name == "A" and parsed.variants[1].model is None
     with pytest.raises(ConfigError, match=r"experiments\[0\]\.variants: .*at least 2"):
         parse_experiments([{**good, "variants": good["variants"][:1]}])
     with pytest.raises(ConfigError, match=r"experiments\[0\]\.variants\.1\.strategy: unknown"):
-        parse_experiments([{**good, "variants": [good["variants"][0], {"name": "B",
-                                                 "strategy": "nope"}]}], ("fixed",))  # fmt: skip
+        parse_experiments(
+            [{**good, "variants": [good["variants"][0], {"name": "B", "strategy": "nope"}]}],
+            ("fixed",),
+        )
     with pytest.raises(ConfigError, match=r"experiments\[0\]\.start: .*timezone"):
         parse_experiments([{**good, "start": datetime(2026, 1, 1)}])
     with pytest.raises(ConfigError, match=r"experiments\[0\]: .*stop must be after start"):
@@ -79,8 +90,11 @@ async def test_threads_keep_their_variant_across_messages_and_new_apps(
     for thread in threads:
         await ask(again, thread, "And my username?", f"{thread}-2")
     async with again.db.connect() as conn:
-        rows = (await conn.execute(sa.select(calls_t.c.thread_id, calls_t.c.variant,
-                                             calls_t.c.model_asked))).all()  # fmt: skip
+        rows = (
+            await conn.execute(
+                sa.select(calls_t.c.thread_id, calls_t.c.variant, calls_t.c.model_asked)
+            )
+        ).all()
     assert len(rows) == 48
     for row in rows:
         assert row.variant == first[row.thread_id]
@@ -107,9 +121,12 @@ async def test_window_new_threads_before_start_and_after_stop_get_the_default(
     app = await make_app(sqlite_db)  # only for a migrated database with threads in it
     now = datetime.now(UTC)
     experiment = Experiment(
-        "win", (Variant("A", "fixed", "m-a"), Variant("B", "fixed", "m-b")),
-        channels=("c1",), start=now - timedelta(hours=1), stop=now + timedelta(hours=1),
-    )  # fmt: skip
+        "win",
+        (Variant("A", "fixed", "m-a"), Variant("B", "fixed", "m-b")),
+        channels=("c1",),
+        start=now - timedelta(hours=1),
+        stop=now + timedelta(hours=1),
+    )
     clock = _Clock(now)
     default = FixedStrategy("m-default")
     picker = ExperimentPicker(app.db, [experiment], {"fixed": default}, "fixed", clock)
@@ -128,8 +145,11 @@ async def test_window_new_threads_before_start_and_after_stop_get_the_default(
     assert chosen.experiment == "win" and chosen.variant in {"A", "B"}
     assert (await picker.pick(msg("new", "c2"), new_id, None)).experiment is None  # out of scope
     async with app.db.begin() as conn:
-        await conn.execute(sa.update(threads_t).where(threads_t.c.id == new_id)
-                           .values(experiment="win", variant=chosen.variant))  # fmt: skip
+        await conn.execute(
+            sa.update(threads_t)
+            .where(threads_t.c.id == new_id)
+            .values(experiment="win", variant=chosen.variant)
+        )
     kept = await picker.pick(msg("new"), new_id, None)
     assert (kept.experiment, kept.variant) == ("win", chosen.variant)
     clock.now = now + timedelta(hours=2)  # stopped: even enrolled threads get the default
