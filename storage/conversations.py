@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import insert_ignore
@@ -113,36 +113,38 @@ class Conversations:
     async def start_turn(
         self, ref: ThreadRef, *, text: str, author: str, event_key: str
     ) -> StartedTurn | None:
-        """Store the user's message; None when this event was already handled (dedupe)."""
+        """Store the user's message; None when this event was already handled (dedupe).
+
+        Three statements in the common case (thread exists): every statement is a thread hop
+        for aiosqlite, so the dedupe uses ON CONFLICT DO NOTHING RETURNING, not a savepoint.
+        """
+        select_thread = sa.select(
+            threads_t.c.id, threads_t.c.experiment, threads_t.c.variant
+        ).where(threads_t.c.key == ref.key)
         async with self.engine.begin() as conn:
-            await insert_ignore(
-                conn,
-                threads_t,
-                {**asdict(ref), "key": ref.key, "created_at": utcnow()},
-            )
-            row = (
-                await conn.execute(
-                    sa.select(threads_t.c.id, threads_t.c.experiment, threads_t.c.variant).where(
-                        threads_t.c.key == ref.key
-                    )
+            row = (await conn.execute(select_thread)).first()
+            if row is None:
+                await insert_ignore(
+                    conn, threads_t, {**asdict(ref), "key": ref.key, "created_at": utcnow()}
                 )
-            ).one()
-            try:
-                async with conn.begin_nested():
-                    result = await conn.execute(
-                        sa.insert(messages_t).values(
-                            thread_id=row.id,
-                            role="user",
-                            text=text,
-                            author=author,
-                            event_key=event_key,
-                            created_at=utcnow(),
-                        )
-                    )
-            except IntegrityError:
+                row = (await conn.execute(select_thread)).one()
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            message_id = await conn.scalar(
+                insert(messages_t)
+                .values(
+                    thread_id=row.id,
+                    role="user",
+                    text=text,
+                    author=author,
+                    event_key=event_key,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing()
+                .returning(messages_t.c.id)
+            )
+            if message_id is None:
                 return None
-            message_id = int((result.inserted_primary_key or (0,))[0])
-            return StartedTurn(row.id, message_id, row.experiment, row.variant)
+            return StartedTurn(row.id, int(message_id), row.experiment, row.variant)
 
     async def is_duplicate(self, event_key: str) -> bool:
         async with self.engine.connect() as conn:
