@@ -16,6 +16,8 @@ from bot.budget import BudgetGuard, BudgetPolicy
 from bot.engine import Engine, EngineConfig
 from bot.experiments import Experiment, ExperimentPicker, parse_experiments
 from bot.hooks import HealthObserver, Notifier
+from bot.judge import Judge
+from bot.metrics import Metrics
 from bot.operations import Operations
 from bot.settings import Settings
 from routing.analyzer import QueryAnalyzer
@@ -52,6 +54,8 @@ class App:
     notifiers: list[Notifier] = field(default_factory=list)
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     experiments: tuple[Experiment, ...] = ()
+    metrics: Metrics | None = None
+    judge: Judge | None = None
 
     async def close(self) -> None:
         await self.exit_stack.aclose()
@@ -118,11 +122,13 @@ async def build_app(
     conversations = Conversations(db)
     budget_policy = BudgetPolicy.from_settings(settings)
     notifiers: list[Notifier] = []
+    metrics = Metrics(db, budget_policy)
+    pricer = Pricer()
     engine = Engine(
         conversations,
         dispatcher,
         ExperimentPicker(db, experiments, strategies, settings.routing_strategy),
-        Pricer(),
+        pricer,
         EngineConfig(
             system_prompt=settings.system_prompt,
             history_token_budget=settings.history_token_budget,
@@ -132,8 +138,16 @@ async def build_app(
             baseline_model=settings.baseline_model or routing.premium_model,
         ),
         guard=BudgetGuard(db, budget_policy),
-        observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers)],
+        observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers), metrics],
     )
+    judge = None
+    if settings.judge_model:
+        judge = Judge(db, dispatcher, pricer, engine.record_attempt, settings.judge_model,
+                      settings.judge_sample_rate)  # fmt: skip
+        engine.add_observer(judge)
     ops = Operations(conversations, ZoneInfo(settings.timezone))
-    return App(settings, db, http, engine, ops, strategies, routing, notifiers,
-               experiments=experiments)  # fmt: skip
+    app = App(settings, db, http, engine, ops, strategies, routing, notifiers,
+              experiments=experiments, metrics=metrics, judge=judge)  # fmt: skip
+    if judge is not None:
+        app.exit_stack.push_async_callback(judge.close)
+    return app

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # --- metrics -----------------------------------------------------------------
     metrics_port: int | None = Field(None, gt=0, lt=65536)
 
+    # --- experiments: optional LLM judge of a sample of answers -------------------
+    judge_model: str = ""  # empty: no judge
+    judge_sample_rate: float = Field(0.1, ge=0, le=1)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     _split_lists = field_validator(

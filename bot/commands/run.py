@@ -40,7 +40,12 @@ def background_services(settings: Settings) -> dict[str, Service]:
     """Jobs that run beside the adapters (digest scheduler, metrics endpoint)."""
     from bot.scheduler import serve as serve_digest  # matplotlib and APScheduler: only when run
 
-    return {"digest": serve_digest}
+    services: dict[str, Service] = {"digest": serve_digest}
+    if settings.metrics_port:
+        from bot.metrics import serve as serve_metrics
+
+        services["metrics"] = serve_metrics
+    return services
 
 
 MISSING = """No platform is configured, so there is nothing to run. Set either:
