@@ -356,7 +356,7 @@ async def ledger_export(
         "model": sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
     }
     query = (
-        sa.select(*(special.get(name, calls_t.c[name]) for name in LEDGER_COLUMNS))
+        sa.select(*(special[n] if n in special else calls_t.c[n] for n in LEDGER_COLUMNS))
         .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
         .where(calls_t.c.created_at >= start, calls_t.c.created_at < end)
         .order_by(calls_t.c.created_at, calls_t.c.id)
