@@ -1,0 +1,201 @@
+"""Engine overhead per message, throughput with 100 concurrent threads, and history-load time.
+
+Run: .venv/bin/python bench/bench_engine.py [--messages 1000] [--loads 500]
+
+Everything runs against SQLite in a temporary directory and the loopback LLM simulator at
+speed=0 (no simulated latency), started in its own process so its CPU work does not land in
+the engine's event loop. Overhead = `Engine.handle` wall time minus the time spent inside
+`ProviderClient.stream` (the HTTP round trip to the instant provider), measured per message
+by a timing subclass of the real client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+
+from bot.engine import Engine, EngineConfig  # noqa: E402
+from bot.hooks import NamedStrategies  # noqa: E402
+from bot.messages import AnswerMeta, Incoming, ReplyLimits  # noqa: E402
+from routing.dispatch import Dispatcher, RetryPolicy  # noqa: E402
+from routing.pricing import Pricer  # noqa: E402
+from routing.provider import ChatRequest, OnDelta, ProviderClient, StreamResult  # noqa: E402
+from routing.strategy import FixedStrategy  # noqa: E402
+from storage.conversations import Conversations, ThreadRef  # noqa: E402
+from storage.database import create_engine, upgrade  # noqa: E402
+from storage.tables import Message, utcnow  # noqa: E402
+
+messages_t = Message.__table__  # type: ignore[attr-defined]
+
+
+class TimedClient(ProviderClient):
+    """The real client; also sums the seconds spent inside `stream` (the provider's share)."""
+
+    provider_s = 0.0
+
+    async def stream(self, request: ChatRequest, on_delta: OnDelta) -> StreamResult:
+        started = time.perf_counter()
+        try:
+            return await super().stream(request, on_delta)
+        finally:
+            self.provider_s += time.perf_counter() - started
+
+
+class NullReply:
+    limits = ReplyLimits(max_chars=4000, min_edit_interval_s=0.0)
+
+    async def start(self) -> None:
+        pass
+
+    async def append(self, text: str) -> None:
+        pass
+
+    async def finish(self, text: str, meta: AnswerMeta) -> list[str]:
+        return [f"post-{meta.call_id}"]
+
+    async def fail(self, message: str) -> None:
+        raise RuntimeError(message)
+
+
+SIMULATOR = """
+import asyncio, sys
+from bot.simulator import LLMSimulator
+async def serve():
+    async with LLMSimulator(seed=1, speed=0) as sim:
+        print(sim.base_url, flush=True)
+        await asyncio.to_thread(sys.stdin.read)  # until the benchmark closes our stdin
+asyncio.run(serve())
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def build(db: AsyncEngine, client: TimedClient) -> Engine:
+    return Engine(
+        Conversations(db),
+        Dispatcher(client, RetryPolicy()),
+        NamedStrategies({"fixed": FixedStrategy("openai/gpt-4o-mini")}, "fixed"),
+        Pricer(),
+        EngineConfig(system_prompt="You are a support assistant."),
+    )
+
+
+def incoming(n: int, thread: str) -> Incoming:
+    return Incoming("slack", "T1", "C1", thread, "U1", f"Question {n}: how do I reset my password?",
+                    f"ev-{thread}-{n}")  # fmt: skip
+
+
+async def overhead(engine: Engine, client: TimedClient, count: int) -> dict[str, float]:
+    # Warm up connections, statement caches and the pricer.
+    for n in range(20):
+        await engine.handle(incoming(n, "warm"), NullReply())
+    totals, overheads = [], []
+    for n in range(count):
+        before = client.provider_s
+        started = time.perf_counter()
+        outcome = await engine.handle(incoming(n, f"seq-{n % 50}"), NullReply())
+        wall = time.perf_counter() - started
+        assert outcome.status == "answered", outcome
+        totals.append(wall * 1000)
+        overheads.append((wall - (client.provider_s - before)) * 1000)
+    return {"handle p50": pct(totals, 0.5), "handle p99": pct(totals, 0.99),
+            "overhead p50": pct(overheads, 0.5), "overhead p99": pct(overheads, 0.99),
+            "overhead mean": statistics.fmean(overheads)}  # fmt: skip
+
+
+async def throughput(engine: Engine, threads: int, per_thread: int) -> float:
+    async def one_thread(t: int) -> None:
+        for n in range(per_thread):  # in order within a thread, as a real conversation
+            outcome = await engine.handle(incoming(n, f"conc-{t}"), NullReply())
+            assert outcome.status == "answered", outcome
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_thread(t) for t in range(threads)))
+    return threads * per_thread / (time.perf_counter() - started)
+
+
+async def seed_thread(conversations: Conversations, name: str, size: int) -> tuple[int, int]:
+    turn = await conversations.start_turn(ThreadRef("slack", "T1", "C9", name), text="first",
+                                          author="U1", event_key=f"seed-{name}")  # fmt: skip
+    assert turn is not None
+    now = utcnow()
+    rows = [{"thread_id": turn.thread_id, "role": ("assistant", "user")[i % 2],
+             "text": f"message {i} " + "lorem ipsum " * 20, "author": "U1", "created_at": now}
+            for i in range(1, size)]  # fmt: skip
+    async with conversations.engine.begin() as conn:
+        await conn.execute(sa.insert(messages_t), rows)
+        last = await conn.scalar(sa.select(sa.func.max(messages_t.c.id)))
+    return turn.thread_id, int(last or 0) + 1
+
+
+async def history_load(conversations: Conversations, loads: int) -> dict[str, float]:
+    result = {}
+    for size in (10, 10_000):
+        thread_id, before = await seed_thread(conversations, f"h{size}", size)
+        timings = []
+        for _ in range(loads):
+            started = time.perf_counter()
+            turns = await conversations.recent_turns(thread_id, before_id=before, limit=40)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert len(turns) == min(size, 40)
+        result[f"{size:,} messages p50"] = pct(timings, 0.5)
+        result[f"{size:,} messages p99"] = pct(timings, 0.99)
+    return result
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
+        await upgrade(db)
+        simulator = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", SIMULATOR, cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        assert simulator.stdout is not None and simulator.stdin is not None
+        base_url = (await simulator.stdout.readline()).decode().strip()
+        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+            client = TimedClient(http, base_url, "bench")
+            engine = build(db, client)
+            seq = await overhead(engine, client, args.messages)
+            rate = await throughput(engine, 100, args.per_thread)
+            hist = await history_load(engine.conversations, args.loads)
+        simulator.stdin.close()
+        await simulator.wait()
+        await db.dispose()
+    print(f"{'measure':<34}{'value':>12}")
+    print("-" * 46)
+    for name, ms in seq.items():
+        print(f"{'engine ' + name + ' (ms)':<34}{ms:>12.2f}")
+    print(f"{'messages/s, 100 threads x ' + str(args.per_thread):<34}{rate:>12.1f}")
+    for name, ms in hist.items():
+        print(f"{'history load ' + name + ' (ms)':<34}{ms:>12.3f}")
+    ratio = hist["10,000 messages p50"] / hist["10 messages p50"]
+    print(f"{'history long/short p50 ratio':<34}{ratio:>12.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1000, help="sequential messages timed")
+    parser.add_argument("--per-thread", type=int, default=10, help="messages per concurrent thread")
+    parser.add_argument("--loads", type=int, default=500, help="history loads per thread size")
+    asyncio.run(run(parser.parse_args()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
