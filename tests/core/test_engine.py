@@ -53,9 +53,9 @@ async def test_answer_is_streamed_costed_and_recorded(
 
 
 async def test_duplicate_event_is_answered_and_charged_once(
-    database: Database, make_app: MakeApp, simulator: LLMSimulator
+    sqlite_db: Database, make_app: MakeApp, simulator: LLMSimulator
 ) -> None:
-    app = await fixed_app(make_app, database)
+    app = await fixed_app(make_app, sqlite_db)
     first = await app.engine.handle(incoming("Hello?", "ev-1"), RecordingReply())
     again = RecordingReply()
     second = await app.engine.handle(incoming("Hello?", "ev-1"), again)
@@ -220,10 +220,10 @@ async def test_question_and_failed_attempt_are_kept_when_the_call_fails(
 
 
 async def test_one_row_per_attempt_with_fallback(
-    database: Database, make_app: MakeApp, simulator: LLMSimulator
+    sqlite_db: Database, make_app: MakeApp, simulator: LLMSimulator
 ) -> None:
     a, b = "openai/gpt-4o-mini", "google/gemini-2.0-flash"
-    app = await fixed_app(make_app, database, llm_max_retries=2)
+    app = await fixed_app(make_app, sqlite_db, llm_max_retries=2)
     app.strategies["fixed"] = ModelList((a, b))
     simulator.inject(Fault("server_error", model=a, times=3))
     outcome = await app.engine.handle(incoming("Why was I charged twice?", "e-fb"),
@@ -240,9 +240,9 @@ async def test_one_row_per_attempt_with_fallback(
 
 
 async def test_stream_broken_mid_answer_is_marked_incomplete_with_estimated_cost(
-    database: Database, make_app: MakeApp, simulator: LLMSimulator
+    sqlite_db: Database, make_app: MakeApp, simulator: LLMSimulator
 ) -> None:
-    app = await fixed_app(make_app, database)
+    app = await fixed_app(make_app, sqlite_db)
     simulator.inject(Fault("disconnect", after_chunks=3))
     reply = RecordingReply()
     outcome = await app.engine.handle(incoming("How do I rotate keys?", "e-cut"), reply)
