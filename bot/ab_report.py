@@ -17,6 +17,7 @@ power calculation from the data so far as a check on the target.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -254,7 +255,7 @@ async def build_report(db: AsyncEngine, experiment: Experiment, now: datetime) -
 
 
 async def experiment_digest_lines(
-    db: AsyncEngine, experiments: tuple[Experiment, ...] | list[Experiment], now: datetime
+    db: AsyncEngine, experiments: Sequence[Experiment], now: datetime
 ) -> list[str]:
     """One line per running experiment, for the daily digest."""
     lines = []

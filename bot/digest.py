@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.experiments import Experiment
 from routing.tiers import TIERS
 from storage.ledger import Dimension, Rollup, latency_percentiles, local_days, rollup, total
 
@@ -33,6 +35,7 @@ class DigestData:
     p95_ms: float | None
     chart_days: tuple[date, ...]
     chart_series: dict[str, tuple[int, ...]]  # tier -> spend per chart day
+    experiment_lines: tuple[str, ...] = ()  # one per running A/B experiment
 
     @property
     def average_nano_usd(self) -> int | None:
@@ -67,6 +70,7 @@ async def build_digest(
     *,
     baseline_model: str,
     monthly_budget_nano_usd: int | None = None,
+    experiments: Sequence[Experiment] = (),
 ) -> DigestData:
     days = local_days(day - timedelta(days=CHART_DAYS - 1), day, zone)
     today = days[-1]
@@ -87,6 +91,11 @@ async def build_digest(
     month_start = local_days(day.replace(day=1), day.replace(day=1), zone)[0].start
     month = await total(db, start=month_start, end=today.end)
     percentiles = await latency_percentiles(db, start=today.start, end=today.end)
+    experiment_lines: list[str] = []
+    if experiments:
+        from bot.ab_report import experiment_digest_lines  # scipy: only when there are any
+
+        experiment_lines = await experiment_digest_lines(db, list(experiments), today.end)
     return DigestData(
         day=day,
         zone=zone.key,
@@ -104,4 +113,5 @@ async def build_digest(
         p95_ms=percentiles[0.95],
         chart_days=tuple(d.day for d in days),
         chart_series={tier: tuple(values) for tier, values in series.items() if any(values)},
+        experiment_lines=tuple(experiment_lines),
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from adapters.console import ConsoleReply
-from bot.ab_report import build_report
+from bot.ab_report import build_report, experiment_digest_lines
 from bot.commands.ab import render
+from bot.digest import build_digest
 from storage.conversations import CallRecord
 from storage.experiments import Window, judge_cost, percentile, record_judgement, thread_stats
 from storage.experiments import timings as variant_timings
@@ -119,3 +122,14 @@ async def test_thread_and_variant_aggregates_match_the_raw_rows(
     text = render(report)
     assert "Experiment ab (running), control A" in text
     assert "judge score 7.00 n=1" in text
+
+    # The daily digest gets one line per running experiment.
+    (line,) = await experiment_digest_lines(app.db, app.experiments, utcnow())
+    assert line.startswith(f"Experiment ab: A {a.threads} threads $0.")
+    assert line.endswith(report.verdict)
+    digest = await build_digest(
+        app.db, utcnow().date(), ZoneInfo("UTC"), baseline_model="x", experiments=app.experiments
+    )
+    assert digest.experiment_lines == (line,)
+    stopped = replace(experiment, stop=utcnow() - timedelta(minutes=1))
+    assert await experiment_digest_lines(app.db, [stopped], utcnow()) == []
