@@ -7,9 +7,9 @@ Create Date: 2026-11-28
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic import op
 
 import storage.tables
-from alembic import op
 
 revision = '0003'
 down_revision = '0001'
