@@ -104,6 +104,8 @@ def text(d: DigestData) -> str:
     parts += [f"{label}: {value}" for label, value in headline(d)]
     for name, groups in breakdowns(d):
         parts += ["", f"{name}:", table(groups)]
+    if d.experiment_lines:
+        parts += ["", "Experiments:", *d.experiment_lines]
     parts += ["", context_line(d)]
     return "\n".join(parts)
 
@@ -121,6 +123,9 @@ def slack_blocks(d: DigestData) -> tuple[dict[str, Any], ...]:
     for name, groups in breakdowns(d):
         body = f"*{name}*\n```{table(groups)}```"
         blocks.append({"type": "section", "text": mrkdwn(body, SLACK_SECTION_MAX)})
+    if d.experiment_lines:
+        body = "*Experiments*\n" + "\n".join(d.experiment_lines)
+        blocks.append({"type": "section", "text": mrkdwn(body, SLACK_SECTION_MAX)})
     blocks.append({"type": "context", "elements": [mrkdwn(context_line(d), SLACK_FIELD_MAX)]})
     return tuple(blocks[:SLACK_BLOCKS_MAX])
 
@@ -135,6 +140,9 @@ def discord_embed(d: DigestData, chart_name: str | None = None) -> dict[str, Any
         if not value.endswith("```"):
             value += "```"
         fields.append({"name": name, "value": value, "inline": False})
+    if d.experiment_lines:
+        value = clip("\n".join(d.experiment_lines), DISCORD_FIELD_VALUE_MAX)
+        fields.insert(len(headline(d)), {"name": "Experiments", "value": value, "inline": False})
     embed: dict[str, Any] = {
         "title": clip(title(d), DISCORD_TITLE_MAX),
         "description": clip(
@@ -185,4 +193,6 @@ def print_terminal(d: DigestData, console: Console) -> None:
                 _label(g), format_usd(g.nano_usd), f"{g.calls:,}", format_usd(g.savings_nano_usd)
             )
         console.print(grid)
+    for line in d.experiment_lines:
+        console.print(f"Experiment: {line}")
     console.print(context_line(d), style="dim")

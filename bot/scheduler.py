@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.chart import spend_chart
 from bot.digest import build_digest
 from bot.digest_render import notice
+from bot.experiments import Experiment
 from bot.hooks import Notifier
 from bot.notices import ConsoleNotifier, broadcast
 from storage.claims import claim, claimed_periods
@@ -62,6 +63,7 @@ class DigestJob:
         clock: Callable[[], datetime] = utcnow,
         fallback: Notifier | None = None,
         chart: bool = True,
+        experiments: Sequence[Experiment] = (),
     ) -> None:
         self.db, self.notifiers, self.zone, self.scope = db, notifiers, zone, scope
         hour, minute = (int(part) for part in digest_time.split(":"))
@@ -70,6 +72,7 @@ class DigestJob:
         self._clock = clock
         self._fallback = fallback or ConsoleNotifier()
         self._chart = chart
+        self._experiments = experiments
 
     async def run(self) -> bool:
         """The scheduled job: the digest of the local day before now."""
@@ -111,6 +114,7 @@ class DigestJob:
             self.zone,
             baseline_model=self._baseline,
             monthly_budget_nano_usd=self._budget,
+            experiments=self._experiments,
         )
         png = spend_chart(data.chart_days, data.chart_series, data.zone) if self._chart else None
         await broadcast(self.notifiers, notice(data, png), self._fallback)
@@ -250,6 +254,7 @@ def digest_scheduler(app: App, clock: Callable[[], datetime] = utcnow) -> Digest
         baseline_model=settings.baseline_model or app.routing.premium_model,
         monthly_budget_nano_usd=None if budget is None else round(budget * 1e9),
         clock=clock,
+        experiments=app.experiments,
     )
     return DigestScheduler(job, digest_trigger(settings.digest_time, zone), LeaderLock(app.db))
 

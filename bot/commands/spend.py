@@ -93,6 +93,7 @@ async def _digest(args: argparse.Namespace) -> int:
             zone,
             baseline_model=settings.baseline_model or app.routing.premium_model,
             monthly_budget_nano_usd=None if budget is None else round(budget * 1e9),
+            experiments=app.experiments,
         )
         print_terminal(data, Console(width=110))
         if args.post:

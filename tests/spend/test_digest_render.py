@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -140,3 +141,17 @@ def test_chart_is_a_png_matplotlib_can_read() -> None:
     image = matplotlib.image.imread(io.BytesIO(png), format="png")
     assert image.shape[0] > 100 and image.shape[1] > 300
     assert spend_chart(days, {}, "UTC").startswith(PNG_MAGIC)  # a day without calls still draws
+
+
+async def test_running_experiments_get_a_line_in_every_form(sqlite_db: Database) -> None:
+    engine = sqlite_db.engine()
+    try:
+        d = await build_digest(engine, DAY, ZONE, baseline_model="b")
+    finally:
+        await engine.dispose()
+    line = "tiered-vs-fixed: 120/400 threads per variant, not enough data yet"
+    d = dataclasses.replace(d, experiment_lines=(line,))
+    assert line in notice(d, None).text
+    assert any(line in b.get("text", {}).get("text", "") for b in slack_blocks(d))
+    fields = discord_embed(d)["fields"]
+    assert any(f["name"] == "Experiments" and line in f["value"] for f in fields)
