@@ -11,6 +11,9 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
+
+from routing.analyzer_lexicon import STEP_CUES, SYMPTOM_CUES, TECH_TOPICS
 
 # Work is bounded by these caps, whatever the input: a 200,000-char paste costs the same as a
 # 1,500-char one. The original length still feeds the length feature.
@@ -38,8 +41,14 @@ _CODE_PREFIX = re.compile(
 )
 _HEX = re.compile(r"\b0x[0-9A-Fa-f]{4,}\b")
 MAX_DIGIT_RUNS = 20
-_ENUMERATED = re.compile(r"^\s*(?:[A-Za-z]|\d{1,2})[.)]\s+\S", re.MULTILINE)
+# [ \t]* rather than \s*: \s* also eats newlines, which made a wall of blank lines quadratic.
+_ENUMERATED = re.compile(r"^[ \t]*(?:[A-Za-z]|\d{1,2})[.)]\s+\S", re.MULTILINE)
 _MATH = re.compile(r"[=+*/^<>%]|\\(?:frac|sqrt|sum|int)\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_SLASH_FRACTION = re.compile(r"\d/\d")
+_FRACTION_WORDS = frozenset(["half", "halves", "third", "thirds", "quarter", "percent"])
+MAX_NUMBERS = 40
 _REASONING = frozenset(
     [
         "explain",
@@ -162,14 +171,25 @@ DENSE_NAMES: tuple[str, ...] = (
     "non_ascii",
     "reasoning_verbs",
     "short_faq",
+    "numbers",
+    "sentences",
+    "step_cues",
+    "fractions",
+    "magnitude",
+    "tech_topic",
+    "symptom_cues",
 )
 
 
 @dataclass(frozen=True)
 class Features:
-    """Sparse hashed word/bigram buckets (each weighted `hashed_value`) plus dense hand features."""
+    """Sparse hashed word/bigram buckets (each weighted `hashed_value`) plus dense hand features.
+
+    `words` are the distinct unigram buckets, which the subject model reads.
+    """
 
     buckets: tuple[int, ...]
+    words: tuple[int, ...]
     hashed_value: float
     dense: tuple[float, ...]
     n_words: int
@@ -198,18 +218,20 @@ def tokens(text: str) -> list[str]:
     return [w[:MAX_TOKEN_LEN] if len(w) > MAX_TOKEN_LEN else w for w in words]
 
 
+@lru_cache(maxsize=1 << 16)  # common words repeat across messages; bounded memory
 def _hash(word: str) -> int:
     # crc32 rather than hash(): str hashing is salted per process, which would scramble weights.
     return zlib.crc32(word.encode("utf-8"))
 
 
-def buckets_of(words: list[str]) -> tuple[int, ...]:
-    """Hashed unigram and bigram buckets; a bigram mixes its words' hashes (no re-encoding)."""
+def buckets_of(words: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(unigram + bigram buckets, unigram buckets); a bigram mixes its words' hashes."""
     hashes = {w: _hash(w) for w in set(words)}
-    keys = {h % N_BUCKETS for h in hashes.values()}
+    unigrams = {h % N_BUCKETS for h in hashes.values()}
     seq = [hashes[w] for w in words]
+    keys = set(unigrams)
     keys.update(((a * 0x9E3779B1) ^ b ^ 0x5BD1E995) % N_BUCKETS for a, b in itertools.pairwise(seq))
-    return tuple(sorted(keys))
+    return tuple(sorted(keys)), tuple(sorted(unigrams))
 
 
 def _has_error_code(body: str) -> bool:
@@ -221,6 +243,33 @@ def _has_error_code(body: str) -> bool:
     return "0x" in body and _HEX.search(body) is not None
 
 
+# Every alternative of _STACK_TRACE contains one of these literals ("at x.y(" needs "at " and
+# "("), so prose without them skips the regex scan, the slowest step on long messages.
+_TRACE_LITERALS = (
+    "Error",
+    "Exception",
+    "error",
+    "Traceback",
+    "panicked",
+    "Segmentation",
+    "core dumped",
+    'File "',
+)
+
+
+def _has_stack_trace(body: str) -> bool:
+    if not any(lit in body for lit in _TRACE_LITERALS) and not ("at " in body and "(" in body):
+        return False
+    return _STACK_TRACE.search(body) is not None
+
+
+def _has_fraction(body: str, word_set: set[str]) -> bool:
+    # Literal checks first: an unanchored regex alternation costs ~10x more on long prose.
+    if "%" in body or not word_set.isdisjoint(_FRACTION_WORDS):
+        return True
+    return "/" in body and _SLASH_FRACTION.search(body) is not None
+
+
 def _share(count: int, total: int) -> float:
     return count / total if total else 0.0
 
@@ -230,7 +279,7 @@ def extract(text: str) -> Features:
     body = clean(text)
     words = tokens(body)
     n_chars = len(body)
-    buckets = buckets_of(words)
+    buckets, unigrams = buckets_of(words)
     hashed_value = 1.0 / math.sqrt(len(buckets)) if buckets else 0.0
 
     questions = body.count("?")
@@ -239,6 +288,8 @@ def extract(text: str) -> Features:
     n_non_ascii = n_chars - len(body.encode("ascii", "ignore"))
     n_code_symbols = sum(body.count(ch) for ch in "{}();[]")
     # Length uses the untruncated size so a huge paste still reads as long.
+    numbers = _NUMBER.findall(body)[:MAX_NUMBERS] if n_digits else []
+    widest = max((len(n.replace(",", "").split(".")[0]) for n in numbers), default=0)
     total_chars = min(len(text), 10**6)
     n_words = len(words) if len(text) <= MAX_CHARS else max(len(words), total_chars // 6)
     dense = (
@@ -250,7 +301,7 @@ def extract(text: str) -> Features:
         1.0 if _CODE_BLOCK.search(body) else 0.0,
         1.0 if _INLINE_CODE.search(body) else 0.0,
         min(_share(n_code_symbols, n_chars) * 10.0, 1.0),
-        1.0 if _STACK_TRACE.search(body) else 0.0,
+        1.0 if _has_stack_trace(body) else 0.0,
         1.0 if n_digits >= 2 and _has_error_code(body) else 0.0,
         min(len(_ENUMERATED.findall(body)), 8) / 8.0,
         min(_share(n_digits, n_chars) * 5.0, 1.0),
@@ -258,9 +309,17 @@ def extract(text: str) -> Features:
         _share(n_non_ascii, n_chars),
         min(len(word_set & _REASONING), 3) / 3.0,
         1.0 if n_words <= 12 and word_set & _FAQ else 0.0,
+        min(len(numbers), 20) / 20.0,
+        min(len(_SENTENCE_END.findall(body)), 15) / 15.0,
+        min(sum(1 for w in words if w in STEP_CUES), 10) / 10.0,
+        1.0 if _has_fraction(body, word_set) else 0.0,
+        min(widest, 8) / 8.0,
+        min(len(word_set & TECH_TOPICS), 4) / 4.0,
+        min(len(word_set & SYMPTOM_CUES), 4) / 4.0,
     )
     return Features(
         buckets=buckets,
+        words=unigrams,
         hashed_value=hashed_value,
         dense=dense,
         n_words=n_words,

@@ -2,7 +2,8 @@
 
 Labels follow ../shared/data/README.md: MMLU/GSM8K "needs strong" = strong correct and weak
 wrong; arena prompts are hard when their mean judge score is below the median; banking77 and
-clinc150 customer queries are weakly labelled "easy" to teach the model what support FAQs look like.
+clinc150 customer queries are weakly labelled "easy" to teach the model what support FAQs look like;
+routing/data/support_labelled.jsonl (hand-labelled support messages) adds easy/medium/hard.
 """
 
 from __future__ import annotations
@@ -20,13 +21,28 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 
+from routing import analyzer_subject_fit
 from routing.analyzer_features import DENSE_NAMES, N_BUCKETS, extract
 
 HELDOUT_PERCENT = 20
+# The hand-written support set is small, so a larger share is kept for measuring it.
+SUPPORT_HELDOUT_PERCENT = 30
+SUPPORT_PATH = Path(__file__).with_name("data") / "support_labelled.jsonl"
+SUPPORT_LABELS = {"easy": 0.0, "medium": 0.5, "hard": 1.0}
 # Support FAQs are plentiful and easy; cap them so they teach "FAQ = cheap" without drowning
 # the benchmark signal.
 FAQ_SAMPLES_PER_SOURCE = 1500
-SOURCE_WEIGHTS = {"mmlu": 1.0, "gsm8k": 1.0, "arena": 4.0, "banking77": 0.5, "clinc150": 0.5}
+SOURCE_WEIGHTS = {
+    "mmlu": 1.0,
+    "gsm8k": 1.0,
+    "arena": 4.0,
+    "banking77": 0.5,
+    "clinc150": 0.5,
+    "support": 3.0,
+}
+# MMLU labels are one noisy coin per prompt; blending in the subject's rate (training part only)
+# denoises them. Chosen on the inner split (docs/routing.md).
+SUBJECT_LABEL_BLEND = 0.5
 # Chosen on an inner 20% split of the training part (see docs/routing.md).
 L2 = 0.5
 # The benchmarks hold almost no stack traces, error codes or code, so the fit cannot learn what
@@ -51,16 +67,22 @@ class Example:
     weak_quality: float
     strong_quality: float
     label: float
+    group: str = ""  # MMLU subject, support level; defaults to the source
 
     @property
     def heldout(self) -> bool:
-        return is_heldout(self.text)
+        return is_heldout(self.text, self.source)
+
+    @property
+    def kind(self) -> str:
+        return self.group or self.source
 
 
-def is_heldout(text: str) -> bool:
+def is_heldout(text: str, source: str = "") -> bool:
     """Deterministic split by content hash, so the held-out part is stable across runs/machines."""
     digest = hashlib.sha256(text.encode("utf-8", "replace")).digest()
-    return int.from_bytes(digest[:8], "big") % 100 < HELDOUT_PERCENT
+    share = SUPPORT_HELDOUT_PERCENT if source == "support" else HELDOUT_PERCENT
+    return int.from_bytes(digest[:8], "big") % 100 < share
 
 
 def _contaminated(folder: Path) -> set[str]:
@@ -71,7 +93,7 @@ def _contaminated(folder: Path) -> set[str]:
         return {json.loads(line)["train_prompt"].strip() for line in fh if line.strip()}
 
 
-def _pair_examples(path: Path, source: str, skip: set[str]) -> list[Example]:
+def _pair_examples(path: Path, source: str, skip: set[str], group: str = "") -> list[Example]:
     out = []
     with path.open(newline="", encoding="utf-8") as fh:
         rows = csv.reader(fh)
@@ -82,7 +104,9 @@ def _pair_examples(path: Path, source: str, skip: set[str]) -> list[Example]:
                 continue
             weak, strong = row[1] == "True", row[2] == "True"
             out.append(
-                Example(prompt, source, float(weak), float(strong), float(strong and not weak))
+                Example(
+                    prompt, source, float(weak), float(strong), float(strong and not weak), group
+                )
             )
     return out
 
@@ -90,7 +114,11 @@ def _pair_examples(path: Path, source: str, skip: set[str]) -> list[Example]:
 def load_mmlu(data_dir: Path) -> list[Example]:
     folder = data_dir / "routellm" / "mmlu"
     skip = _contaminated(folder)
-    return [ex for p in sorted(folder.glob("*.csv")) for ex in _pair_examples(p, "mmlu", skip)]
+    return [
+        ex
+        for p in sorted(folder.glob("*.csv"))
+        for ex in _pair_examples(p, "mmlu", skip, p.stem.removeprefix("mmlu_"))
+    ]
 
 
 def load_gsm8k(data_dir: Path) -> list[Example]:
@@ -126,17 +154,41 @@ def load_faq(data_dir: Path, seed: int) -> list[Example]:
     return out
 
 
+def load_support(path: Path = SUPPORT_PATH) -> list[Example]:
+    """Hand-labelled support messages: hard = 1, medium = 0.5, easy = 0 (no model outcomes)."""
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                label = SUPPORT_LABELS[row["level"]]
+                out.append(
+                    Example(
+                        row["text"], "support", 1.0 - label, 1.0, label, f"support_{row['level']}"
+                    )
+                )
+    return out
+
+
 def load_examples(data_dir: Path, seed: int = 0) -> list[Example]:
     return (
-        load_mmlu(data_dir) + load_gsm8k(data_dir) + load_arena(data_dir) + load_faq(data_dir, seed)
+        load_mmlu(data_dir)
+        + load_gsm8k(data_dir)
+        + load_arena(data_dir)
+        + load_faq(data_dir, seed)
+        + load_support()
     )
 
 
-def design_matrix(texts: Iterable[str]) -> scipy.sparse.csr_matrix:
-    """Rows of [hashed buckets | dense hand features], built by the runtime extractor."""
+def design_matrix(
+    texts: Iterable[str],
+) -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix, list[tuple[int, ...]]]:
+    """[hashed buckets | dense hand features] rows, binary unigram rows and unigram buckets,
+    all built by the runtime extractor."""
     data: list[float] = []
     cols: list[int] = []
     indptr = [0]
+    word_rows: list[tuple[int, ...]] = []
     n_dense = len(DENSE_NAMES)
     for text in texts:
         feats = extract(text)
@@ -145,8 +197,15 @@ def design_matrix(texts: Iterable[str]) -> scipy.sparse.csr_matrix:
         cols.extend(range(N_BUCKETS, N_BUCKETS + n_dense))
         data.extend(feats.dense)
         indptr.append(len(cols))
+        word_rows.append(feats.words)
     shape = (len(indptr) - 1, N_BUCKETS + n_dense)
-    return scipy.sparse.csr_matrix((data, cols, indptr), shape=shape)
+    x = scipy.sparse.csr_matrix((data, cols, indptr), shape=shape)
+    word_cols = [b for row in word_rows for b in row]
+    word_indptr = np.cumsum([0] + [len(row) for row in word_rows])
+    words = scipy.sparse.csr_matrix(
+        (np.ones(len(word_cols)), word_cols, word_indptr), shape=(len(word_rows), N_BUCKETS)
+    )
+    return x, words, word_rows
 
 
 def fit_logistic(
@@ -178,10 +237,20 @@ def fit_logistic(
 
 def train(examples: Sequence[Example], l2: float = L2) -> dict[str, Any]:
     """Fit on `examples` (caller passes the training part only) and return the JSON model."""
-    x = design_matrix(ex.text for ex in examples)
+    text_x, words, word_rows = design_matrix(ex.text for ex in examples)
     y = np.array([ex.label for ex in examples])
+    names = sorted({ex.kind for ex in examples})
+    groups = np.array([names.index(ex.kind) for ex in examples])
+    subject = analyzer_subject_fit.fit(words, groups, y, names)
+    subject_column = analyzer_subject_fit.cross_fitted(words, word_rows, groups, y, names)
+    x = scipy.sparse.hstack([text_x, scipy.sparse.csr_matrix(subject_column[:, None])]).tocsr()
+    rates = analyzer_subject_fit.group_rates(groups, y, len(names))
+    mmlu = np.array([ex.source == "mmlu" for ex in examples], dtype=bool)
+    target = np.where(
+        mmlu, SUBJECT_LABEL_BLEND * y + (1.0 - SUBJECT_LABEL_BLEND) * rates[groups], y
+    )
     weights = np.array([SOURCE_WEIGHTS[ex.source] for ex in examples])
-    w, bias = fit_logistic(x, y, weights, l2)
+    w, bias = fit_logistic(x, target, weights, l2)
     for name, floor in SUPPORT_PRIORS.items():
         column = N_BUCKETS + DENSE_NAMES.index(name)
         w[column] = max(w[column], floor)
@@ -192,9 +261,11 @@ def train(examples: Sequence[Example], l2: float = L2) -> dict[str, Any]:
     logits = x[bench] @ w + bias
     knots = np.quantile(logits, np.linspace(0.0, 1.0, CALIBRATION_KNOTS + 1))
     hashed = {str(i): round(float(v), 4) for i, v in enumerate(w[:N_BUCKETS]) if abs(v) >= 1e-4}
-    dense = {name: round(float(v), 4) for name, v in zip(DENSE_NAMES, w[N_BUCKETS:], strict=True)}
+    dense = {name: round(float(v), 4) for name, v in zip(DENSE_NAMES, w[N_BUCKETS:-1], strict=True)}
     return {
-        "format": 1,
+        "format": 2,
+        "subject": subject,
+        "subject_weight": round(float(w[-1]), 4),
         "n_buckets": N_BUCKETS,
         "bias": round(bias, 4),
         "dense": dense,

@@ -133,6 +133,7 @@ class LabelledPrompt:
     weak_quality: float
     strong_quality: float
     hard: bool
+    group: str = ""  # e.g. the MMLU subject or "support_hard"
 
 
 def evaluate(
@@ -156,3 +157,30 @@ def evaluate(
 
 def hard_auc(prompts: Sequence[LabelledPrompt], scorer: Scorer) -> float:
     return auc(scorer([p.text for p in prompts]), [float(p.hard) for p in prompts])
+
+
+@dataclass(frozen=True)
+class SupportMetrics:
+    """Hard vs. easy hand-labelled support messages (medium ones are left out)."""
+
+    auc: float
+    hard_above_easy_median: float  # share of hard messages scored above the easy median
+    n_hard: int
+    n_easy: int
+
+
+def support_metrics(prompts: Sequence[LabelledPrompt], scorer: Scorer) -> SupportMetrics:
+    items = [p for p in prompts if p.group in ("support_hard", "support_easy")]
+    scores = scorer([p.text for p in items])
+    hard = [s for s, p in zip(scores, items, strict=True) if p.group == "support_hard"]
+    easy = sorted(s for s, p in zip(scores, items, strict=True) if p.group == "support_easy")
+    if not hard or not easy:
+        raise ValueError("support metrics need hard and easy messages")
+    mid = len(easy) // 2
+    median = easy[mid] if len(easy) % 2 else (easy[mid - 1] + easy[mid]) / 2.0
+    return SupportMetrics(
+        auc=auc(hard + easy, [1.0] * len(hard) + [0.0] * len(easy)),
+        hard_above_easy_median=sum(1 for s in hard if s > median) / len(hard),
+        n_hard=len(hard),
+        n_easy=len(easy),
+    )

@@ -15,6 +15,7 @@ from routing.router_eval import (
     hard_auc,
     keyword_scores,
     random_scorer,
+    support_metrics,
 )
 
 DEFAULT_DATA_DIR = "../shared/data"
@@ -61,7 +62,9 @@ def heldout_prompts(data_dir: Path, seed: int) -> list[LabelledPrompt]:
     from routing.analyzer_training import load_examples
 
     return [
-        LabelledPrompt(ex.text, ex.source, ex.weak_quality, ex.strong_quality, ex.label > 0.5)
+        LabelledPrompt(
+            ex.text, ex.source, ex.weak_quality, ex.strong_quality, ex.label > 0.5, ex.group
+        )
         for ex in load_examples(data_dir, seed)
         if ex.heldout
     ]
@@ -80,13 +83,28 @@ def run_eval(args: argparse.Namespace) -> int:
     table = evaluate(prompts, named)
     arena = [p for p in prompts if p.source == "arena"]
     aucs = {name: hard_auc(arena, scorer) for name, scorer in named.items()}
+    support = {name: support_metrics(prompts, scorer) for name, scorer in named.items()}
     if args.json:
         out = {group: {name: vars(m) for name, m in row.items()} for group, row in table.items()}
-        print(json.dumps({"heldout": out, "arena_auc": aucs}, indent=2, sort_keys=True))
+        report = {
+            "heldout": out,
+            "arena_auc": aucs,
+            "support": {k: vars(v) for k, v in support.items()},
+        }
+        print(json.dumps(report, indent=2, sort_keys=True))
         return 0
     print(f"{'set':<8} {'router':<8} {'n':>5} {'APGR':>6} {'CPT(50%)':>9} {'CPT(80%)':>9}")
     for group, row in table.items():
         for name, m in row.items():
             print(f"{group:<8} {name:<8} {m.n:>5} {m.apgr:>6.3f} {m.cpt50:>9.1%} {m.cpt80:>9.1%}")
     print("arena hard-vs-easy AUC: " + ", ".join(f"{k} {v:.3f}" for k, v in aucs.items()))
+    first = next(iter(support.values()))
+    print(
+        f"support hard-vs-easy AUC ({first.n_hard} hard / {first.n_easy} easy held out): "
+        + ", ".join(f"{k} {v.auc:.3f}" for k, v in support.items())
+    )
+    print(
+        "support hard above easy median: "
+        + ", ".join(f"{k} {v.hard_above_easy_median:.0%}" for k, v in support.items())
+    )
     return 0

@@ -98,7 +98,7 @@ def test_deterministic_across_loads(analyzer: QueryAnalyzer) -> None:
 def test_bundled_model_is_small() -> None:
     path = Path(__file__).resolve().parents[2] / "routing" / "analyzer_model.json"
     assert path.stat().st_size < 2_000_000
-    assert json.loads(path.read_text())["format"] == 1
+    assert json.loads(path.read_text())["format"] == 2
 
 
 def test_analyzer_runtime_does_not_import_numpy() -> None:
@@ -129,3 +129,31 @@ def test_training_is_reproducible_and_learns(tmp_path: Path) -> None:
     hard = max(small.score(ex.text).score for ex in examples if ex.label)
     easy = max(small.score(ex.text).score for ex in examples if not ex.label)
     assert hard > easy
+
+
+SSO_LOOP = (
+    "Our SSO login loops back to the sign-in page for users of one Azure AD tenant only. SAML "
+    "responses look valid in the browser tracer, it started after we rotated the signing "
+    "certificate. What should we check?"
+)
+
+
+def test_support_troubleshooting_outranks_faq(analyzer: QueryAnalyzer) -> None:
+    # The support ordering issue 3 was reopened for: this scored like "What are your hours?".
+    hard = analyzer.score(SSO_LOOP)
+    short_hard = analyzer.score("why does p99 latency double only on Mondays?")
+    faq = analyzer.score("What are your hours?")
+    assert hard.score >= 0.5 > faq.score
+    assert short_hard.score >= 0.5
+    assert "multi-symptom troubleshooting" in hard.reasons
+    assert "mentions an integration/security topic" in hard.reasons
+
+
+def test_long_chatty_faq_stays_below_short_troubleshooting(analyzer: QueryAnalyzer) -> None:
+    chatty = (
+        "Hello team, hope you're having a good week. I'm the office manager at a small dental "
+        "practice and I took over the account from a colleague who left last month. Could you "
+        "tell me where I can update the billing email address so invoices come to me instead?"
+    )
+    short_hard = "Webhooks stopped arriving for one endpoint only, the other two are fine. Why?"
+    assert analyzer.score(chatty).score < analyzer.score(short_hard).score

@@ -6,6 +6,7 @@ import pytest
 
 from bot.commands.router import heldout_prompts, scorers
 from routing.analyzer import QueryAnalyzer
+from routing.analyzer_training import load_support
 from routing.keyword import keyword_score, keyword_tier
 from routing.router_eval import (
     LabelledPrompt,
@@ -15,6 +16,7 @@ from routing.router_eval import (
     cpt,
     evaluate,
     quality_curve,
+    support_metrics,
 )
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -102,10 +104,10 @@ def test_learned_analyzer_beats_baselines_on_heldout(
     heldout_table: dict[str, dict[str, RouterMetrics]],
 ) -> None:
     overall = heldout_table["overall"]
-    # The target is 0.70; the shipped model reaches ~0.66 (docs/routing.md). This floor
+    # The target is 0.70; the shipped model reaches ~0.68 (docs/routing.md). This floor
     # catches regressions without pretending the target is met.
-    assert overall["learned"].apgr >= 0.64
-    assert heldout_table["mmlu"]["learned"].apgr >= 0.64
+    assert overall["learned"].apgr >= 0.66
+    assert heldout_table["mmlu"]["learned"].apgr >= 0.66
     assert overall["learned"].apgr >= overall["keyword"].apgr + 0.08
     assert overall["learned"].cpt50 < overall["keyword"].cpt50
 
@@ -114,3 +116,34 @@ def test_baselines_sit_near_random(heldout_table: dict[str, dict[str, RouterMetr
     overall = heldout_table["overall"]
     assert 0.4 <= overall["keyword"].apgr <= 0.6
     assert 0.4 <= overall["random"].apgr <= 0.6
+
+
+def test_support_metrics_on_hand_example() -> None:
+    prompts = [
+        LabelledPrompt("hard one", "support", 0.0, 1.0, True, "support_hard"),
+        LabelledPrompt("hard two", "support", 0.0, 1.0, True, "support_hard"),
+        LabelledPrompt("easy one", "support", 1.0, 1.0, False, "support_easy"),
+        LabelledPrompt("easy two", "support", 1.0, 1.0, False, "support_easy"),
+        LabelledPrompt("medium", "support", 0.5, 1.0, False, "support_medium"),
+    ]
+    scores = {"hard one": 0.9, "hard two": 0.2, "easy one": 0.1, "easy two": 0.3, "medium": 1.0}
+    result = support_metrics(prompts, lambda ts: [scores[t] for t in ts])
+    assert (result.n_hard, result.n_easy) == (2, 2)
+    assert result.auc == pytest.approx(0.75)
+    assert result.hard_above_easy_median == pytest.approx(0.5)
+
+
+def test_support_heldout_ordering() -> None:
+    # Held-out 30% of routing/data/support_labelled.jsonl; measured 0.975 AUC / 96% above the
+    # easy median when the model was trained (docs/routing.md). Floors = measured minus a margin.
+    prompts = [
+        LabelledPrompt(
+            ex.text, ex.source, ex.weak_quality, ex.strong_quality, ex.label > 0.5, ex.group
+        )
+        for ex in load_support()
+        if ex.heldout
+    ]
+    result = support_metrics(prompts, scorers(QueryAnalyzer.load(), seed=0)["learned"])
+    assert result.n_hard >= 20 and result.n_easy >= 20
+    assert result.auc >= 0.93
+    assert result.hard_above_easy_median >= 0.85
