@@ -16,7 +16,7 @@ from bot.text import clean_text
 from routing.dispatch import Attempt, Dispatcher
 from routing.errors import ProviderError, StreamBroken
 from routing.pricing import Pricer, estimate_tokens
-from routing.provider import ChatMessage, ChatRequest, StreamResult, Usage
+from routing.provider import ChatMessage, ChatRequest, Usage
 from routing.strategy import Decision, RouteRequest
 from routing.tiers import parse_tier, tier_above
 from storage.conversations import CallRecord, Conversations, StartedTurn, ThreadRef, digest
@@ -51,13 +51,13 @@ class Engine:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.conversations = conversations
-        self._dispatcher = dispatcher
+        self.dispatcher = dispatcher
+        self.pricer = pricer
+        self.config = config
+        self.clock = clock
         self._picker = picker
-        self._pricer = pricer
-        self._config = config
         self._guard = guard or AllowAll()
         self._observers = list(observers)
-        self._clock = clock
         self._locks = KeyedLocks()
 
     def add_observer(self, observer: CallObserver) -> None:
@@ -65,11 +65,7 @@ class Engine:
 
     async def handle(self, incoming: Incoming, reply: Reply) -> Outcome:
         """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored."""
-        text = clean_text(incoming.text)
-        if not text:
-            await reply.fail(EMPTY_MESSAGE)
-            return Outcome("rejected", message=EMPTY_MESSAGE)
-        question = parse_question(text, self._config.max_question_tokens)
+        question = parse_question(clean_text(incoming.text), self.config.max_question_tokens)
         if not question.text.strip():
             await reply.fail(EMPTY_MESSAGE)
             return Outcome("rejected", message=EMPTY_MESSAGE)
@@ -80,6 +76,7 @@ class Engine:
                 text=question.text,
                 author=incoming.user,
                 event_key=digest(incoming.platform, incoming.workspace, incoming.event_id),
+                history_limit=self.config.history_max_messages,
             )
             if turn is None:
                 log.info("duplicate event %s ignored", incoming.event_id[:80])
@@ -88,14 +85,8 @@ class Engine:
             if verdict.block_message:
                 await reply.fail(verdict.block_message)
                 return Outcome("blocked", message=verdict.block_message)
-            turns = await self.conversations.recent_turns(
-                turn.thread_id, before_id=turn.message_id, limit=self._config.history_max_messages
-            )
-            history = history_window(turns, self._config.history_token_budget)
-            tier_name, strategy_name = await self.conversations.channel_setting(
-                incoming.platform, incoming.workspace, incoming.channel
-            )
-            assignment = await self._picker.pick(incoming, turn.thread_id, strategy_name)
+            history = history_window(turn.history, self.config.history_token_budget)
+            assignment = await self._picker.pick(incoming, turn.thread_id, turn.channel_strategy)
             if assignment.experiment and assignment.variant and not turn.variant:
                 await self.conversations.set_thread_variant(
                     turn.thread_id, assignment.experiment, assignment.variant
@@ -105,15 +96,21 @@ class Engine:
                     text=question.text,
                     context=tuple(t.text for t in history if t.role == "user"),
                     forced_tier=incoming.forced_tier or question.forced_tier,
-                    default_tier=parse_tier(tier_name or ""),
+                    default_tier=parse_tier(turn.channel_tier or ""),
                     ceiling_tier=verdict.ceiling_tier,
                 )
             )
-            messages = build_messages(self._config.system_prompt, history, question.text)
-            notice = TRIM_NOTICE.format(chars=len(question.text)) if question.trimmed else ""
-            call = _Call(self, incoming, turn, decision, messages, assignment.experiment,
-                         assignment.variant)  # fmt: skip
-            return await call.run(reply, notice)
+            answer = _Answer(
+                self,
+                incoming,
+                turn,
+                decision,
+                build_messages(self.config.system_prompt, history, question.text),
+                experiment=assignment.experiment or turn.experiment,
+                variant=assignment.variant or turn.variant,
+                notice=TRIM_NOTICE.format(chars=len(question.text)) if question.trimmed else "",
+            )
+            return await answer.run(reply)
 
     async def escalate(self, call_id: int, user: str, reply: Reply) -> Outcome:
         """Re-answer the question behind `call_id` one tier up, once per answer."""
@@ -136,17 +133,43 @@ class Engine:
         return await self.handle(incoming, reply)
 
     async def record_attempt(self, record: CallRecord) -> int:
-        call_id = await self.conversations.record_call(record)
+        """Store one call attempt and tell the observers; its call id."""
+        call_id, _ = await self.store_attempt(record, None)
+        return call_id
+
+    async def store_attempt(self, record: CallRecord, answer: str | None) -> tuple[int, int | None]:
+        """Store an attempt, with the answer it produced in the same transaction when there is
+        one; (call id, answer message id)."""
+        answer_id: int | None = None
+        if answer is None:
+            call_id = await self.conversations.record_call(record)
+        else:
+            call_id, answer_id = await self.conversations.record_answered_call(record, answer)
+        await self._notify(call_id, record)
+        return call_id, answer_id
+
+    async def _notify(self, call_id: int, record: CallRecord) -> None:
         for observer in self._observers:
             try:
                 await observer.on_call(call_id, record)
             except Exception:  # an observer must never break an answer
                 log.exception("call observer %r failed", observer)
-        return call_id
 
 
-class _Call:
-    """One answer in progress: the attempts, their ledger rows, and the reply."""
+@dataclass
+class _Ledger:
+    """What the attempt that produced the answer cost (the last attempt recorded)."""
+
+    call_id: int = 0
+    answer_id: int = 0
+    answer: str = ""
+    cost_nano_usd: int | None = None
+    cost_source: str = "unpriced"
+    usage: Usage | None = None
+
+
+class _Answer:
+    """One answer in progress: its attempts, their ledger rows, and the reply."""
 
     def __init__(
         self,
@@ -155,91 +178,92 @@ class _Call:
         turn: StartedTurn,
         decision: Decision,
         messages: tuple[ChatMessage, ...],
+        *,
         experiment: str | None,
         variant: str | None,
+        notice: str,
     ) -> None:
         self.engine = engine
         self.incoming = incoming
         self.turn = turn
         self.decision = decision
         self.messages = messages
-        self.experiment = experiment or turn.experiment
-        self.variant = variant or turn.variant
+        self.experiment = experiment
+        self.variant = variant
+        self.notice = notice
         self.started = time.perf_counter()
-        self.last_call_id = 0
         self.prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in messages)
+        self.ledger = _Ledger()
 
     def request(self, model: str) -> ChatRequest:
         return ChatRequest(
             model=model,
             messages=self.messages,
-            session_id=(self.turn.thread_id and f"thread-{self.turn.thread_id}") or "",
-            max_tokens=self.engine._config.max_output_tokens,
+            session_id=f"thread-{self.turn.thread_id}",
+            max_tokens=self.engine.config.max_output_tokens,
             extra_body=self.decision.extra_body,
         )
 
-    async def run(self, reply: Reply, notice: str) -> Outcome:
+    async def run(self, reply: Reply) -> Outcome:
         await reply.start()
-        if notice:
-            await reply.append(notice)
+        if self.notice:
+            await reply.append(self.notice)
         try:
-            _attempt, result = await self.engine._dispatcher.run(
+            _attempt, result = await self.engine.dispatcher.run(
                 self.decision.models, self.request, reply.append, self.on_attempt
             )
         except StreamBroken as error:
-            partial = error.partial
-            if partial is None or not partial.text:
+            if error.partial is None or not error.partial.text:
                 await reply.fail(str(error))
                 return Outcome("failed", message=str(error))
-            return await self.finish(reply, notice + partial.text + INCOMPLETE_NOTICE, partial,
-                                     incomplete=True)  # fmt: skip
+            return await self.finish(reply, error.partial.model_served, incomplete=True)
         except ProviderError as error:
             await reply.fail(str(error))
             return Outcome("failed", message=str(error))
-        return await self.finish(reply, notice + result.text, result, incomplete=False)
+        return await self.finish(reply, result.model_served, incomplete=False)
 
-    async def finish(
-        self, reply: Reply, text: str, result: StreamResult, *, incomplete: bool
-    ) -> Outcome:
-        engine = self.engine
-        answer_id = await engine.conversations.record_answer(
-            self.turn.thread_id, text, self.last_call_id
-        )
+    def answer_text(self, text: str, *, incomplete: bool) -> str:
+        return self.notice + text + (INCOMPLETE_NOTICE if incomplete else "")
+
+    async def finish(self, reply: Reply, served: str | None, *, incomplete: bool) -> Outcome:
+        ledger = self.ledger
         meta = AnswerMeta(
-            call_id=self.last_call_id,
-            model=result.model_served or self.decision.models[0],
+            call_id=ledger.call_id,
+            model=served or self.decision.models[0],
             tier=self.decision.tier,
             strategy=self.decision.strategy,
-            cost_nano_usd=self.last_cost,
-            cost_source=self.last_source,
+            cost_nano_usd=ledger.cost_nano_usd,
+            cost_source=ledger.cost_source,
             latency_ms=int((time.perf_counter() - self.started) * 1000),
-            input_tokens=self.last_usage.input_tokens if self.last_usage else None,
-            output_tokens=self.last_usage.output_tokens if self.last_usage else None,
+            input_tokens=ledger.usage.input_tokens if ledger.usage else None,
+            output_tokens=ledger.usage.output_tokens if ledger.usage else None,
             incomplete=incomplete,
             thread_id=self.turn.thread_id,
-            answer_id=answer_id,
+            answer_id=ledger.answer_id,
         )
-        posted = await reply.finish(text, meta)
+        posted = await reply.finish(ledger.answer, meta)
         if posted:
-            await engine.conversations.record_posts(
-                self.incoming.platform, posted, self.last_call_id
+            await self.engine.conversations.record_posts(
+                self.incoming.platform, posted, ledger.call_id
             )
         return Outcome("incomplete" if incomplete else "answered", meta=meta)
 
     async def on_attempt(self, attempt: Attempt) -> None:
+        """Price one attempt and store it; the attempt that produced text also stores the answer
+        in the same transaction (it is final: nothing is retried once text reached the user)."""
         result, error = attempt.result, attempt.error
+        engine = self.engine
         usage = result.usage if result else None
         estimated = None
         if result is not None and usage is None:
             estimated = Usage(self.prompt_tokens, estimate_tokens(result.text))
-        model = (result.model_served if result else None) or attempt.model_asked
         cost_nano: int | None
         if result is None:
             # No output arrived: providers do not bill a request that failed before answering.
             cost_nano, source = 0, "unbilled"
         else:
-            cost = self.engine._pricer.cost(
-                model,
+            cost = engine.pricer.cost(
+                result.model_served or attempt.model_asked,
                 reported_usd=result.reported_cost_usd,
                 usage=usage,
                 estimated_usage=estimated,
@@ -247,9 +271,10 @@ class _Call:
             cost_nano, source = cost.nano_usd, cost.source.value
         tokens = usage or estimated
         baseline = None
-        if tokens is not None and self.engine._config.baseline_model:
-            baseline = self.engine._pricer.price(self.engine._config.baseline_model, tokens)
-        status = "ok" if error is None else "incomplete" if result and result.text else "error"
+        if tokens is not None and engine.config.baseline_model:
+            baseline = engine.pricer.price(engine.config.baseline_model, tokens)
+        produced = result is not None and bool(result.text)
+        status = "ok" if error is None else "incomplete" if produced else "error"
         record = CallRecord(
             thread_id=self.turn.thread_id,
             message_id=self.turn.message_id,
@@ -278,12 +303,10 @@ class _Call:
             escalation=self.incoming.escalation,
             experiment=self.experiment,
             variant=self.variant,
-            created_at=self.engine._clock(),
+            created_at=engine.clock(),
         )
-        self.last_call_id = await self.engine.record_attempt(record)
-        self.last_cost, self.last_source, self.last_usage = cost_nano, source, tokens
-
-    last_cost: int | None = None
-    last_source: str = "unpriced"
-    last_usage: Usage | None = None
-
+        answer = None
+        if produced and result is not None:
+            answer = self.answer_text(result.text, incomplete=error is not None)
+        call_id, answer_id = await engine.store_attempt(record, answer)
+        self.ledger = _Ledger(call_id, answer_id or 0, answer or "", cost_nano, source, tokens)

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -32,6 +33,7 @@ from routing.errors import (
 log = logging.getLogger(__name__)
 
 OnDelta = Callable[[str], Awaitable[None]]
+DRAIN_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class ProviderClient:
                 data = line[5:].strip()
                 if data == "[DONE]":
                     progress.done = True
+                    await _drain(lines)
                     break
                 try:
                     chunk = json.loads(data)
@@ -218,6 +221,15 @@ class _Progress:
             latency_ms=_ms_since(started),
             finish_reason=self.finish_reason,
         )
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read the (empty) rest of the body: a fully read response returns its connection to the
+    pool, an abandoned one is closed, and the next call pays for a new TCP connection."""
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            async for _ in lines:
+                pass
 
 
 def _broken(partial: StreamResult, detail: str) -> StreamBroken:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.database import insert_ignore
 from storage.tables import Call, ChannelSetting, Message, Post, Thread, utcnow
@@ -57,6 +57,9 @@ class StartedTurn:
     message_id: int
     experiment: str | None
     variant: str | None
+    history: tuple[Turn, ...] = ()  # the newest earlier messages, oldest first
+    channel_tier: str | None = None  # the channel's overrides (channel_settings)
+    channel_strategy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,20 @@ class Conversations:
         self.engine = engine
 
     async def start_turn(
-        self, ref: ThreadRef, *, text: str, author: str, event_key: str
+        self,
+        ref: ThreadRef,
+        *,
+        text: str,
+        author: str,
+        event_key: str,
+        history_limit: int = 0,
     ) -> StartedTurn | None:
         """Store the user's message; None when this event was already handled (dedupe).
 
-        Three statements in the common case (thread exists): every statement is a thread hop
-        for aiosqlite, so the dedupe uses ON CONFLICT DO NOTHING RETURNING, not a savepoint.
+        In the same transaction, read what routing needs: up to `history_limit` earlier
+        messages (one bounded query) and the channel's overrides. Every statement is a thread
+        hop for aiosqlite, so this is one connection and four statements in the common case
+        (thread exists), and the dedupe is ON CONFLICT DO NOTHING RETURNING, not a savepoint.
         """
         select_thread = sa.select(
             threads_t.c.id, threads_t.c.experiment, threads_t.c.variant
@@ -144,7 +155,19 @@ class Conversations:
             )
             if message_id is None:
                 return None
-            return StartedTurn(row.id, int(message_id), row.experiment, row.variant)
+            history: list[Turn] = []
+            if history_limit:
+                history = await _recent(conn, row.id, int(message_id), history_limit)
+            setting = (await conn.execute(_channel_query(ref))).first()
+            return StartedTurn(
+                row.id,
+                int(message_id),
+                row.experiment,
+                row.variant,
+                tuple(history),
+                setting.tier if setting else None,
+                setting.strategy if setting else None,
+            )
 
     async def is_duplicate(self, event_key: str) -> bool:
         async with self.engine.connect() as conn:
@@ -156,15 +179,7 @@ class Conversations:
     async def recent_turns(self, thread_id: int, *, before_id: int, limit: int) -> list[Turn]:
         """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
         async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(messages_t.c.role, messages_t.c.text)
-                    .where(messages_t.c.thread_id == thread_id, messages_t.c.id < before_id)
-                    .order_by(messages_t.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
-        return [Turn(r.role, r.text) for r in reversed(rows)]
+            return await _recent(conn, thread_id, before_id, limit)
 
     async def record_call(self, record: CallRecord) -> int:
         values = {k: v for k, v in asdict(record).items() if v is not None}
@@ -172,6 +187,23 @@ class Conversations:
         async with self.engine.begin() as conn:
             result = await conn.execute(sa.insert(calls_t).values(**values))
             return int((result.inserted_primary_key or (0,))[0])
+
+    async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
+        """The attempt that produced the answer, and the answer itself, in one transaction:
+        (call id, answer message id)."""
+        values = {k: v for k, v in asdict(record).items() if v is not None}
+        values.setdefault("created_at", utcnow())
+        async with self.engine.begin() as conn:
+            answer_id = await conn.scalar(
+                sa.insert(messages_t)
+                .values(thread_id=record.thread_id, role="assistant", text=answer,
+                        created_at=values["created_at"])
+                .returning(messages_t.c.id)
+            )  # fmt: skip
+            call_id = await conn.scalar(
+                sa.insert(calls_t).values(**values, answer_id=answer_id).returning(calls_t.c.id)
+            )
+        return int(call_id or 0), int(answer_id or 0)
 
     async def record_answer(self, thread_id: int, text: str, call_id: int) -> int:
         async with self.engine.begin() as conn:
@@ -259,15 +291,8 @@ class Conversations:
     ) -> tuple[str | None, str | None]:
         """(tier, strategy) overrides for a channel; (None, None) when none are set."""
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(channel_settings_t.c.tier, channel_settings_t.c.strategy).where(
-                        channel_settings_t.c.platform == platform,
-                        channel_settings_t.c.workspace == workspace,
-                        channel_settings_t.c.channel == channel,
-                    )
-                )
-            ).first()
+            query = _channel_query(ThreadRef(platform, workspace, channel, ""))
+            row = (await conn.execute(query)).first()
         return (row.tier, row.strategy) if row else (None, None)
 
     async def set_channel_tier(
@@ -297,3 +322,23 @@ class Conversations:
                     .where(*where)
                     .values(tier=tier, updated_by=by, updated_at=utcnow())
                 )
+
+
+async def _recent(conn: AsyncConnection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
+    rows = (
+        await conn.execute(
+            sa.select(messages_t.c.role, messages_t.c.text)
+            .where(messages_t.c.thread_id == thread_id, messages_t.c.id < before_id)
+            .order_by(messages_t.c.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [Turn(r.role, r.text) for r in reversed(rows)]
+
+
+def _channel_query(ref: ThreadRef) -> sa.Select[tuple[str | None, str | None]]:
+    return sa.select(channel_settings_t.c.tier, channel_settings_t.c.strategy).where(
+        channel_settings_t.c.platform == ref.platform,
+        channel_settings_t.c.workspace == ref.workspace,
+        channel_settings_t.c.channel == ref.channel,
+    )
