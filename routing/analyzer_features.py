@@ -6,8 +6,8 @@ exactly the ones it sees in production. Pure Python (no numpy) so the hot path s
 
 from __future__ import annotations
 
-import itertools
 import math
+import operator
 import re
 import zlib
 from dataclasses import dataclass
@@ -21,6 +21,9 @@ MAX_CHARS = 1500
 MAX_TOKENS = 160
 MAX_TOKEN_LEN = 32
 N_BUCKETS = 1 << 14
+# The subject model reads only the opening words: the topic shows early, and long passages
+# would otherwise dominate its run time.
+SUBJECT_TOKENS = 80
 
 _TOKEN = re.compile(r"[^\W_]+")
 _CODE_BLOCK = re.compile(r"```|^(?: {4}|\t)\S", re.MULTILINE)
@@ -43,9 +46,9 @@ _HEX = re.compile(r"\b0x[0-9A-Fa-f]{4,}\b")
 MAX_DIGIT_RUNS = 20
 # [ \t]* rather than \s*: \s* also eats newlines, which made a wall of blank lines quadratic.
 _ENUMERATED = re.compile(r"^[ \t]*(?:[A-Za-z]|\d{1,2})[.)]\s+\S", re.MULTILINE)
-_MATH = re.compile(r"[=+*/^<>%]|\\(?:frac|sqrt|sum|int)\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_LATEX_MATH = ("\\frac", "\\sqrt", "\\sum", "\\int")
 _SLASH_FRACTION = re.compile(r"\d/\d")
 _FRACTION_WORDS = frozenset(["half", "halves", "third", "thirds", "quarter", "percent"])
 MAX_NUMBERS = 40
@@ -218,20 +221,35 @@ def tokens(text: str) -> list[str]:
     return [w[:MAX_TOKEN_LEN] if len(w) > MAX_TOKEN_LEN else w for w in words]
 
 
-@lru_cache(maxsize=1 << 16)  # common words repeat across messages; bounded memory
 def _hash(word: str) -> int:
     # crc32 rather than hash(): str hashing is salted per process, which would scramble weights.
     return zlib.crc32(word.encode("utf-8"))
 
 
+_MASK = N_BUCKETS - 1  # N_BUCKETS is a power of two, so "% N_BUCKETS" == "& _MASK"
+
+
+@lru_cache(maxsize=1 << 16)  # common words repeat across messages; bounded memory
+def _word_keys(word: str) -> tuple[int, int]:
+    """(unigram bucket, left-hand bigram mix) of a word, both already reduced to the buckets.
+
+    A bigram's bucket is ((a * 0x9E3779B1) ^ b ^ 0x5BD1E995) % N_BUCKETS for word hashes a, b;
+    XOR commutes with the mask, so it equals left(a) ^ unigram(b) with these two parts.
+    """
+    h = _hash(word)
+    return h & _MASK, ((h * 0x9E3779B1) ^ 0x5BD1E995) & _MASK
+
+
 def buckets_of(words: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(unigram + bigram buckets, unigram buckets); a bigram mixes its words' hashes."""
-    hashes = {w: _hash(w) for w in set(words)}
-    unigrams = {h % N_BUCKETS for h in hashes.values()}
-    seq = [hashes[w] for w in words]
-    keys = set(unigrams)
-    keys.update(((a * 0x9E3779B1) ^ b ^ 0x5BD1E995) % N_BUCKETS for a, b in itertools.pairwise(seq))
-    return tuple(sorted(keys)), tuple(sorted(unigrams))
+    """(unigram + bigram buckets, unigram buckets of the first SUBJECT_TOKENS words)."""
+    keys = list(map(_word_keys, words))
+    uni = [k[0] for k in keys]
+    unigrams = set(uni)
+    found = set(unigrams)
+    # C-level XOR over the whole sequence instead of a Python expression per pair.
+    found.update(map(operator.xor, [k[1] for k in keys[:-1]], uni[1:]))
+    head = unigrams if len(uni) <= SUBJECT_TOKENS else set(uni[:SUBJECT_TOKENS])
+    return tuple(sorted(found)), tuple(sorted(head))
 
 
 def _has_error_code(body: str) -> bool:
@@ -261,6 +279,18 @@ def _has_stack_trace(body: str) -> bool:
     if not any(lit in body for lit in _TRACE_LITERALS) and not ("at " in body and "(" in body):
         return False
     return _STACK_TRACE.search(body) is not None
+
+
+def _has_code_block(body: str) -> bool:
+    # The regex needs a fence, 4 spaces or a tab; checking for them first skips most prose.
+    if "```" not in body and "    " not in body and "\t" not in body:
+        return False
+    return _CODE_BLOCK.search(body) is not None
+
+
+def _math_symbols(body: str) -> int:
+    """Operators and LaTeX maths commands; str.count is far cheaper than a regex scan."""
+    return sum(map(body.count, "=+*/^<>%")) + sum(map(body.count, _LATEX_MATH))
 
 
 def _has_fraction(body: str, word_set: set[str]) -> bool:
@@ -298,14 +328,14 @@ def extract(text: str) -> Features:
         math.log1p(body.count("\n")) / 5.0,
         min(questions, 5) / 5.0,
         1.0 if questions >= 2 else 0.0,
-        1.0 if _CODE_BLOCK.search(body) else 0.0,
+        1.0 if _has_code_block(body) else 0.0,
         1.0 if _INLINE_CODE.search(body) else 0.0,
         min(_share(n_code_symbols, n_chars) * 10.0, 1.0),
         1.0 if _has_stack_trace(body) else 0.0,
         1.0 if n_digits >= 2 and _has_error_code(body) else 0.0,
         min(len(_ENUMERATED.findall(body)), 8) / 8.0,
         min(_share(n_digits, n_chars) * 5.0, 1.0),
-        min(len(_MATH.findall(body)), 20) / 20.0,
+        min(_math_symbols(body), 20) / 20.0,
         _share(n_non_ascii, n_chars),
         min(len(word_set & _REASONING), 3) / 3.0,
         1.0 if n_words <= 12 and word_set & _FAQ else 0.0,
