@@ -1,12 +1,13 @@
 """Engine overhead per message, throughput with 100 concurrent threads, and history-load time.
 
-Run: .venv/bin/python bench/bench_engine.py [--messages 1000] [--loads 500]
+Run: .venv/bin/python bench/bench_engine.py [--messages 1000] [--loads 500] [--provider P]
 
-Everything runs against SQLite in a temporary directory and the loopback LLM simulator at
-speed=0 (no simulated latency), started in its own process so its CPU work does not land in
-the engine's event loop. Overhead = `Engine.handle` wall time minus the time spent inside
-`ProviderClient.stream` (the HTTP round trip to the instant provider), measured per message
-by a timing subclass of the real client.
+Everything runs against SQLite in a temporary directory. The provider is either `instant`
+(default: an in-process httpx transport that answers every request at once with a canned Eden
+AI stream: role, three content chunks, stop, usage and cost, [DONE]) or `simulator` (the
+loopback LLM simulator at speed=0, in its own process, so a real HTTP round trip). Overhead =
+`Engine.handle` wall time minus the time spent inside `ProviderClient.stream`, measured per
+message by a timing subclass of the real client.
 """
 
 from __future__ import annotations
@@ -51,6 +52,25 @@ class TimedClient(ProviderClient):
             return await super().stream(request, on_delta)
         finally:
             self.provider_s += time.perf_counter() - started
+
+
+CANNED_STREAM = "".join(
+    f"data: {line}\n\n"
+    for line in (
+        '{"model":"openai/gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant"}}]}',
+        '{"model":"openai/gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Go to "}}]}',
+        '{"model":"openai/gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Settings, "}}]}',
+        '{"model":"openai/gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Security."}}]}',
+        '{"model":"openai/gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+        '{"model":"openai/gpt-4o-mini","choices":[],"usage":{"prompt_tokens":40,'
+        '"completion_tokens":6,"total_tokens":46},"cost":0.0000096}',
+        "[DONE]",
+    )
+).encode()
+
+
+def instant_provider(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=CANNED_STREAM, headers={"content-type": "text/event-stream"})
 
 
 class NullReply:
@@ -162,21 +182,29 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await upgrade(db)
-        simulator = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", SIMULATOR, cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert simulator.stdout is not None and simulator.stdin is not None
-        base_url = (await simulator.stdout.readline()).decode().strip()
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as http:
+        simulator = None
+        transport: httpx.AsyncBaseTransport | None = httpx.MockTransport(instant_provider)
+        base_url = "http://instant.invalid/v3"
+        if args.provider == "simulator":
+            simulator = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", SIMULATOR, cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            assert simulator.stdout is not None
+            base_url = (await simulator.stdout.readline()).decode().strip()
+            transport = None
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(limits=limits, transport=transport) as http:
             client = TimedClient(http, base_url, "bench")
             engine = build(db, client)
             seq = await overhead(engine, client, args.messages)
             rate = await throughput(engine, 100, args.per_thread)
             hist = await history_load(engine.conversations, args.loads)
-        simulator.stdin.close()
-        await simulator.wait()
+        if simulator is not None and simulator.stdin is not None:
+            simulator.stdin.close()
+            await simulator.wait()
         await db.dispose()
+    print(f"provider: {args.provider}")
     print(f"{'measure':<34}{'value':>12}")
     print("-" * 46)
     for name, ms in seq.items():
@@ -193,6 +221,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1000, help="sequential messages timed")
     parser.add_argument("--per-thread", type=int, default=10, help="messages per concurrent thread")
     parser.add_argument("--loads", type=int, default=500, help="history loads per thread size")
+    parser.add_argument("--provider", choices=("instant", "simulator"), default="instant")
     asyncio.run(run(parser.parse_args()))
     return 0
 

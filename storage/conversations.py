@@ -124,49 +124,39 @@ class Conversations:
     ) -> StartedTurn | None:
         """Store the user's message; None when this event was already handled (dedupe).
 
-        In the same transaction, read what routing needs: up to `history_limit` earlier
-        messages (one bounded query) and the channel's overrides. Every statement is a thread
-        hop for aiosqlite, so this is one connection and four statements in the common case
-        (thread exists), and the dedupe is ON CONFLICT DO NOTHING RETURNING, not a savepoint.
+        In the same transaction, read what routing needs: the channel's overrides (with the
+        thread) and up to `history_limit` earlier messages (one bounded query). Every statement
+        is a thread hop for aiosqlite, so this is one connection and three statements in the
+        common case (thread exists), and the dedupe is ON CONFLICT DO NOTHING RETURNING.
         """
-        select_thread = sa.select(
-            threads_t.c.id, threads_t.c.experiment, threads_t.c.variant
-        ).where(threads_t.c.key == ref.key)
+        where = {"key": ref.key, "platform": ref.platform, "workspace": ref.workspace,
+                 "channel": ref.channel}  # fmt: skip
         async with self.engine.begin() as conn:
-            row = (await conn.execute(select_thread)).first()
+            row = (await conn.execute(SELECT_THREAD, where)).first()
+            new_thread = False
             if row is None:
-                await insert_ignore(
+                new_thread = await insert_ignore(
                     conn, threads_t, {**asdict(ref), "key": ref.key, "created_at": utcnow()}
                 )
-                row = (await conn.execute(select_thread)).one()
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                row = (await conn.execute(SELECT_THREAD, where)).one()
             message_id = await conn.scalar(
-                insert(messages_t)
-                .values(
-                    thread_id=row.id,
-                    role="user",
-                    text=text,
-                    author=author,
-                    event_key=event_key,
-                    created_at=utcnow(),
-                )
-                .on_conflict_do_nothing()
-                .returning(messages_t.c.id)
-            )
+                _dialect_statements(conn).insert_question,
+                {"thread_id": row.id, "role": "user", "text": text, "author": author,
+                 "event_key": event_key, "created_at": utcnow()},
+            )  # fmt: skip
             if message_id is None:
                 return None
             history: list[Turn] = []
-            if history_limit:
+            if history_limit and not new_thread:
                 history = await _recent(conn, row.id, int(message_id), history_limit)
-            setting = (await conn.execute(_channel_query(ref))).first()
             return StartedTurn(
                 row.id,
                 int(message_id),
                 row.experiment,
                 row.variant,
                 tuple(history),
-                setting.tier if setting else None,
-                setting.strategy if setting else None,
+                row.tier,
+                row.strategy,
             )
 
     async def is_duplicate(self, event_key: str) -> bool:
@@ -182,27 +172,21 @@ class Conversations:
             return await _recent(conn, thread_id, before_id, limit)
 
     async def record_call(self, record: CallRecord) -> int:
-        values = {k: v for k, v in asdict(record).items() if v is not None}
-        values.setdefault("created_at", utcnow())
         async with self.engine.begin() as conn:
-            result = await conn.execute(sa.insert(calls_t).values(**values))
-            return int((result.inserted_primary_key or (0,))[0])
+            return int(await conn.scalar(INSERT_CALL, _call_values(record, None)) or 0)
 
     async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
         """The attempt that produced the answer, and the answer itself, in one transaction:
         (call id, answer message id)."""
-        values = {k: v for k, v in asdict(record).items() if v is not None}
-        values.setdefault("created_at", utcnow())
+        values = _call_values(record, None)
         async with self.engine.begin() as conn:
             answer_id = await conn.scalar(
-                sa.insert(messages_t)
-                .values(thread_id=record.thread_id, role="assistant", text=answer,
-                        created_at=values["created_at"])
-                .returning(messages_t.c.id)
+                INSERT_ANSWER,
+                {"thread_id": record.thread_id, "role": "assistant", "text": answer,
+                 "created_at": values["created_at"]},
             )  # fmt: skip
-            call_id = await conn.scalar(
-                sa.insert(calls_t).values(**values, answer_id=answer_id).returning(calls_t.c.id)
-            )
+            values["answer_id"] = answer_id
+            call_id = await conn.scalar(INSERT_CALL, values)
         return int(call_id or 0), int(answer_id or 0)
 
     async def record_answer(self, thread_id: int, text: str, call_id: int) -> int:
@@ -219,18 +203,14 @@ class Conversations:
             return answer_id
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
+        if not external_ids:
+            return
+        rows = [
+            {"platform": platform, "external_id": e, "call_id": call_id, "created_at": utcnow()}
+            for e in dict.fromkeys(external_ids)
+        ]
         async with self.engine.begin() as conn:
-            for external_id in external_ids:
-                await insert_ignore(
-                    conn,
-                    posts_t,
-                    {
-                        "platform": platform,
-                        "external_id": external_id,
-                        "call_id": call_id,
-                        "created_at": utcnow(),
-                    },
-                )
+            await conn.execute(_dialect_statements(conn).insert_post, rows)
 
     async def call_for_post(self, platform: str, external_id: str) -> int | None:
         async with self.engine.connect() as conn:
@@ -324,15 +304,64 @@ class Conversations:
                 )
 
 
-async def _recent(conn: AsyncConnection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
-    rows = (
-        await conn.execute(
-            sa.select(messages_t.c.role, messages_t.c.text)
-            .where(messages_t.c.thread_id == thread_id, messages_t.c.id < before_id)
-            .order_by(messages_t.c.id.desc())
-            .limit(limit)
+# The per-message statements are built once: building and hashing a fresh statement costs
+# more than executing it on SQLite.
+SELECT_THREAD = sa.select(
+    threads_t.c.id,
+    threads_t.c.experiment,
+    threads_t.c.variant,
+    *(
+        sa.select(channel_settings_t.c[column])
+        .where(
+            channel_settings_t.c.platform == sa.bindparam("platform"),
+            channel_settings_t.c.workspace == sa.bindparam("workspace"),
+            channel_settings_t.c.channel == sa.bindparam("channel"),
         )
-    ).all()
+        .scalar_subquery()
+        .label(column)
+        for column in ("tier", "strategy")
+    ),
+).where(threads_t.c.key == sa.bindparam("key"))
+SELECT_RECENT = (
+    sa.select(messages_t.c.role, messages_t.c.text)
+    .where(messages_t.c.thread_id == sa.bindparam("thread_id"),
+           messages_t.c.id < sa.bindparam("before_id"))
+    .order_by(messages_t.c.id.desc())
+    .limit(sa.bindparam("limit"))
+)  # fmt: skip
+INSERT_ANSWER = sa.insert(messages_t).returning(messages_t.c.id)
+INSERT_CALL = sa.insert(calls_t).returning(calls_t.c.id)
+
+
+@dataclass(frozen=True)
+class _DialectStatements:
+    insert_question: sa.Insert
+    insert_post: sa.Insert
+
+
+_STATEMENTS = {
+    name: _DialectStatements(
+        insert(messages_t).on_conflict_do_nothing().returning(messages_t.c.id),
+        insert(posts_t).on_conflict_do_nothing(),
+    )
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def _dialect_statements(conn: AsyncConnection) -> _DialectStatements:
+    return _STATEMENTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+
+
+def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]:
+    values: dict[str, object] = asdict(record)
+    values["created_at"] = record.created_at or utcnow()
+    values["answer_id"] = answer_id
+    return values
+
+
+async def _recent(conn: AsyncConnection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
+    params = {"thread_id": thread_id, "before_id": before_id, "limit": limit}
+    rows = (await conn.execute(SELECT_RECENT, params)).all()
     return [Turn(r.role, r.text) for r in reversed(rows)]
 
 
