@@ -23,7 +23,7 @@ MAX_TOKEN_LEN = 32
 N_BUCKETS = 1 << 14
 # The subject model reads only the opening words: the topic shows early, and long passages
 # would otherwise dominate its run time.
-SUBJECT_TOKENS = 80
+SUBJECT_TOKENS = 48
 
 _TOKEN = re.compile(r"[^\W_]+")
 _CODE_BLOCK = re.compile(r"```|^(?: {4}|\t)\S", re.MULTILINE)
@@ -46,12 +46,10 @@ _HEX = re.compile(r"\b0x[0-9A-Fa-f]{4,}\b")
 MAX_DIGIT_RUNS = 20
 # [ \t]* rather than \s*: \s* also eats newlines, which made a wall of blank lines quadratic.
 _ENUMERATED = re.compile(r"^[ \t]*(?:[A-Za-z]|\d{1,2})[.)]\s+\S", re.MULTILINE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _LATEX_MATH = ("\\frac", "\\sqrt", "\\sum", "\\int")
 _SLASH_FRACTION = re.compile(r"\d/\d")
 _FRACTION_WORDS = frozenset(["half", "halves", "third", "thirds", "quarter", "percent"])
-MAX_NUMBERS = 40
 _REASONING = frozenset(
     [
         "explain",
@@ -249,7 +247,8 @@ def buckets_of(words: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     # C-level XOR over the whole sequence instead of a Python expression per pair.
     found.update(map(operator.xor, [k[1] for k in keys[:-1]], uni[1:]))
     head = unigrams if len(uni) <= SUBJECT_TOKENS else set(uni[:SUBJECT_TOKENS])
-    return tuple(sorted(found)), tuple(sorted(head))
+    # Unsorted on purpose: order does not change the sums, and sorting cost ~10 us per message.
+    return tuple(found), tuple(head)
 
 
 def _has_error_code(body: str) -> bool:
@@ -318,8 +317,10 @@ def extract(text: str) -> Features:
     n_non_ascii = n_chars - len(body.encode("ascii", "ignore"))
     n_code_symbols = sum(body.count(ch) for ch in "{}();[]")
     # Length uses the untruncated size so a huge paste still reads as long.
-    numbers = _NUMBER.findall(body)[:MAX_NUMBERS] if n_digits else []
-    widest = max((len(n.replace(",", "").split(".")[0]) for n in numbers), default=0)
+    # Quantities from the word tokens ("1,000" counts as two): a regex scan of the body cost
+    # several times more on long prompts.
+    numbers = [w for w in words if w.isdigit()] if n_digits else []
+    widest = max(map(len, numbers), default=0)
     total_chars = min(len(text), 10**6)
     n_words = len(words) if len(text) <= MAX_CHARS else max(len(words), total_chars // 6)
     dense = (

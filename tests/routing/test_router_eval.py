@@ -134,7 +134,7 @@ def test_support_metrics_on_hand_example() -> None:
 
 
 def test_support_heldout_ordering() -> None:
-    # Held-out 30% of routing/data/support_labelled.jsonl; measured 0.975 AUC / 96% above the
+    # Held-out 30% of routing/data/support_labelled.jsonl; measured 0.967 AUC / 96% above the
     # easy median when the model was trained (docs/routing.md). Floors = measured minus a margin.
     prompts = [
         LabelledPrompt(
@@ -145,5 +145,5 @@ def test_support_heldout_ordering() -> None:
     ]
     result = support_metrics(prompts, scorers(QueryAnalyzer.load(), seed=0)["learned"])
     assert result.n_hard >= 20 and result.n_easy >= 20
-    assert result.auc >= 0.93
+    assert result.auc >= 0.92
     assert result.hard_above_easy_median >= 0.85
