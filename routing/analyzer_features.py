@@ -240,12 +240,13 @@ def _word_keys(word: str) -> tuple[int, int]:
 
 def buckets_of(words: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(unigram + bigram buckets, unigram buckets of the first SUBJECT_TOKENS words)."""
-    keys = list(map(_word_keys, words))
-    uni = [k[0] for k in keys]
+    if not words:
+        return (), ()
+    # zip(*) and map(xor) run in C: no Python-level step per word or per pair.
+    uni, left = zip(*map(_word_keys, words), strict=True)
     unigrams = set(uni)
     found = set(unigrams)
-    # C-level XOR over the whole sequence instead of a Python expression per pair.
-    found.update(map(operator.xor, [k[1] for k in keys[:-1]], uni[1:]))
+    found.update(map(operator.xor, left[:-1], uni[1:]))
     head = unigrams if len(uni) <= SUBJECT_TOKENS else set(uni[:SUBJECT_TOKENS])
     # Unsorted on purpose: order does not change the sums, and sorting cost ~10 us per message.
     return tuple(found), tuple(head)
@@ -313,9 +314,9 @@ def extract(text: str) -> Features:
 
     questions = body.count("?")
     word_set = set(words)
-    n_digits = sum(body.count(d) for d in "0123456789")
+    n_digits = sum(map(body.count, "0123456789"))
     n_non_ascii = n_chars - len(body.encode("ascii", "ignore"))
-    n_code_symbols = sum(body.count(ch) for ch in "{}();[]")
+    n_code_symbols = sum(map(body.count, "{}();[]"))
     # Length uses the untruncated size so a huge paste still reads as long.
     # Quantities from the word tokens ("1,000" counts as two): a regex scan of the body cost
     # several times more on long prompts.
@@ -342,7 +343,7 @@ def extract(text: str) -> Features:
         1.0 if n_words <= 12 and word_set & _FAQ else 0.0,
         min(len(numbers), 20) / 20.0,
         min(len(_SENTENCE_END.findall(body)), 15) / 15.0,
-        min(sum(1 for w in words if w in STEP_CUES), 10) / 10.0,
+        min(sum(map(STEP_CUES.__contains__, words)), 10) / 10.0,
         1.0 if _has_fraction(body, word_set) else 0.0,
         min(widest, 8) / 8.0,
         min(len(word_set & TECH_TOPICS), 4) / 4.0,
