@@ -13,7 +13,14 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from routing.analyzer_lexicon import STEP_CUES, SYMPTOM_CUES, TECH_TOPICS
+from routing.analyzer_lexicon import (
+    ACK_WORDS,
+    FAQ_WORDS,
+    REASONING_VERBS,
+    STEP_CUES,
+    SYMPTOM_CUES,
+    TECH_TOPICS,
+)
 
 # Work is bounded by these caps, whatever the input: a 200,000-char paste costs the same as a
 # 1,500-char one. The original length still feeds the length feature.
@@ -50,109 +57,6 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _LATEX_MATH = ("\\frac", "\\sqrt", "\\sum", "\\int")
 _SLASH_FRACTION = re.compile(r"\d/\d")
 _FRACTION_WORDS = frozenset(["half", "halves", "third", "thirds", "quarter", "percent"])
-_REASONING = frozenset(
-    [
-        "explain",
-        "explanation",
-        "compare",
-        "contrast",
-        "prove",
-        "proof",
-        "analyze",
-        "analyse",
-        "analysis",
-        "debug",
-        "why",
-        "derive",
-        "evaluate",
-        "troubleshoot",
-        "design",
-        "optimize",
-        "optimise",
-        "implement",
-        "calculate",
-        "justify",
-        "diagnose",
-        "refactor",
-        "architecture",
-        "tradeoffs",
-    ]
-)
-_FAQ = frozenset(
-    [
-        "hours",
-        "hour",
-        "open",
-        "opening",
-        "price",
-        "prices",
-        "pricing",
-        "cost",
-        "fee",
-        "fees",
-        "when",
-        "where",
-        "much",
-        "address",
-        "phone",
-        "reset",
-        "password",
-        "refund",
-        "cancel",
-        "balance",
-    ]
-)
-
-_ACK_WORDS = frozenset(
-    [
-        "thanks",
-        "thank",
-        "thx",
-        "ty",
-        "you",
-        "ok",
-        "okay",
-        "k",
-        "kk",
-        "great",
-        "cool",
-        "perfect",
-        "got",
-        "it",
-        "awesome",
-        "nice",
-        "cheers",
-        "that",
-        "works",
-        "worked",
-        "solved",
-        "sounds",
-        "good",
-        "appreciate",
-        "appreciated",
-        "much",
-        "so",
-        "lol",
-        "yes",
-        "yep",
-        "sure",
-        "fine",
-        "all",
-        "set",
-        "now",
-        "helps",
-        "helped",
-        "super",
-        "merci",
-        "gracias",
-        "danke",
-        "a",
-        "lot",
-        "very",
-        "many",
-        "np",
-    ]
-)
 
 
 DENSE_NAMES: tuple[str, ...] = (
@@ -202,7 +106,7 @@ def is_acknowledgement(words: list[str], body: str) -> bool:
     if not words:
         # Only emoji or punctuation: "👍" closes a thread, "???" asks to go on.
         return "?" not in body
-    return len(words) <= 6 and all(w in _ACK_WORDS for w in words) and "?" not in body
+    return len(words) <= 6 and all(w in ACK_WORDS for w in words) and "?" not in body
 
 
 def clean(text: str, limit: int = MAX_CHARS) -> str:
@@ -339,8 +243,8 @@ def extract(text: str) -> Features:
         min(_share(n_digits, n_chars) * 5.0, 1.0),
         min(_math_symbols(body), 20) / 20.0,
         _share(n_non_ascii, n_chars),
-        min(len(word_set & _REASONING), 3) / 3.0,
-        1.0 if n_words <= 12 and word_set & _FAQ else 0.0,
+        min(len(word_set & REASONING_VERBS), 3) / 3.0,
+        1.0 if n_words <= 12 and word_set & FAQ_WORDS else 0.0,
         min(len(numbers), 20) / 20.0,
         min(len(_SENTENCE_END.findall(body)), 15) / 15.0,
         min(sum(map(STEP_CUES.__contains__, words)), 10) / 10.0,

@@ -37,3 +37,29 @@ SYMPTOM_CUES = _words(
     anymore
     """
 )
+
+# Asking for reasoning rather than a fact.
+REASONING_VERBS = _words(
+    """
+    explain explanation compare contrast prove proof analyze analyse analysis debug why derive
+    evaluate troubleshoot design optimize optimise implement calculate justify diagnose refactor
+    architecture tradeoffs
+    """
+)
+
+# Short questions with these words are usually FAQs (hours, prices, passwords).
+FAQ_WORDS = _words(
+    """
+    hours hour open opening price prices pricing cost fee fees when where much address phone
+    reset password refund cancel balance
+    """
+)
+
+# Messages made only of these words (6 or fewer, no "?") just acknowledge an answer.
+ACK_WORDS = _words(
+    """
+    thanks thank thx ty you ok okay k kk great cool perfect got it awesome nice cheers that
+    works worked solved sounds good appreciate appreciated much so lol yes yep sure fine all set
+    now helps helped super merci gracias danke a lot very many np
+    """
+)
