@@ -1,8 +1,9 @@
 """Write a calibration sample of real support-style traffic as JSONL ({"id", "text"} lines).
 
 The sample: customer messages from banking77 (CC-BY-4.0) and clinc150 (CC-BY-3.0, including its
-out-of-scope queries), real Chatbot Arena prompts (Apache-2.0), and Switchboard's own demo
-conversations. Seeded, so the same command writes the same file.
+out-of-scope queries), real Chatbot Arena prompts (Apache-2.0), the support messages written for
+the analyzer (routing/data/support_labelled.jsonl: FAQs, how-tos and troubleshooting) and
+Switchboard's own demo conversations. Seeded, so the same command writes the same file.
 
     .venv/bin/python scripts/calibration_queries.py --data-dir ../shared/data \
         --out var/calibration.jsonl
@@ -33,11 +34,14 @@ def sample(data_dir: Path, seed: int, per_source: int) -> list[dict[str, str]]:
         for r in csv.DictReader((data_dir / "arena_hard_rated/arena_prompts_rated.csv").open())
     ]
     demo = [m for c in load_conversations() for m in c.messages]
+    support_file = Path(__file__).resolve().parents[1] / "routing/data/support_labelled.jsonl"
+    support = [json.loads(line)["text"] for line in support_file.open() if line.strip()]
     items: list[dict[str, str]] = []
     for name, texts in (
         ("banking77", banking),
         ("clinc150", clinc),
         ("arena", arena),
+        ("support", support),
         ("demo", demo),
     ):
         chosen = texts if len(texts) <= per_source else rng.sample(texts, per_source)
@@ -50,7 +54,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("var/calibration.jsonl"))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--per-source", type=int, default=400)
+    parser.add_argument("--per-source", type=int, default=220)
     args = parser.parse_args()
     items = sample(args.data_dir, args.seed, args.per_source)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.commands.calibrate import add_calibrate
 from routing.analyzer import MODEL_PATH, QueryAnalyzer
 from routing.router_eval import (
     LabelledPrompt,
@@ -46,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--json", action="store_true", help="print machine-readable results")
     ev.set_defaults(func=run_eval)
+
+    add_calibrate(commands)
 
 
 def run_train(args: argparse.Namespace) -> int:
