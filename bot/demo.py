@@ -19,7 +19,7 @@ from bot.endpoint import llm_endpoint
 from bot.messages import Incoming
 from bot.settings import Settings
 from routing.config import load_routing
-from storage.database import create_engine
+from storage.database import create_engine, upgrade
 from storage.ledger import CallRow, call_rows
 
 
@@ -40,7 +40,7 @@ async def play(settings: Settings, base_url: str, run: str) -> None:
     Conversations run concurrently (as they would in a busy channel); turns within one
     conversation run in order.
     """
-    app = await build_app(settings, llm_base_url=base_url)
+    app = await build_app(settings, llm_base_url=base_url, migrate=False)
 
     async def converse(number: int, conversation: Conversation) -> None:
         for turn, text in enumerate(conversation.messages, start=1):
@@ -71,7 +71,10 @@ DEFAULT_RUNS = ("fixed", "tiered")
 
 
 async def run_demo(
-    settings: Settings, console: Console, runs: tuple[str, ...] = DEFAULT_RUNS
+    settings: Settings,
+    console: Console,
+    runs: tuple[str, ...] = DEFAULT_RUNS,
+    simulator_speed: float = 1.0,
 ) -> list[CallRow]:
     """Play the set once per strategy (`fixed` = always the premium model) and print what the
     database recorded: every call, then the comparison against the first run."""
@@ -81,16 +84,21 @@ async def run_demo(
     demo_settings = settings.model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{db_path}", "fixed_model": premium}
     )
-    async with llm_endpoint(settings) as base_url:
-        for run in runs:
-            console.print(f"[bold]Playing the support conversations with strategy '{run}'...")
-            await play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run)
+    db = create_engine(demo_settings.resolved_database_url)
+    await upgrade(db)  # once, before the runs share the database
+    await db.dispose()
+    console.print(f"[bold]Playing the support conversations with strategies {', '.join(runs)}...")
+    async with llm_endpoint(settings, speed=simulator_speed) as base_url:
+        await asyncio.gather(*(
+            play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run)
+            for run in runs
+        ))  # fmt: skip
     db = create_engine(demo_settings.resolved_database_url)
     try:
         rows = await call_rows(db, platform="demo")
     finally:
         await db.dispose()
-    console.print(calls_table(rows))
+    console.print(calls_table(sorted(rows, key=lambda r: (runs.index(r.strategy), r.id))))
     console.print(comparison_table(rows, runs))
     source = "simulated answers; costs from the simulator's reported usage and list prices"
     if settings.has_api_key:

@@ -11,7 +11,9 @@ from bot.simulator import LLMSimulator
 
 
 @asynccontextmanager
-async def llm_endpoint(settings: Settings, *, quiet: bool = False) -> AsyncIterator[str]:
+async def llm_endpoint(
+    settings: Settings, *, quiet: bool = False, speed: float = 1.0
+) -> AsyncIterator[str]:
     """Yield the base URL to talk to; start (and stop) a simulator when there is no API key."""
     if settings.has_api_key:
         yield settings.llm_base_url
@@ -19,5 +21,5 @@ async def llm_endpoint(settings: Settings, *, quiet: bool = False) -> AsyncItera
     if not quiet:
         print("No LLM_API_KEY set: using the built-in LLM simulator (answers are simulated).",
               file=sys.stderr)  # fmt: skip
-    async with LLMSimulator(seed=settings.simulator_seed) as simulator:
+    async with LLMSimulator(seed=settings.simulator_seed, speed=speed) as simulator:
         yield simulator.base_url

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
 
 
 def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
@@ -58,6 +59,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
 
 
 def _upgrade_sync(connection: sa.Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Replicas starting together: one migrates, the others wait and then find nothing to do.
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
