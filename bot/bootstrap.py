@@ -60,6 +60,7 @@ class App:
     async def close(self) -> None:
         await self.exit_stack.aclose()
         await self.http.aclose()
+        self.engine.conversations.close()
         await self.db.dispose()
 
 

@@ -5,17 +5,33 @@ Each public method is one short transaction. Values in and out are plain datacla
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import insert_ignore
+from storage.database import TransactionRunner, insert_ignore
+from storage.records import (
+    CallRecord,
+    CallView,
+    Question,
+    StartedTurn,
+    ThreadRef,
+    Turn,
+    digest,
+)
 from storage.tables import Call, ChannelSetting, Message, Post, Thread, utcnow
+from storage.turns import recent, record_call, record_posts, start_turn
+
+__all__ = [
+    "CallRecord",
+    "CallView",
+    "Conversations",
+    "StartedTurn",
+    "ThreadRef",
+    "Turn",
+    "digest",
+]
 
 threads_t = Thread.__table__  # type: ignore[attr-defined]
 messages_t = Message.__table__  # type: ignore[attr-defined]
@@ -24,94 +40,13 @@ posts_t = Post.__table__  # type: ignore[attr-defined]
 channel_settings_t = ChannelSetting.__table__  # type: ignore[attr-defined]
 
 
-def digest(*parts: str) -> str:
-    """A fixed-length key for ids of any length (a 10 KB thread id still fits an index)."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class ThreadRef:
-    platform: str
-    workspace: str
-    channel: str
-    external_id: str
-
-    @property
-    def key(self) -> str:
-        return digest(self.platform, self.workspace, self.channel, self.external_id)
-
-
-@dataclass(frozen=True)
-class Turn:
-    role: str
-    text: str
-
-
-@dataclass(frozen=True)
-class StartedTurn:
-    thread_id: int
-    message_id: int
-    experiment: str | None
-    variant: str | None
-    history: tuple[Turn, ...] = ()  # the newest earlier messages, oldest first
-    channel_tier: str | None = None  # the channel's overrides (channel_settings)
-    channel_strategy: str | None = None
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    thread_id: int
-    message_id: int
-    platform: str
-    workspace: str
-    channel: str
-    user: str
-    strategy: str
-    model_asked: str
-    cost_source: str
-    status: str
-    attempt: int
-    purpose: str = "answer"
-    tier: str | None = None
-    score: float | None = None
-    reasons: str = ""
-    model_served: str | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cost_nano_usd: int | None = None
-    baseline_cost_nano_usd: int | None = None
-    latency_ms: int | None = None
-    ttft_ms: int | None = None
-    decision_us: int | None = None
-    error_kind: str | None = None
-    error: str | None = None
-    escalation: bool = False
-    experiment: str | None = None
-    variant: str | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class CallView:
-    """The parts of a stored call that adapters and escalation need."""
-
-    id: int
-    thread_id: int
-    message_id: int
-    tier: str | None
-    platform: str
-    workspace: str
-    channel: str
-    thread_external_id: str
-
-
 class Conversations:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._runner = TransactionRunner(engine)
+
+    def close(self) -> None:
+        self._runner.close()
 
     async def start_turn(
         self,
@@ -125,39 +60,10 @@ class Conversations:
         """Store the user's message; None when this event was already handled (dedupe).
 
         In the same transaction, read what routing needs: the channel's overrides (with the
-        thread) and up to `history_limit` earlier messages (one bounded query). Every statement
-        is a thread hop for aiosqlite, so this is one connection and three statements in the
-        common case (thread exists), and the dedupe is ON CONFLICT DO NOTHING RETURNING.
+        thread) and up to `history_limit` earlier messages (one bounded query).
         """
-        where = {"key": ref.key, "platform": ref.platform, "workspace": ref.workspace,
-                 "channel": ref.channel}  # fmt: skip
-        async with self.engine.begin() as conn:
-            row = (await conn.execute(SELECT_THREAD, where)).first()
-            new_thread = False
-            if row is None:
-                new_thread = await insert_ignore(
-                    conn, threads_t, {**asdict(ref), "key": ref.key, "created_at": utcnow()}
-                )
-                row = (await conn.execute(SELECT_THREAD, where)).one()
-            message_id = await conn.scalar(
-                _dialect_statements(conn).insert_question,
-                {"thread_id": row.id, "role": "user", "text": text, "author": author,
-                 "event_key": event_key, "created_at": utcnow()},
-            )  # fmt: skip
-            if message_id is None:
-                return None
-            history: list[Turn] = []
-            if history_limit and not new_thread:
-                history = await _recent(conn, row.id, int(message_id), history_limit)
-            return StartedTurn(
-                row.id,
-                int(message_id),
-                row.experiment,
-                row.variant,
-                tuple(history),
-                row.tier,
-                row.strategy,
-            )
+        question = Question(ref, text, author, event_key, history_limit)
+        return await self._runner.run(lambda conn: start_turn(conn, question))
 
     async def is_duplicate(self, event_key: str) -> bool:
         async with self.engine.connect() as conn:
@@ -169,25 +75,16 @@ class Conversations:
     async def recent_turns(self, thread_id: int, *, before_id: int, limit: int) -> list[Turn]:
         """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
         async with self.engine.connect() as conn:
-            return await _recent(conn, thread_id, before_id, limit)
+            return await conn.run_sync(lambda sync: recent(sync, thread_id, before_id, limit))
 
     async def record_call(self, record: CallRecord) -> int:
-        async with self.engine.begin() as conn:
-            return int(await conn.scalar(INSERT_CALL, _call_values(record, None)) or 0)
+        return await self._runner.run(lambda conn: record_call(conn, record, None)[0])
 
     async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
         """The attempt that produced the answer, and the answer itself, in one transaction:
         (call id, answer message id)."""
-        values = _call_values(record, None)
-        async with self.engine.begin() as conn:
-            answer_id = await conn.scalar(
-                INSERT_ANSWER,
-                {"thread_id": record.thread_id, "role": "assistant", "text": answer,
-                 "created_at": values["created_at"]},
-            )  # fmt: skip
-            values["answer_id"] = answer_id
-            call_id = await conn.scalar(INSERT_CALL, values)
-        return int(call_id or 0), int(answer_id or 0)
+        call_id, answer_id = await self._runner.run(lambda conn: record_call(conn, record, answer))
+        return call_id, answer_id or 0
 
     async def record_answer(self, thread_id: int, text: str, call_id: int) -> int:
         async with self.engine.begin() as conn:
@@ -203,14 +100,8 @@ class Conversations:
             return answer_id
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
-        if not external_ids:
-            return
-        rows = [
-            {"platform": platform, "external_id": e, "call_id": call_id, "created_at": utcnow()}
-            for e in dict.fromkeys(external_ids)
-        ]
-        async with self.engine.begin() as conn:
-            await conn.execute(_dialect_statements(conn).insert_post, rows)
+        if external_ids:
+            await self._runner.run(lambda conn: record_posts(conn, platform, external_ids, call_id))
 
     async def call_for_post(self, platform: str, external_id: str) -> int | None:
         async with self.engine.connect() as conn:
@@ -302,67 +193,6 @@ class Conversations:
                     .where(*where)
                     .values(tier=tier, updated_by=by, updated_at=utcnow())
                 )
-
-
-# The per-message statements are built once: building and hashing a fresh statement costs
-# more than executing it on SQLite.
-SELECT_THREAD = sa.select(
-    threads_t.c.id,
-    threads_t.c.experiment,
-    threads_t.c.variant,
-    *(
-        sa.select(channel_settings_t.c[column])
-        .where(
-            channel_settings_t.c.platform == sa.bindparam("platform"),
-            channel_settings_t.c.workspace == sa.bindparam("workspace"),
-            channel_settings_t.c.channel == sa.bindparam("channel"),
-        )
-        .scalar_subquery()
-        .label(column)
-        for column in ("tier", "strategy")
-    ),
-).where(threads_t.c.key == sa.bindparam("key"))
-SELECT_RECENT = (
-    sa.select(messages_t.c.role, messages_t.c.text)
-    .where(messages_t.c.thread_id == sa.bindparam("thread_id"),
-           messages_t.c.id < sa.bindparam("before_id"))
-    .order_by(messages_t.c.id.desc())
-    .limit(sa.bindparam("limit"))
-)  # fmt: skip
-INSERT_ANSWER = sa.insert(messages_t).returning(messages_t.c.id)
-INSERT_CALL = sa.insert(calls_t).returning(calls_t.c.id)
-
-
-@dataclass(frozen=True)
-class _DialectStatements:
-    insert_question: sa.Insert
-    insert_post: sa.Insert
-
-
-_STATEMENTS = {
-    name: _DialectStatements(
-        insert(messages_t).on_conflict_do_nothing().returning(messages_t.c.id),
-        insert(posts_t).on_conflict_do_nothing(),
-    )
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
-
-
-def _dialect_statements(conn: AsyncConnection) -> _DialectStatements:
-    return _STATEMENTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-
-
-def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]:
-    values: dict[str, object] = asdict(record)
-    values["created_at"] = record.created_at or utcnow()
-    values["answer_id"] = answer_id
-    return values
-
-
-async def _recent(conn: AsyncConnection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
-    params = {"thread_id": thread_id, "before_id": before_id, "limit": limit}
-    rows = (await conn.execute(SELECT_RECENT, params)).all()
-    return [Turn(r.role, r.text) for r in reversed(rows)]
 
 
 def _channel_query(ref: ThreadRef) -> sa.Select[tuple[str | None, str | None]]:

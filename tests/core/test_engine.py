@@ -174,9 +174,10 @@ async def test_history_of_a_10000_message_thread_is_bounded(
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    sa.event.listen(app.db.sync_engine, "before_cursor_execute", record)
+    # Every engine: SQLite answers run on a synchronous twin of app.db (TransactionRunner).
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
     outcome = await app.engine.handle(incoming("and now?", "e-long", "long"), RecordingReply())
-    sa.event.remove(app.db.sync_engine, "before_cursor_execute", record)
+    sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     assert outcome.status == "answered"
     sent = simulator.requests[-1].body["messages"]
     assert len(sent) == 1 + 40 + 1  # system, the 40 newest turns, the question

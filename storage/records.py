@@ -1,0 +1,103 @@
+"""Plain values the storage layer takes and returns."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def digest(*parts: str) -> str:
+    """A fixed-length key for ids of any length (a 10 KB thread id still fits an index)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    platform: str
+    workspace: str
+    channel: str
+    external_id: str
+
+    @property
+    def key(self) -> str:
+        return digest(self.platform, self.workspace, self.channel, self.external_id)
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class StartedTurn:
+    thread_id: int
+    message_id: int
+    experiment: str | None
+    variant: str | None
+    history: tuple[Turn, ...] = ()  # the newest earlier messages, oldest first
+    channel_tier: str | None = None  # the channel's overrides (channel_settings)
+    channel_strategy: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    thread_id: int
+    message_id: int
+    platform: str
+    workspace: str
+    channel: str
+    user: str
+    strategy: str
+    model_asked: str
+    cost_source: str
+    status: str
+    attempt: int
+    purpose: str = "answer"
+    tier: str | None = None
+    score: float | None = None
+    reasons: str = ""
+    model_served: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_nano_usd: int | None = None
+    baseline_cost_nano_usd: int | None = None
+    latency_ms: int | None = None
+    ttft_ms: int | None = None
+    decision_us: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    escalation: bool = False
+    experiment: str | None = None
+    variant: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallView:
+    """The parts of a stored call that adapters and escalation need."""
+
+    id: int
+    thread_id: int
+    message_id: int
+    tier: str | None
+    platform: str
+    workspace: str
+    channel: str
+    thread_external_id: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A user's message to store, and how much of its thread's history to read back."""
+
+    ref: ThreadRef
+    text: str
+    author: str
+    event_key: str
+    history_limit: int = 0

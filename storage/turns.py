@@ -1,0 +1,140 @@
+"""The per-message transactions (store a question, an answer, its posts) as plain functions
+of a synchronous connection, so one body serves both databases: PostgreSQL runs it through
+`AsyncConnection.run_sync`, SQLite in one worker-thread hop (see `TransactionRunner`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.records import CallRecord, Question, StartedTurn, Turn
+from storage.tables import Call, ChannelSetting, Message, Post, Thread, utcnow
+
+threads_t = Thread.__table__  # type: ignore[attr-defined]
+messages_t = Message.__table__  # type: ignore[attr-defined]
+calls_t = Call.__table__  # type: ignore[attr-defined]
+posts_t = Post.__table__  # type: ignore[attr-defined]
+channel_settings_t = ChannelSetting.__table__  # type: ignore[attr-defined]
+
+# The per-message statements are built once: building and hashing a fresh statement costs
+# more than executing it on SQLite.
+SELECT_THREAD = sa.select(
+    threads_t.c.id,
+    threads_t.c.experiment,
+    threads_t.c.variant,
+    *(
+        sa.select(channel_settings_t.c[column])
+        .where(
+            channel_settings_t.c.platform == sa.bindparam("platform"),
+            channel_settings_t.c.workspace == sa.bindparam("workspace"),
+            channel_settings_t.c.channel == sa.bindparam("channel"),
+        )
+        .scalar_subquery()
+        .label(column)
+        for column in ("tier", "strategy")
+    ),
+).where(threads_t.c.key == sa.bindparam("key"))
+SELECT_RECENT = (
+    sa.select(messages_t.c.role, messages_t.c.text)
+    .where(messages_t.c.thread_id == sa.bindparam("thread_id"),
+           messages_t.c.id < sa.bindparam("before_id"))
+    .order_by(messages_t.c.id.desc())
+    .limit(sa.bindparam("limit"))
+)  # fmt: skip
+INSERT_ANSWER = sa.insert(messages_t).returning(messages_t.c.id)
+INSERT_CALL = sa.insert(calls_t).returning(calls_t.c.id)
+
+
+@dataclass(frozen=True)
+class _DialectStatements:
+    insert_thread: sa.Insert
+    insert_question: sa.Insert
+    insert_post: sa.Insert
+
+
+_STATEMENTS = {
+    name: _DialectStatements(
+        insert(threads_t).on_conflict_do_nothing(),
+        insert(messages_t).on_conflict_do_nothing().returning(messages_t.c.id),
+        insert(posts_t).on_conflict_do_nothing(),
+    )
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def _dialect_statements(conn: sa.Connection) -> _DialectStatements:
+    return _STATEMENTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+
+
+def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]:
+    values: dict[str, object] = asdict(record)
+    values["created_at"] = record.created_at or utcnow()
+    values["answer_id"] = answer_id
+    return values
+
+
+def start_turn(conn: sa.Connection, q: Question) -> StartedTurn | None:
+    """Three statements when the thread exists: its row (with the channel's overrides), the
+    question (ON CONFLICT DO NOTHING RETURNING: None means a duplicate event), the history."""
+    ref = q.ref
+    where = {"key": ref.key, "platform": ref.platform, "workspace": ref.workspace,
+             "channel": ref.channel}  # fmt: skip
+    row = conn.execute(SELECT_THREAD, where).first()
+    new_thread = False
+    if row is None:
+        created = conn.execute(
+            _dialect_statements(conn).insert_thread,
+            {**asdict(ref), "key": ref.key, "created_at": utcnow()},
+        )
+        new_thread = bool(created.rowcount)
+        row = conn.execute(SELECT_THREAD, where).one()
+    message_id = conn.scalar(
+        _dialect_statements(conn).insert_question,
+        {"thread_id": row.id, "role": "user", "text": q.text, "author": q.author,
+         "event_key": q.event_key, "created_at": utcnow()},
+    )  # fmt: skip
+    if message_id is None:
+        return None
+    history: list[Turn] = []
+    if q.history_limit and not new_thread:
+        history = recent(conn, row.id, int(message_id), q.history_limit)
+    return StartedTurn(
+        row.id, int(message_id), row.experiment, row.variant, tuple(history),
+        row.tier, row.strategy,
+    )  # fmt: skip
+
+
+def recent(conn: sa.Connection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
+    """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
+    params = {"thread_id": thread_id, "before_id": before_id, "limit": limit}
+    rows = conn.execute(SELECT_RECENT, params).all()
+    return [Turn(r.role, r.text) for r in reversed(rows)]
+
+
+def record_call(
+    conn: sa.Connection, record: CallRecord, answer: str | None
+) -> tuple[int, int | None]:
+    """One call attempt, and the answer it produced (if any) first so the call points at it."""
+    values = _call_values(record, None)
+    if answer is not None:
+        values["answer_id"] = conn.scalar(
+            INSERT_ANSWER,
+            {"thread_id": record.thread_id, "role": "assistant", "text": answer,
+             "created_at": values["created_at"]},
+        )  # fmt: skip
+    call_id = conn.scalar(INSERT_CALL, values)
+    answer_id = values["answer_id"]
+    return int(call_id or 0), None if answer_id is None else int(str(answer_id))
+
+
+def record_posts(
+    conn: sa.Connection, platform: str, external_ids: Sequence[str], call_id: int
+) -> None:
+    rows = [
+        {"platform": platform, "external_id": e, "call_id": call_id, "created_at": utcnow()}
+        for e in dict.fromkeys(external_ids)
+    ]
+    conn.execute(_dialect_statements(conn).insert_post, rows)
