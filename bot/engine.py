@@ -15,7 +15,7 @@ from bot.prompt import TRIM_NOTICE, build_messages, history_window, parse_questi
 from bot.text import clean_text
 from routing.dispatch import Attempt, Dispatcher
 from routing.errors import ProviderError, StreamBroken
-from routing.pricing import Pricer, estimate_tokens
+from routing.pricing import Pricer, estimate_tokens, price_attempt
 from routing.provider import ChatMessage, ChatRequest, Usage
 from routing.strategy import Decision, RouteRequest
 from routing.tiers import parse_tier, tier_above
@@ -253,23 +253,8 @@ class _Answer:
         in the same transaction (it is final: nothing is retried once text reached the user)."""
         result, error = attempt.result, attempt.error
         engine = self.engine
-        usage = result.usage if result else None
-        estimated = None
-        if result is not None and usage is None:
-            estimated = Usage(self.prompt_tokens, estimate_tokens(result.text))
-        cost_nano: int | None
-        if result is None:
-            # No output arrived: providers do not bill a request that failed before answering.
-            cost_nano, source = 0, "unbilled"
-        else:
-            cost = engine.pricer.cost(
-                result.model_served or attempt.model_asked,
-                reported_usd=result.reported_cost_usd,
-                usage=usage,
-                estimated_usage=estimated,
-            )
-            cost_nano, source = cost.nano_usd, cost.source.value
-        tokens = usage or estimated
+        cost = price_attempt(engine.pricer, attempt.model_asked, result, self.prompt_tokens)
+        cost_nano, source, tokens = cost.nano_usd, cost.source.value, cost.usage
         baseline = None
         if tokens is not None and engine.config.baseline_model:
             baseline = engine.pricer.price(engine.config.baseline_model, tokens)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from routing.dispatch import Attempt, Dispatcher
 from routing.errors import ProviderError
-from routing.pricing import Pricer
+from routing.pricing import Pricer, estimate_tokens, price_attempt
 from routing.provider import ChatMessage, ChatRequest
 from storage.conversations import CallRecord
 from storage.experiments import JudgeInput, judge_input, record_judgement
@@ -144,16 +144,8 @@ class Judge:
 
     def _row(self, found: JudgeInput, attempt: Attempt) -> CallRecord:
         result, error = attempt.result, attempt.error
-        cost_nano: int | None
-        if result is None:
-            cost_nano, source = 0, "unbilled"
-        else:
-            cost = self._pricer.cost(
-                result.model_served or attempt.model_asked,
-                reported_usd=result.reported_cost_usd,
-                usage=result.usage,
-            )
-            cost_nano, source = cost.nano_usd, cost.source.value
+        prompt_tokens = estimate_tokens(found.question) + estimate_tokens(found.answer)
+        cost = price_attempt(self._pricer, attempt.model_asked, result, prompt_tokens)
         return CallRecord(
             thread_id=found.thread_id,
             message_id=found.message_id,
@@ -164,10 +156,10 @@ class Judge:
             strategy="judge",
             model_asked=attempt.model_asked,
             model_served=result.model_served if result else None,
-            input_tokens=result.usage.input_tokens if result and result.usage else None,
-            output_tokens=result.usage.output_tokens if result and result.usage else None,
-            cost_nano_usd=cost_nano,
-            cost_source=source,
+            input_tokens=cost.usage.input_tokens if cost.usage else None,
+            output_tokens=cost.usage.output_tokens if cost.usage else None,
+            cost_nano_usd=cost.nano_usd,
+            cost_source=cost.source.value,
             latency_ms=attempt.latency_ms,
             ttft_ms=result.ttft_ms if result else None,
             status="ok" if error is None else "error",

@@ -17,7 +17,7 @@ from functools import lru_cache
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
-from routing.provider import Usage
+from routing.provider import StreamResult, Usage
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class CostSource(StrEnum):
     PRICED = "priced"
     ESTIMATED = "estimated"
     UNPRICED = "unpriced"
+    UNBILLED = "unbilled"  # failed before any output: providers do not bill those requests
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,32 @@ class Pricer:
             if nano is not None:
                 return Cost(nano, CostSource.ESTIMATED)
         return Cost(None, CostSource.UNPRICED)
+
+
+@dataclass(frozen=True)
+class AttemptCost:
+    nano_usd: int | None
+    source: CostSource
+    usage: Usage | None  # as reported, else estimated from the text; None when nothing arrived
+
+
+def price_attempt(
+    pricer: Pricer, model_asked: str, result: StreamResult | None, prompt_tokens: int
+) -> AttemptCost:
+    """What one call attempt cost. `prompt_tokens` is the estimate used when the provider
+    reported no usage (a stream that broke before its usage chunk)."""
+    if result is None:
+        return AttemptCost(0, CostSource.UNBILLED, None)
+    estimated = None
+    if result.usage is None:
+        estimated = Usage(prompt_tokens, estimate_tokens(result.text))
+    cost = pricer.cost(
+        result.model_served or model_asked,
+        reported_usd=result.reported_cost_usd,
+        usage=result.usage,
+        estimated_usage=estimated,
+    )
+    return AttemptCost(cost.nano_usd, cost.source, result.usage or estimated)
 
 
 @lru_cache(maxsize=4096)
