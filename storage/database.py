@@ -96,7 +96,8 @@ class TransactionRunner:
         self._twin: sa.Engine | None = None
         self._writes = 0
         self._checkpointer: ThreadPoolExecutor | None = None
-        if engine.dialect.name == "sqlite":
+        # An in-memory database exists once per connection: a twin would see another database.
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             self._twin = sa.create_engine(
                 engine.url.set(drivername="sqlite"),
                 connect_args={"timeout": 30, "check_same_thread": False},
