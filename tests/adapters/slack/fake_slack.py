@@ -3,16 +3,22 @@ call, and can be told to answer the next call of a method with an error or a 429
 
 It also folds the recorded calls into `messages()`: what each posted message finally shows
 (post, updates and native stream appends applied), so tests assert on what a user would see.
+
+`apps.connections.open` hands out a local Socket Mode websocket: it greets with `hello`, `push()`
+sends envelopes down it, and every frame the client sends back (the acks) lands in `frames`.
+`until(condition)` waits (woken by each call, connection and frame) for a condition to hold.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -65,22 +71,61 @@ class FakeSlack:
         self._ts = 1_700_000_000_000_100
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.socket_url = ""
+        self.socket_tokens: list[str] = []  # the Authorization of each apps.connections.open
+        self.frames: list[dict[str, Any]] = []  # what Socket Mode clients sent, in order
+        self._activity = asyncio.Event()
+        self.sockets: list[web.WebSocketResponse] = []
 
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/upload/{file}", self._upload)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base_url = f"http://127.0.0.1:{port}/api/"
+        self.socket_url = f"ws://127.0.0.1:{port}/socket"
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
+        for ws in list(self.sockets):  # each handler removes its own socket
+            await ws.close()
         await self._runner.cleanup()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()  # answers the client's pings (autoping)
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self._activity.set()
+        await ws.send_json({
+            "type": "hello",
+            "num_connections": len(self.sockets),
+            "connection_info": {"app_id": "A1"},
+            "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+        })  # fmt: skip
+        try:
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    self.frames.append(json.loads(frame.data))
+                    self._activity.set()
+        finally:
+            self.sockets.remove(ws)
+        return ws
+
+    async def until(self, condition: Callable[[], object], timeout_s: float) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                self._activity.clear()
+                await self._activity.wait()
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send an envelope down the newest Socket Mode connection."""
+        await self.sockets[-1].send_json(envelope)
 
     def fail_next(self, method: str, **kwargs: Any) -> None:
         """Answer the next call of `method` with an error (or a 429 with Retry-After)."""
@@ -120,6 +165,7 @@ class FakeSlack:
             call.response = {"ok": False, "error": failure.error}
             return web.json_response(call.response, status=failure.status)
         call.response = self._answer(method, args, request)
+        self._activity.set()
         return web.json_response(call.response)
 
     def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
@@ -134,6 +180,9 @@ class FakeSlack:
                 "user": "switchboard",
                 "url": "https://test.slack.com/",
             }
+        if method == "apps.connections.open":
+            self.socket_tokens.append(request.headers.get("Authorization", ""))
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.startStream" and not self.native_streaming:
             return {"ok": False, "error": "unknown_method"}
         if method in ("chat.postMessage", "chat.startStream"):
