@@ -36,9 +36,7 @@ from routing.provider import ChatRequest, OnDelta, ProviderClient, StreamResult 
 from routing.strategy import FixedStrategy  # noqa: E402
 from storage.conversations import Conversations, ThreadRef  # noqa: E402
 from storage.database import create_engine, upgrade  # noqa: E402
-from storage.tables import Message, utcnow  # noqa: E402
-
-messages_t = Message.__table__  # type: ignore[attr-defined]
+from storage.tables import messages_t, utcnow  # noqa: E402
 
 
 class TimedClient(ProviderClient):

@@ -43,12 +43,11 @@ from bot.messages import Incoming
 from routing.errors import ConfigError
 from routing.strategy import FixedStrategy, Strategy
 from storage.conversations import ThreadRef
-from storage.tables import Thread, utcnow
+from storage.tables import threads_t, utcnow
 
 log = logging.getLogger(__name__)
 
 BUCKETS = 10_000
-threads_t = Thread.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

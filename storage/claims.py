@@ -9,9 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import insert_ignore
-from storage.tables import Claim, utcnow
-
-claims_t = Claim.__table__  # type: ignore[attr-defined]
+from storage.tables import claims_t, utcnow
 
 
 async def claim(engine: AsyncEngine, job: str, scope: str, period: str) -> bool:

@@ -20,7 +20,14 @@ from storage.records import (
     Turn,
     digest,
 )
-from storage.tables import Call, ChannelSetting, Message, Post, Thread, utcnow
+from storage.tables import (
+    calls_t,
+    channel_settings_t,
+    messages_t,
+    posts_t,
+    threads_t,
+    utcnow,
+)
 from storage.turns import recent, record_call, record_posts, start_turn
 
 __all__ = [
@@ -32,12 +39,6 @@ __all__ = [
     "Turn",
     "digest",
 ]
-
-threads_t = Thread.__table__  # type: ignore[attr-defined]
-messages_t = Message.__table__  # type: ignore[attr-defined]
-calls_t = Call.__table__  # type: ignore[attr-defined]
-posts_t = Post.__table__  # type: ignore[attr-defined]
-channel_settings_t = ChannelSetting.__table__  # type: ignore[attr-defined]
 
 
 class Conversations:

@@ -16,13 +16,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.tables import Call, Feedback, Judgement, Message, Thread, utcnow
-
-calls_t = Call.__table__  # type: ignore[attr-defined]
-threads_t = Thread.__table__  # type: ignore[attr-defined]
-feedback_t = Feedback.__table__  # type: ignore[attr-defined]
-judgements_t = Judgement.__table__  # type: ignore[attr-defined]
-messages_t = Message.__table__  # type: ignore[attr-defined]
+from storage.tables import (
+    calls_t,
+    feedback_t,
+    judgements_t,
+    messages_t,
+    threads_t,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.tables import Call, Message, Thread
-
-calls_t = Call.__table__  # type: ignore[attr-defined]
-messages_t = Message.__table__  # type: ignore[attr-defined]
-threads_t = Thread.__table__  # type: ignore[attr-defined]
+from storage.tables import calls_t, messages_t, threads_t
 
 
 @dataclass(frozen=True)

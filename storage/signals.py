@@ -7,10 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.conversations import ThreadRef
 from storage.database import insert_ignore
-from storage.tables import Feedback, Thread, utcnow
-
-feedback_t = Feedback.__table__  # type: ignore[attr-defined]
-threads_t = Thread.__table__  # type: ignore[attr-defined]
+from storage.tables import feedback_t, threads_t, utcnow
 
 
 async def set_feedback(

@@ -185,3 +185,15 @@ class Judgement(SQLModel, table=True):
     judge_call_id: int | None = Field(default=None, foreign_key="calls.id")  # the judge's call
     score: int | None = None
     created_at: datetime = _ts()
+
+
+# The tables as SQLAlchemy Core objects, for the queries that aggregate or upsert
+# (SQLModel's class attribute is untyped, hence one ignore here rather than one per module).
+threads_t: sa.Table = Thread.__table__  # type: ignore[attr-defined]
+messages_t: sa.Table = Message.__table__  # type: ignore[attr-defined]
+calls_t: sa.Table = Call.__table__  # type: ignore[attr-defined]
+posts_t: sa.Table = Post.__table__  # type: ignore[attr-defined]
+feedback_t: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
+channel_settings_t: sa.Table = ChannelSetting.__table__  # type: ignore[attr-defined]
+claims_t: sa.Table = Claim.__table__  # type: ignore[attr-defined]
+judgements_t: sa.Table = Judgement.__table__  # type: ignore[attr-defined]

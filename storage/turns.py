@@ -11,13 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.records import CallRecord, Question, StartedTurn, Turn
-from storage.tables import Call, ChannelSetting, Message, Post, Thread, utcnow
-
-threads_t = Thread.__table__  # type: ignore[attr-defined]
-messages_t = Message.__table__  # type: ignore[attr-defined]
-calls_t = Call.__table__  # type: ignore[attr-defined]
-posts_t = Post.__table__  # type: ignore[attr-defined]
-channel_settings_t = ChannelSetting.__table__  # type: ignore[attr-defined]
+from storage.tables import (
+    calls_t,
+    channel_settings_t,
+    messages_t,
+    posts_t,
+    threads_t,
+    utcnow,
+)
 
 # The per-message statements are built once: building and hashing a fresh statement costs
 # more than executing it on SQLite.

@@ -11,11 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.messages import AnswerMeta, Incoming, ReplyLimits
 from routing.strategy import Decision, RouteRequest
-from storage.tables import Call, Message, Thread
-
-threads_t: sa.Table = Thread.__table__  # type: ignore[attr-defined]
-messages_t: sa.Table = Message.__table__  # type: ignore[attr-defined]
-calls_t: sa.Table = Call.__table__  # type: ignore[attr-defined]
+from storage.tables import calls_t, messages_t, threads_t
 
 
 @dataclass

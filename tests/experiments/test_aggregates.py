@@ -16,12 +16,9 @@ from bot.digest import build_digest
 from storage.conversations import CallRecord
 from storage.experiments import Window, judge_cost, percentile, record_judgement, thread_stats
 from storage.experiments import timings as variant_timings
-from storage.tables import Call, Thread, utcnow
+from storage.tables import calls_t, threads_t, utcnow
 from tests.conftest import Database, MakeApp
 from tests.experiments.helpers import ask, fixed_ab, routing_file
-
-calls_t = Call.__table__  # type: ignore[attr-defined]
-threads_t = Thread.__table__  # type: ignore[attr-defined]
 
 
 async def test_thread_and_variant_aggregates_match_the_raw_rows(

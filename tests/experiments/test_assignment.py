@@ -13,12 +13,9 @@ from bot.messages import Incoming
 from routing.errors import ConfigError
 from routing.strategy import FixedStrategy
 from storage.conversations import ThreadRef
-from storage.tables import Call, Thread
+from storage.tables import calls_t, threads_t
 from tests.conftest import Database, MakeApp
 from tests.experiments.helpers import ask, fixed_ab, routing_file
-
-calls_t = Call.__table__  # type: ignore[attr-defined]
-threads_t = Thread.__table__  # type: ignore[attr-defined]
 
 
 def test_ten_thousand_threads_split_within_one_percent_of_the_weights() -> None:

@@ -11,12 +11,10 @@ from bot.judge import JUDGE_PROMPT, parse_score, sampled
 from bot.simulator import Fault, LLMSimulator
 from bot.simulator_profiles import DEFAULT_PROFILES, answer_text, last_user_text
 from storage.experiments import judge_cost, thread_stats
-from storage.tables import Call, Judgement
+from storage.tables import calls_t, judgements_t
 from tests.conftest import Database, MakeApp
 from tests.experiments.helpers import ask, fixed_ab, routing_file
 
-calls_t = Call.__table__  # type: ignore[attr-defined]
-judgements_t = Judgement.__table__  # type: ignore[attr-defined]
 JUDGE_MODEL = "anthropic/claude-haiku-4-5"
 
 

@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.conversations import ThreadRef
-from storage.tables import Call, Message, Thread
-
-calls_t = Call.__table__  # type: ignore[attr-defined]
+from storage.tables import Message, Thread, calls_t
 
 
 async def make_thread(
