@@ -28,7 +28,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from bot.engine import Engine, EngineConfig  # noqa: E402
-from bot.hooks import NamedStrategies  # noqa: E402
+from bot.experiments import ExperimentPicker  # noqa: E402
 from bot.messages import AnswerMeta, Incoming, ReplyLimits  # noqa: E402
 from routing.dispatch import Dispatcher, RetryPolicy  # noqa: E402
 from routing.pricing import Pricer  # noqa: E402
@@ -107,7 +107,7 @@ def build(db: AsyncEngine, client: TimedClient) -> Engine:
     return Engine(
         Conversations(db),
         Dispatcher(client, RetryPolicy()),
-        NamedStrategies({"fixed": FixedStrategy("openai/gpt-4o-mini")}, "fixed"),
+        ExperimentPicker(db, (), {"fixed": FixedStrategy("openai/gpt-4o-mini")}, "fixed"),
         Pricer(),
         EngineConfig(system_prompt="You are a support assistant."),
     )

@@ -54,6 +54,9 @@ class App:
     notifiers: list[Notifier] = field(default_factory=list)
     exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     experiments: tuple[Experiment, ...] = ()
+    # Savings are measured against this model (BASELINE_MODEL, else the premium tier's first).
+    baseline_model: str = ""
+    budget: BudgetPolicy = field(default_factory=BudgetPolicy)
     metrics: Metrics | None = None
     judge: Judge | None = None
 
@@ -122,6 +125,7 @@ async def build_app(
     experiments = parse_experiments(routing.experiments, tuple(strategies))
     conversations = Conversations(db)
     budget_policy = BudgetPolicy.from_settings(settings)
+    baseline_model = settings.baseline_model or routing.premium_model
     notifiers: list[Notifier] = []
     metrics = Metrics(db, budget_policy)
     pricer = Pricer()
@@ -136,7 +140,7 @@ async def build_app(
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
             max_output_tokens=settings.llm_max_output_tokens,
-            baseline_model=settings.baseline_model or routing.premium_model,
+            baseline_model=baseline_model,
         ),
         guard=BudgetGuard(db, budget_policy),
         observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers), metrics],
@@ -148,7 +152,8 @@ async def build_app(
         engine.add_observer(judge)
     ops = Operations(conversations, ZoneInfo(settings.timezone))
     app = App(settings, db, http, engine, ops, strategies, routing, notifiers,
-              experiments=experiments, metrics=metrics, judge=judge)  # fmt: skip
+              experiments=experiments, baseline_model=baseline_model, budget=budget_policy,
+              metrics=metrics, judge=judge)  # fmt: skip
     if judge is not None:
         app.exit_stack.push_async_callback(judge.close)
     return app

@@ -80,17 +80,3 @@ class HealthObserver:
 class AllowAll:
     async def check(self, incoming: Incoming) -> GuardVerdict:
         return GuardVerdict()
-
-
-@dataclass(frozen=True)
-class NamedStrategies:
-    """The simplest picker: a channel's strategy if it names a known one, else the default."""
-
-    strategies: dict[str, Strategy]
-    default: str
-
-    async def pick(
-        self, incoming: Incoming, thread_id: int, channel_strategy: str | None
-    ) -> Assignment:
-        name = channel_strategy if channel_strategy in self.strategies else self.default
-        return Assignment(self.strategies[name])

@@ -244,15 +244,14 @@ class DigestScheduler:
 
 def digest_scheduler(app: App, clock: Callable[[], datetime] = utcnow) -> DigestScheduler:
     settings = app.settings
-    zone = ZoneInfo(settings.timezone)
-    budget = settings.budget_monthly_usd
+    zone = app.ops.zone
     job = DigestJob(
         app.db,
         app.notifiers,
         zone=zone,
         digest_time=settings.digest_time,
-        baseline_model=settings.baseline_model or app.routing.premium_model,
-        monthly_budget_nano_usd=None if budget is None else round(budget * 1e9),
+        baseline_model=app.baseline_model,
+        monthly_budget_nano_usd=app.budget.monthly_nano_usd,
         clock=clock,
         experiments=app.experiments,
     )

@@ -66,13 +66,6 @@ class Conversations:
         question = Question(ref, text, author, event_key, history_limit)
         return await self._runner.run(lambda conn: start_turn(conn, question))
 
-    async def is_duplicate(self, event_key: str) -> bool:
-        async with self.engine.connect() as conn:
-            found = await conn.scalar(
-                sa.select(messages_t.c.id).where(messages_t.c.event_key == event_key)
-            )
-            return found is not None
-
     async def recent_turns(self, thread_id: int, *, before_id: int, limit: int) -> list[Turn]:
         """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
         async with self.engine.connect() as conn:
@@ -86,19 +79,6 @@ class Conversations:
         (call id, answer message id)."""
         call_id, answer_id = await self._runner.run(lambda conn: record_call(conn, record, answer))
         return call_id, answer_id or 0
-
-    async def record_answer(self, thread_id: int, text: str, call_id: int) -> int:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                sa.insert(messages_t).values(
-                    thread_id=thread_id, role="assistant", text=text, created_at=utcnow()
-                )
-            )
-            answer_id = int((result.inserted_primary_key or (0,))[0])
-            await conn.execute(
-                sa.update(calls_t).where(calls_t.c.id == call_id).values(answer_id=answer_id)
-            )
-            return answer_id
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
         if external_ids:

@@ -84,15 +84,14 @@ def _today(zone: ZoneInfo) -> date:
 async def _digest(args: argparse.Namespace) -> int:
     app = await _app()
     try:
-        settings, zone = app.settings, ZoneInfo(app.settings.timezone)
+        zone = app.ops.zone
         day = args.date or _today(zone) - timedelta(days=1)
-        budget = settings.budget_monthly_usd
         data = await build_digest(
             app.db,
             day,
             zone,
-            baseline_model=settings.baseline_model or app.routing.premium_model,
-            monthly_budget_nano_usd=None if budget is None else round(budget * 1e9),
+            baseline_model=app.baseline_model,
+            monthly_budget_nano_usd=app.budget.monthly_nano_usd,
             experiments=app.experiments,
         )
         print_terminal(data, Console(width=110))
@@ -134,7 +133,7 @@ async def _platform_notifiers(app: App) -> list[Notifier]:
 async def _spend(args: argparse.Namespace) -> int:
     app = await _app()
     try:
-        zone = ZoneInfo(app.settings.timezone)
+        zone = app.ops.zone
         today = _today(zone)
         since = args.since or today.replace(day=1)
         if since > today:
@@ -189,7 +188,7 @@ def _report_to_file(args: argparse.Namespace) -> int:
 async def _report(args: argparse.Namespace, out: TextIO) -> int:
     app = await _app()
     try:
-        zone = ZoneInfo(app.settings.timezone)
+        zone = app.ops.zone
         days = local_days(args.since, args.until or _today(zone), zone)
         if not days:
             raise ConfigError("--until is before --since")

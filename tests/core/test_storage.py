@@ -11,9 +11,8 @@ from sqlalchemy.exc import StatementError
 from storage.conversations import CallRecord, Conversations, ThreadRef
 from storage.database import upgrade
 from storage.ledger import call_rows, spend_total
-from storage.tables import utcnow
+from storage.tables import calls_t, messages_t, threads_t, utcnow
 from tests.conftest import Database
-from tests.core.helpers import calls_t, threads_t
 
 REF = ThreadRef("slack", "T1", "C1", "1700000000.000100")
 
@@ -117,8 +116,10 @@ async def test_event_key_is_unique(database: Database) -> None:
         other = ThreadRef("slack", "T1", "C2", "elsewhere")
         second = await conversations.start_turn(other, text="q", author="U1", event_key="ev")
         assert first is not None and second is None
-        assert await conversations.is_duplicate("ev")
-        assert not await conversations.is_duplicate("never-seen")
+        async with db.connect() as conn:
+            keys = (await conn.execute(sa.select(messages_t.c.event_key))).scalars().all()
+        assert "ev" in keys
+        assert "never-seen" not in keys
     finally:
         await db.dispose()
 
@@ -163,8 +164,9 @@ async def test_record_answer_links_the_call(database: Database) -> None:
     try:
         turn = await conversations.start_turn(REF, text="q", author="U1", event_key="e")
         assert turn is not None
-        call_id = await conversations.record_call(record(turn.thread_id, turn.message_id))
-        answer_id = await conversations.record_answer(turn.thread_id, "a", call_id)
+        call_id, answer_id = await conversations.record_answered_call(
+            record(turn.thread_id, turn.message_id), "a"
+        )
         await conversations.record_posts("slack", ["1.1", "1.2", "1.1"], call_id)
         assert await conversations.call_for_post("slack", "1.2") == call_id
         assert await conversations.call_for_post("discord", "1.2") is None
