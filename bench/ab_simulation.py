@@ -22,19 +22,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from adapters.console import ConsoleReply
-from bot.bootstrap import App, build_app
-from bot.judge import JUDGE_PROMPT
-from bot.messages import Incoming
-from bot.settings import Settings
-from bot.simulator import LLMSimulator
-from bot.simulator_profiles import (
+from adapters.cli.console import ConsoleReply
+from adapters.composition import App, build_app
+from adapters.llm.simulator import LLMSimulator
+from adapters.llm.simulator_profiles import (
     DEFAULT_PROFILES,
     ModelProfile,
     answer_text,
     last_user_text,
     seeded_rng,
 )
+from bot.conversation.messages import Incoming
+from bot.experiments.judge import JUDGE_PROMPT
+from bot.settings import Settings
 from routing.config import DEFAULT_ROUTING_FILE
 from storage.database import create_engine
 

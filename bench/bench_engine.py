@@ -27,12 +27,13 @@ import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
-from bot.engine import Engine, EngineConfig  # noqa: E402
-from bot.experiments import ExperimentPicker  # noqa: E402
-from bot.messages import AnswerMeta, Incoming, ReplyLimits  # noqa: E402
-from routing.dispatch import Dispatcher, RetryPolicy  # noqa: E402
-from routing.pricing import Pricer  # noqa: E402
-from routing.provider import ChatRequest, OnDelta, ProviderClient, StreamResult  # noqa: E402
+from adapters.llm.openai_client import ProviderClient  # noqa: E402
+from bot.conversation.engine import Engine, EngineConfig  # noqa: E402
+from bot.conversation.messages import AnswerMeta, Incoming, ReplyLimits  # noqa: E402
+from bot.experiments.config import ExperimentPicker  # noqa: E402
+from bot.llm.dispatch import Dispatcher, RetryPolicy  # noqa: E402
+from bot.llm.pricing import Pricer  # noqa: E402
+from bot.llm.types import ChatRequest, OnDelta, StreamResult  # noqa: E402
 from routing.strategy import FixedStrategy  # noqa: E402
 from storage.conversations import Conversations, ThreadRef  # noqa: E402
 from storage.database import create_engine, upgrade  # noqa: E402
@@ -89,7 +90,7 @@ class NullReply:
 
 SIMULATOR = """
 import asyncio, sys
-from bot.simulator import LLMSimulator
+from adapters.llm.simulator import LLMSimulator
 async def serve():
     async with LLMSimulator(seed=1, speed=0) as sim:
         print(sim.base_url, flush=True)

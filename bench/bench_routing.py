@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.analyzer import QueryAnalyzer  # noqa: E402
-from routing.analyzer_training import load_examples  # noqa: E402
+from routing.analyzer.scorer import QueryAnalyzer  # noqa: E402
+from routing.training.fit import load_examples  # noqa: E402
 
 N_QUERIES = 10_000
 

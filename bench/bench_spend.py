@@ -29,8 +29,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.digest import build_digest  # noqa: E402
-from bot.simulator_profiles import DEFAULT_PROFILES  # noqa: E402
+from adapters.llm.simulator_profiles import DEFAULT_PROFILES  # noqa: E402
+from bot.spend.digest import build_digest  # noqa: E402
 from storage.conversations import digest as key_of  # noqa: E402
 from storage.database import create_engine, upgrade  # noqa: E402
 from storage.ledger import local_days, rollup  # noqa: E402

@@ -7,24 +7,17 @@ in one process (tests). Budget gauges are read from the ledger when `/metrics` i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.budget import BudgetPolicy, spent, window
+from bot.spend.budget import BudgetPolicy, spent, window
 from storage.conversations import CallRecord
 from storage.tables import utcnow
-
-if TYPE_CHECKING:
-    from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
@@ -124,45 +117,3 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-
-def metrics_web_app(metrics: Metrics, db: AsyncEngine) -> web.Application:
-    async def scrape(request: web.Request) -> web.Response:
-        try:
-            await metrics.refresh_budgets()
-        except Exception:  # a database hiccup must not hide the call counters
-            log.exception("metrics: reading budget spend failed")
-        return web.Response(
-            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
-    async def healthz(request: web.Request) -> web.Response:
-        try:
-            async with db.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
-        except Exception as error:
-            log.warning("healthz: database check failed: %s", error)
-            return web.json_response({"status": "error", "database": "unreachable"}, status=503)
-        return web.json_response({"status": "ok", "database": "ok"})
-
-    app = web.Application()
-    app.router.add_get("/metrics", scrape)
-    app.router.add_get("/healthz", healthz)
-    return app
-
-
-async def serve(app: App) -> None:
-    """Serve /metrics and /healthz on METRICS_PORT until cancelled.
-
-    Binds every interface: Prometheus usually scrapes from another host or container.
-    """
-    if app.metrics is None or app.settings.metrics_port is None:
-        return
-    runner = web.AppRunner(metrics_web_app(app.metrics, app.db))
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "0.0.0.0", app.settings.metrics_port).start()
-        log.info("metrics on :%s/metrics", app.settings.metrics_port)
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.hooks import Notice, Notifier
+from bot.conversation.ports import Notice, Notifier
 
 log = logging.getLogger(__name__)
 

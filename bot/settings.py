@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from routing.errors import ConfigError
+from bot.errors import ConfigError
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 CsvInts = Annotated[tuple[int, ...], NoDecode]

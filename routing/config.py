@@ -14,10 +14,13 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from routing.errors import ConfigError
 from routing.tiers import TIERS, Tier
 
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("default_routing.toml")
+
+
+class RoutingFileError(ValueError):
+    """The routing file is missing or invalid; the message names the file and field."""
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,14 @@ def load_routing(path: Path | None = None) -> RoutingConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         parsed = _FileModel.model_validate(raw)
     except FileNotFoundError:
-        raise ConfigError(f"ROUTING_FILE: {path} does not exist") from None
+        raise RoutingFileError(f"ROUTING_FILE: {path} does not exist") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"ROUTING_FILE: {path} is not valid TOML: {error}") from None
+        raise RoutingFileError(f"ROUTING_FILE: {path} is not valid TOML: {error}") from None
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
-        raise ConfigError(f"ROUTING_FILE: {path}: {problems}") from None
+        raise RoutingFileError(f"ROUTING_FILE: {path}: {problems}") from None
     tiers: dict[Tier, tuple[str, ...]] = {
         tier: tuple(getattr(parsed.tiers, tier)) for tier in TIERS
     }
@@ -123,5 +126,5 @@ def write_thresholds(path: Path, thresholds: Thresholds, source: Path | None = N
             break
     load_check = tomllib.loads(text)  # never write a file we could not read back
     if "thresholds" not in load_check:
-        raise ConfigError(f"ROUTING_FILE: could not write thresholds into {path}")
+        raise RoutingFileError(f"ROUTING_FILE: could not write thresholds into {path}")
     path.write_text(text, encoding="utf-8")

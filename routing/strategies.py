@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from routing.analyzer import QueryAnalyzer
+from routing.analyzer.scorer import QueryAnalyzer
 from routing.config import RoutingConfig
 from routing.health import ModelHealth
 from routing.keyword import keyword_tier

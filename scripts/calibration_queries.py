@@ -2,7 +2,7 @@
 
 The sample: customer messages from banking77 (CC-BY-4.0) and clinc150 (CC-BY-3.0, including its
 out-of-scope queries), real Chatbot Arena prompts (Apache-2.0), the support messages written for
-the analyzer (routing/data/support_labelled.jsonl: FAQs, how-tos and troubleshooting) and
+the analyzer (routing/training/data/support_labelled.jsonl: FAQs, how-tos and troubleshooting) and
 Switchboard's own demo conversations. Seeded, so the same command writes the same file.
 
     .venv/bin/python scripts/calibration_queries.py --data-dir ../shared/data \
@@ -19,7 +19,7 @@ import json
 import random
 from pathlib import Path
 
-from bot.demo import load_conversations
+from adapters.cli.demo import load_conversations
 
 
 def sample(data_dir: Path, seed: int, per_source: int) -> list[dict[str, str]]:
@@ -34,7 +34,8 @@ def sample(data_dir: Path, seed: int, per_source: int) -> list[dict[str, str]]:
         for r in csv.DictReader((data_dir / "arena_hard_rated/arena_prompts_rated.csv").open())
     ]
     demo = [m for c in load_conversations() for m in c.messages]
-    support_file = Path(__file__).resolve().parents[1] / "routing/data/support_labelled.jsonl"
+    root = Path(__file__).resolve().parents[1]
+    support_file = root / "routing" / "training" / "data" / "support_labelled.jsonl"
     support = [json.loads(line)["text"] for line in support_file.open() if line.strip()]
     items: list[dict[str, str]] = []
     for name, texts in (

@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bootstrap import App, build_app
+from adapters.composition import App, build_app
+from adapters.llm.simulator import LLMSimulator
 from bot.settings import Settings
-from bot.simulator import LLMSimulator
 from storage.database import create_engine, upgrade
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "")

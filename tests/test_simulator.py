@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
-from bot.simulator_profiles import pick_candidate
+from adapters.llm.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
+from adapters.llm.simulator_profiles import pick_candidate
 
 AUTH = {"Authorization": "Bearer sk-test"}
 MINI = "openai/gpt-4o-mini"

@@ -13,12 +13,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.composition import App
 from adapters.discord.commands import add_commands
 from adapters.discord.places import Place, dm_place, fixed, new_thread, thread_name, thread_place
 from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
 from adapters.discord.views import DYNAMIC_ITEMS, answer_view
-from bot.bootstrap import App
-from bot.messages import Incoming, Outcome, ReplyLimits
+from bot.conversation.messages import Incoming, Outcome, ReplyLimits
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from discord import app_commands
 
 from adapters.discord.places import Place, dm_place, new_thread, thread_name, thread_place
 from adapters.discord.reply import NO_MENTIONS
-from bot.messages import Incoming
-from routing.errors import SwitchboardError
+from bot.conversation.messages import Incoming
+from bot.errors import SwitchboardError
 from routing.tiers import TIERS, parse_tier
 
 if TYPE_CHECKING:

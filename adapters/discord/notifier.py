@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 
-from bot.hooks import Notice
+from bot.conversation.ports import Notice
 
 log = logging.getLogger(__name__)
 

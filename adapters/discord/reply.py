@@ -15,8 +15,8 @@ from typing import Any
 
 import discord
 
-from bot.messages import AnswerMeta, ReplyLimits
-from bot.text import split_message
+from bot.conversation.messages import AnswerMeta, ReplyLimits
+from bot.conversation.text import split_message
 
 log = logging.getLogger(__name__)
 

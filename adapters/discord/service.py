@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from adapters.composition import App
 from adapters.discord.client import SwitchboardBot
 from adapters.discord.notifier import DiscordNotifier
-from bot.bootstrap import App
-from routing.errors import ConfigError
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.composition import App
 from adapters.slack.commands import run_command
 from adapters.slack.format import strip_bot_mention
 from adapters.slack.reply import (
@@ -30,8 +31,7 @@ from adapters.slack.reply import (
     StreamSupport,
 )
 from adapters.slack.tasks import TaskTracker
-from bot.bootstrap import App
-from bot.messages import Incoming
+from bot.conversation.messages import Incoming
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.operations import Operations
+from bot.conversation.operations import Operations
 from bot.settings import Settings
 from routing.tiers import TIERS, parse_tier
 

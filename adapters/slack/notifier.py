@@ -7,7 +7,7 @@ import logging
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.format import neutralize_mentions
-from bot.hooks import Notice
+from bot.conversation.ports import Notice
 
 log = logging.getLogger(__name__)
 

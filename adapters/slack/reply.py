@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.format import neutralize_mentions, safe_prefix_length
-from bot.messages import AnswerMeta, ReplyLimits
-from bot.text import split_message
+from bot.conversation.messages import AnswerMeta, ReplyLimits
+from bot.conversation.text import split_message
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from adapters.composition import App
 from adapters.slack.app import SlackAdapter
 from adapters.slack.notifier import SlackNotifier
-from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 

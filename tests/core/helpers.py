@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.messages import AnswerMeta, Incoming, ReplyLimits
+from bot.conversation.messages import AnswerMeta, Incoming, ReplyLimits
 from routing.strategy import Decision, RouteRequest
 from storage.tables import calls_t, messages_t, threads_t
 

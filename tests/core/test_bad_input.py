@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import EMPTY_MESSAGE
-from bot.prompt import TRIM_NOTICE
-from bot.simulator import LLMSimulator
-from bot.simulator_profiles import last_user_text
+from adapters.llm.simulator import LLMSimulator
+from adapters.llm.simulator_profiles import last_user_text
+from bot.conversation.engine import EMPTY_MESSAGE
+from bot.conversation.prompt import TRIM_NOTICE
 from tests.conftest import Database, MakeApp
 from tests.core.helpers import (
     RecordingReply,

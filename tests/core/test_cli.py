@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.cli import main
-from bot.simulator import LLMSimulator
+from adapters.cli.main import main
+from adapters.llm.simulator import LLMSimulator
 from storage.database import create_engine
 
 

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from bot.demo import load_conversations, run_demo
+from adapters.cli.demo import load_conversations, run_demo
 from tests.conftest import MakeSettings
 
 

@@ -8,16 +8,17 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.simulator import Fault, LLMSimulator
-from routing.dispatch import Attempt, Dispatcher, RetryPolicy
-from routing.errors import (
+from adapters.llm.openai_client import ProviderClient, Timeouts
+from adapters.llm.simulator import Fault, LLMSimulator
+from bot.errors import (
     AuthenticationFailed,
     OutOfCredits,
     ProviderUnavailable,
     RateLimited,
     StreamBroken,
 )
-from routing.provider import ChatMessage, ChatRequest, ProviderClient, Timeouts
+from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy
+from bot.llm.types import ChatMessage, ChatRequest
 
 A, B = "openai/gpt-4o-mini", "google/gemini-2.0-flash"
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.engine import INCOMPLETE_NOTICE
-from bot.simulator import Fault, LLMSimulator
-from bot.simulator_profiles import last_user_text
-from routing.errors import AuthenticationFailed, BadRequest
+from adapters.llm.simulator import Fault, LLMSimulator
+from adapters.llm.simulator_profiles import last_user_text
+from bot.conversation.engine import INCOMPLETE_NOTICE
+from bot.errors import AuthenticationFailed, BadRequest
 from storage.conversations import ThreadRef
 from storage.tables import utcnow
 from tests.conftest import Database, MakeApp

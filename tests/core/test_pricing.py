@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from routing.pricing import CostSource, ModelPrice, Pricer, estimate_tokens, to_nano
-from routing.provider import Usage
+from bot.llm.pricing import CostSource, ModelPrice, Pricer, estimate_tokens, to_nano
+from bot.llm.types import Usage
 
 USAGE = Usage(input_tokens=1200, output_tokens=300)
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
-from bot.simulator_profiles import count_prompt_tokens
-from routing.errors import (
+from adapters.llm.openai_client import ProviderClient, Timeouts
+from adapters.llm.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
+from adapters.llm.simulator_profiles import count_prompt_tokens
+from bot.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,
@@ -20,7 +21,7 @@ from routing.errors import (
     RequestTooLarge,
     StreamBroken,
 )
-from routing.provider import ChatMessage, ChatRequest, ProviderClient, Timeouts
+from bot.llm.types import ChatMessage, ChatRequest
 
 MESSAGES = (ChatMessage("system", "Be brief."), ChatMessage("user", "How do I reset my password?"))
 

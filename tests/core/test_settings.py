@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
-from routing.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

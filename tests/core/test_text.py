@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import clean_text, split_message, trim_text
+from bot.conversation.text import clean_text, split_message, trim_text
 
 
 def test_clean_text_keeps_meaningful_characters() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.console import ConsoleReply
-from bot.bootstrap import App
-from bot.messages import Incoming, Outcome
+from adapters.cli.console import ConsoleReply
+from adapters.composition import App
+from bot.conversation.messages import Incoming, Outcome
 from routing.config import DEFAULT_ROUTING_FILE
 
 

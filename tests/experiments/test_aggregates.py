@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from adapters.console import ConsoleReply
-from bot.ab_report import build_report, experiment_digest_lines
-from bot.commands.ab import render
-from bot.digest import build_digest
+from adapters.cli.commands.ab import render
+from adapters.cli.console import ConsoleReply
+from bot.experiments.report import build_report, experiment_digest_lines
+from bot.spend.digest import build_digest
 from storage.conversations import CallRecord
 from storage.experiments import Window, judge_cost, percentile, record_judgement, thread_stats
 from storage.experiments import timings as variant_timings

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.experiments import Experiment, ExperimentPicker, Variant, parse_experiments
-from bot.messages import Incoming
-from routing.errors import ConfigError
+from bot.conversation.messages import Incoming
+from bot.errors import ConfigError
+from bot.experiments.config import Experiment, ExperimentPicker, Variant, parse_experiments
 from routing.strategy import FixedStrategy
 from storage.conversations import ThreadRef
 from storage.tables import calls_t, threads_t

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build_app
-from bot.cli import main
+from adapters.cli.main import main
+from adapters.composition import build_app
+from adapters.llm.simulator import LLMSimulator
+from bot.errors import ConfigError
 from bot.settings import Settings
-from bot.simulator import LLMSimulator
-from routing.errors import ConfigError
 from storage.database import create_engine
 from tests.experiments.helpers import ask, fixed_ab, routing_file
 
@@ -52,7 +52,7 @@ def test_ab_report_json_and_list(
     assert main(["ab", "report", "nope", "--database", url]) == 2
     assert "no experiment named 'nope'" in capsys.readouterr().err
     with pytest.raises(ConfigError):
-        from bot.commands.ab import _experiments
+        from adapters.cli.commands.ab import _experiments
 
         monkeypatch.setenv(
             "ROUTING_FILE", str(routing_file(tmp_path, "[[experiments]]\nname='x'\n", "bad.toml"))

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.judge import JUDGE_PROMPT, parse_score, sampled
-from bot.simulator import Fault, LLMSimulator
-from bot.simulator_profiles import DEFAULT_PROFILES, answer_text, last_user_text
+from adapters.llm.simulator import Fault, LLMSimulator
+from adapters.llm.simulator_profiles import DEFAULT_PROFILES, answer_text, last_user_text
+from bot.experiments.judge import JUDGE_PROMPT, parse_score, sampled
 from storage.experiments import judge_cost, thread_stats
 from storage.tables import calls_t, judgements_t
 from tests.conftest import Database, MakeApp

@@ -6,9 +6,9 @@ import socket
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.commands.run import background_services
-from bot.metrics import serve
-from bot.simulator import Fault, LLMSimulator
+from adapters.cli.commands.run import background_services
+from adapters.llm.simulator import Fault, LLMSimulator
+from adapters.web.metrics import serve
 from tests.conftest import Database, MakeApp, MakeSettings
 from tests.experiments.helpers import ask
 
@@ -41,7 +41,7 @@ async def test_metrics_endpoint_shows_calls_latency_cost_errors_and_budget(
     simulator.inject(Fault("server_error", model="openai/gpt-4o-mini", times=1))
     for i in range(3):
         assert (await ask(app, f"t{i}", f"Where is my order {i}?", f"e{i}")).status == "answered"
-    task = asyncio.create_task(serve(app))
+    task = asyncio.create_task(serve(app.metrics, app.db, port))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.composition import build_app
+from adapters.llm.simulator import LLMSimulator
 from bench.ab_simulation import (
     PROFILES,
     SimulatedUsers,
@@ -14,9 +16,7 @@ from bench.ab_simulation import (
     simulated_answer,
     write_routing,
 )
-from bot.ab_report import build_report
-from bot.bootstrap import build_app
-from bot.simulator import LLMSimulator
+from bot.experiments.report import build_report
 from storage.database import create_engine
 from storage.tables import utcnow
 

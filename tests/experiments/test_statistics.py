@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from bot import ab_stats as st
-from bot.ab_report import analyse
-from bot.experiments import Experiment, Variant
+from bot.experiments import statistics as st
+from bot.experiments.config import Experiment, Variant
+from bot.experiments.report import analyse
 from storage.experiments import ThreadStats
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

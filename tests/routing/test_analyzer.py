@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from routing.analyzer import Analysis, QueryAnalyzer
-from routing.analyzer_training import Example, train
+from routing.analyzer.scorer import Analysis, QueryAnalyzer
+from routing.training.fit import Example, train
 
 HARD_QUESTION = (
     'Traceback (most recent call last):\n  File "worker.py", line 88, in run\n'
@@ -96,7 +96,7 @@ def test_deterministic_across_loads(analyzer: QueryAnalyzer) -> None:
 
 
 def test_bundled_model_is_small() -> None:
-    path = Path(__file__).resolve().parents[2] / "routing" / "analyzer_model.json"
+    path = Path(__file__).resolve().parents[2] / "routing" / "analyzer" / "model.json"
     assert path.stat().st_size < 2_000_000
     assert json.loads(path.read_text())["format"] == 2
 
@@ -105,7 +105,7 @@ def test_analyzer_runtime_does_not_import_numpy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, routing.analyzer; print('numpy' in sys.modules)"
+    code = "import sys, routing.analyzer.scorer; print('numpy' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

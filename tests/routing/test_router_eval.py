@@ -4,11 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.router import heldout_prompts, scorers
-from routing.analyzer import QueryAnalyzer
-from routing.analyzer_training import load_support
+from adapters.cli.commands.router import heldout_prompts, scorers
+from routing.analyzer.scorer import QueryAnalyzer
 from routing.keyword import keyword_score, keyword_tier
-from routing.router_eval import (
+from routing.training.evaluation import (
     LabelledPrompt,
     RouterMetrics,
     apgr,
@@ -18,6 +17,7 @@ from routing.router_eval import (
     quality_curve,
     support_metrics,
 )
+from routing.training.fit import load_support
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -134,8 +134,9 @@ def test_support_metrics_on_hand_example() -> None:
 
 
 def test_support_heldout_ordering() -> None:
-    # Held-out 30% of routing/data/support_labelled.jsonl; measured 0.967 AUC / 96% above the
-    # easy median when the model was trained (docs/routing.md). Floors = measured minus a margin.
+    # Held-out 30% of routing/training/data/support_labelled.jsonl; measured 0.967 AUC / 96%
+    # above the easy median when the model was trained (docs/routing.md).
+    # Floors = measured minus a margin.
     prompts = [
         LabelledPrompt(
             ex.text, ex.source, ex.weak_quality, ex.strong_quality, ex.label > 0.5, ex.group

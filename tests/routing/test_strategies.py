@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from adapters.console import ConsoleReply
-from bot.messages import Incoming
-from bot.simulator import Fault, LLMSimulator
-from routing.analyzer import QueryAnalyzer
+from adapters.cli.console import ConsoleReply
+from adapters.llm.simulator import Fault, LLMSimulator
+from bot.conversation.messages import Incoming
+from routing.analyzer.scorer import QueryAnalyzer
 from routing.calibration import calibrate
-from routing.config import DEFAULT_ROUTING_FILE, Thresholds, load_routing, write_thresholds
-from routing.errors import ConfigError
+from routing.config import (
+    DEFAULT_ROUTING_FILE,
+    RoutingFileError,
+    Thresholds,
+    load_routing,
+    write_thresholds,
+)
 from routing.health import ModelHealth
 from routing.strategies import AnalyzerJudge, TierChoice, TieredStrategy, keyword_judge
 from routing.strategy import RouteRequest
@@ -141,7 +146,7 @@ def test_a_broken_routing_file_names_the_problem(tmp_path: Path) -> None:
     bad.write_text('[tiers]\nbudget = []\nbalanced = ["a"]\npremium = ["b"]\n'
                    "[thresholds]\nbudget_below = 0.9\npremium_from = 0.1\n"
                    '[edenai]\ncandidates = ["a"]\n')  # fmt: skip
-    with pytest.raises(ConfigError, match=r"tiers\.budget"):
+    with pytest.raises(RoutingFileError, match=r"tiers\.budget"):
         load_routing(bad)
 
 
@@ -195,7 +200,7 @@ async def test_escalation_re_answers_one_tier_up(sqlite_db: Database, make_app: 
 def test_route_jsonl_writes_one_line_per_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import main
+    from adapters.cli.main import main
 
     queries = tmp_path / "q.jsonl"
     queries.write_text(

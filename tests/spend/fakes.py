@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.hooks import Notice
+from bot.conversation.ports import Notice
 from routing.strategy import Decision, RouteRequest, Strategy
 
 

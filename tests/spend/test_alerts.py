@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.alerts import ErrorSpike, SpendAlerts
-from bot.budget import BudgetPolicy
+from bot.spend.alerts import ErrorSpike, SpendAlerts
+from bot.spend.budget import BudgetPolicy
 from storage.conversations import CallRecord
 from tests.conftest import Database
 from tests.spend.fakes import RecordingNotifier

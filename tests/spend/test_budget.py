@@ -6,11 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from adapters.console import ConsoleReply
-from bot.bootstrap import build_app
-from bot.messages import Incoming
-from bot.simulator import LLMSimulator
-from bot.simulator_profiles import ModelProfile
+from adapters.cli.console import ConsoleReply
+from adapters.composition import build_app
+from adapters.llm.simulator import LLMSimulator
+from adapters.llm.simulator_profiles import ModelProfile
+from bot.conversation.messages import Incoming
 from storage.ledger import call_rows, total
 from tests.conftest import Database, MakeApp, MakeSettings
 from tests.spend.fakes import RecordingNotifier, RecordingStrategy

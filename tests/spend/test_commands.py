@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from adapters.cli.main import main
 from tests.conftest import Database
 from tests.spend.ledger_rows import call_values, insert_calls, make_thread
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import matplotlib.image
 from rich.console import Console
 
-from bot.chart import PNG_MAGIC, spend_chart
-from bot.digest import build_digest
-from bot.digest_render import discord_embed, embed_size, notice, print_terminal, slack_blocks
+from bot.spend.chart import PNG_MAGIC, spend_chart
+from bot.spend.digest import build_digest
+from bot.spend.digest_render import discord_embed, embed_size, notice, print_terminal, slack_blocks
 from tests.conftest import Database
 from tests.spend.ledger_rows import call_values, insert_calls, make_thread
 

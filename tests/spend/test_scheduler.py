@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.scheduler import DigestJob, DigestScheduler, LeaderLock, digest_trigger
+from bot.spend.scheduler import DigestJob, DigestScheduler, LeaderLock, digest_trigger
 from storage.claims import claimed_periods
 from tests.conftest import Database
 from tests.spend.fakes import RecordingNotifier

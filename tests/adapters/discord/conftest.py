@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.discord.client import SwitchboardBot
-from bot.messages import ReplyLimits
+from bot.conversation.messages import ReplyLimits
 from tests.adapters.discord.harness import (
     ADMIN_ID,
     ADMIN_ROLE_ID,

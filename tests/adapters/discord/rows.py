@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.bootstrap import App
+from adapters.composition import App
 from storage.tables import Call, ChannelSetting, Feedback, Thread
 
 

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from typing import Any
 
-from bot.simulator import LLMSimulator
+from adapters.llm.simulator import LLMSimulator
 from tests.adapters.discord.conftest import MakeHarness
 from tests.adapters.discord.harness import (
     BOT_ID,

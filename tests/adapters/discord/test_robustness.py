@@ -10,9 +10,9 @@ from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.reply import SEND_FAILED
 from adapters.discord.service import serve
 from adapters.discord.views import UNKNOWN_ANSWER
-from bot.engine import EMPTY_MESSAGE
-from bot.hooks import Notice
-from routing.errors import ConfigError
+from bot.conversation.engine import EMPTY_MESSAGE
+from bot.conversation.ports import Notice
+from bot.errors import ConfigError
 from tests.adapters.discord.conftest import MakeHarness
 from tests.adapters.discord.harness import GENERAL_ID, HELP_ID
 from tests.adapters.discord.rows import calls

@@ -13,8 +13,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.composition import App
 from adapters.slack.app import SlackAdapter
-from bot.bootstrap import App
 from storage.tables import Call
 from tests.adapters.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 

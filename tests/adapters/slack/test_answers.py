@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
+from adapters.llm.simulator import LLMSimulator
 from adapters.slack.reply import ESCALATE, FEEDBACK_DOWN, FEEDBACK_UP
-from bot.simulator import LLMSimulator
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, message

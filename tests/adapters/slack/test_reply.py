@@ -14,8 +14,8 @@ from adapters.slack.format import neutralize_mentions, safe_prefix_length
 from adapters.slack.notifier import SlackNotifier
 from adapters.slack.reply import ReplyTarget, SlackReply, StreamSupport
 from adapters.slack.service import EVENTS_PATH, serve
-from bot.hooks import Notice
-from bot.messages import AnswerMeta
+from bot.conversation.messages import AnswerMeta
+from bot.conversation.ports import Notice
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers, slack_settings

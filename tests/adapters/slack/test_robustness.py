@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from adapters.llm.simulator import LLMSimulator
 from adapters.slack.reply import ESCALATE
-from bot.simulator import LLMSimulator
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import button, envelope, mention, message

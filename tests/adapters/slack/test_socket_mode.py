@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from adapters.composition import App
 from adapters.slack.service import serve
-from bot.bootstrap import App
 from storage.tables import Call
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, slack_settings

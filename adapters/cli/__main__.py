@@ -1,0 +1,5 @@
+import sys
+
+from adapters.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,160 @@
+"""`switchboard demo`: play the bundled support conversations through the real engine and
+print what happened, read back from the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.cli.console import ConsoleReply
+from adapters.composition import build_app
+from adapters.llm.endpoint import llm_endpoint
+from bot.conversation.messages import Incoming
+from bot.settings import Settings
+from routing.config import load_routing
+from storage.database import create_engine, upgrade
+from storage.ledger import CallRow, call_rows
+
+
+@dataclass(frozen=True)
+class Conversation:
+    kind: str
+    messages: tuple[str, ...]
+
+
+def load_conversations() -> list[Conversation]:
+    source = resources.files("adapters.cli").joinpath("demo_conversations.json")
+    raw = json.loads(source.read_text())
+    return [Conversation(c["kind"], tuple(c["messages"])) for c in raw["conversations"]]
+
+
+async def play(settings: Settings, base_url: str, run: str) -> None:
+    """One pass over the conversation set with the settings' routing strategy.
+
+    Conversations run concurrently (as they would in a busy channel); turns within one
+    conversation run in order.
+    """
+    app = await build_app(settings, llm_base_url=base_url, migrate=False)
+
+    async def converse(number: int, conversation: Conversation) -> None:
+        for turn, text in enumerate(conversation.messages, start=1):
+            incoming = Incoming(
+                platform="demo",
+                workspace="demo",
+                channel=run,
+                thread=f"{run}-{number}",
+                user="customer",
+                text=text,
+                event_id=f"{run}-{number}-{turn}",
+            )
+            await app.engine.handle(incoming, ConsoleReply(echo=False))
+
+    try:
+        conversations = load_conversations()
+        await asyncio.gather(*(converse(n, c) for n, c in enumerate(conversations, start=1)))
+    finally:
+        await app.close()
+
+
+def fresh_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+DEFAULT_RUNS = ("fixed", "tiered")
+
+
+async def run_demo(
+    settings: Settings,
+    console: Console,
+    runs: tuple[str, ...] = DEFAULT_RUNS,
+    simulator_speed: float = 1.0,
+) -> list[CallRow]:
+    """Play the set once per strategy (`fixed` = always the premium model) and print what the
+    database recorded: every call, then the comparison against the first run."""
+    db_path = settings.data_dir / "demo.db"
+    fresh_database(db_path)
+    premium = load_routing(settings.routing_file).premium_model
+    demo_settings = settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{db_path}", "fixed_model": premium}
+    )
+    db = create_engine(demo_settings.resolved_database_url)
+    await upgrade(db)  # once, before the runs share the database
+    await db.dispose()
+    console.print(f"[bold]Playing the support conversations with strategies {', '.join(runs)}...")
+    async with llm_endpoint(settings, speed=simulator_speed) as base_url:
+        await asyncio.gather(*(
+            play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run)
+            for run in runs
+        ))  # fmt: skip
+    db = create_engine(demo_settings.resolved_database_url)
+    try:
+        rows = await call_rows(db, platform="demo")
+    finally:
+        await db.dispose()
+    console.print(calls_table(sorted(rows, key=lambda r: (runs.index(r.strategy), r.id))))
+    console.print(comparison_table(rows, runs))
+    source = "simulated answers; costs from the simulator's reported usage and list prices"
+    if settings.has_api_key:
+        source = f"real answers from {settings.llm_base_url}"
+    console.print(f"Read back from {db_path} ({source}).")
+    return rows
+
+
+def usd(nano: int | None) -> str:
+    return "unknown" if nano is None else f"${nano / 1e9:.6f}"
+
+
+def calls_table(rows: list[CallRow]) -> Table:
+    table = Table(title="What each query cost (one row per LLM call attempt)")
+    for column in ("#", "strategy", "question", "tier", "model", "in", "out", "cost", "source",
+                   "latency", "status"):  # fmt: skip
+        table.add_column(column, overflow="ellipsis", no_wrap=column == "question")
+    for row in rows:
+        table.add_row(
+            str(row.id), row.strategy, row.question[:40].replace("\n", " "), row.tier or "-",
+            row.model, str(row.input_tokens or 0), str(row.output_tokens or 0),
+            usd(row.cost_nano_usd), row.cost_source, f"{row.latency_ms or 0} ms", row.status,
+        )  # fmt: skip
+    priced = [r.cost_nano_usd for r in rows if r.cost_nano_usd is not None]
+    latencies = [r.latency_ms or 0 for r in rows]
+    table.add_section()
+    table.add_row(
+        "", "total", f"{len(rows)} calls", "", "", str(sum(r.input_tokens or 0 for r in rows)),
+        str(sum(r.output_tokens or 0 for r in rows)), usd(sum(priced)), "",
+        f"avg {sum(latencies) // max(1, len(latencies))} ms", "",
+    )  # fmt: skip
+    return table
+
+
+def comparison_table(rows: list[CallRow], runs: tuple[str, ...]) -> Table:
+    """Per strategy: cost per query, savings against the first run, models, latency, overhead."""
+    table = Table(title=f"Strategies compared (savings against '{runs[0]}')")
+    for column in ("strategy", "queries", "total cost", "cost/query", "savings", "models",
+                   "avg latency", "routing overhead"):  # fmt: skip
+        table.add_column(column)
+    baseline: int | None = None
+    for run in runs:
+        answered = [r for r in rows if r.strategy == run and r.status != "error"]
+        mine = [r for r in rows if r.strategy == run]
+        queries = len(answered)  # failed attempts are separate rows; one answer per query
+        known = [r.cost_nano_usd for r in mine if r.cost_nano_usd is not None]
+        total = sum(known)
+        baseline = total if baseline is None else baseline
+        savings = "-" if run == runs[0] or not baseline else f"{(1 - total / baseline):.0%}"
+        models = Counter(r.model for r in answered)
+        decision = [r.decision_us or 0 for r in mine]
+        table.add_row(
+            run, str(queries), usd(total), usd(total // max(1, queries)), savings,
+            ", ".join(f"{m.split('/')[-1]} x{n}" for m, n in models.most_common()),
+            f"{sum(r.latency_ms or 0 for r in answered) // max(1, len(answered))} ms",
+            f"{sum(decision) / max(1, len(decision)):.0f} µs",
+        )  # fmt: skip
+    return table

@@ -1,0 +1,25 @@
+"""Where LLM calls go: the configured API when a key is set, else the built-in simulator."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from adapters.llm.simulator import LLMSimulator
+from bot.settings import Settings
+
+
+@asynccontextmanager
+async def llm_endpoint(
+    settings: Settings, *, quiet: bool = False, speed: float = 1.0
+) -> AsyncIterator[str]:
+    """Yield the base URL to talk to; start (and stop) a simulator when there is no API key."""
+    if settings.has_api_key:
+        yield settings.llm_base_url
+        return
+    if not quiet:
+        print("No LLM_API_KEY set: using the built-in LLM simulator (answers are simulated).",
+              file=sys.stderr)  # fmt: skip
+    async with LLMSimulator(seed=settings.simulator_seed, speed=speed) as simulator:
+        yield simulator.base_url

@@ -1,0 +1,178 @@
+"""Budgets: daily and monthly limits for the deployment, a channel or a user, from settings.
+
+Before a call the `BudgetGuard` checks every budget that applies; at 100% the configured action
+applies: `downgrade` caps routing at the budget tier, `block` answers with when the budget resets.
+Spend is summed from the ledger at each check, so overshoot is bounded by the calls in flight.
+Calls with an unknown price add nothing to spend: `SpendAlerts` flags them instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.conversation.messages import Incoming
+from bot.conversation.ports import GuardVerdict
+from bot.settings import Settings
+from bot.spend.summary import format_usd
+from storage.ledger import UTC_ZONE, spend_total
+from storage.tables import utcnow
+
+Period = Literal["day", "month"]
+NANO_PER_USD = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """One budget period in local time, with its UTC bounds and the key its alerts claim."""
+
+    key: str  # "2026-11-28" or "2026-11"
+    start: datetime
+    end: datetime
+
+
+def window(period: Period, now: datetime, zone: ZoneInfo) -> Window:
+    local = now.astimezone(zone).date()
+    if period == "day":
+        first, following = local, local + timedelta(days=1)
+        key = local.isoformat()
+    else:
+        first = local.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        key = first.isoformat()[:7]
+    return Window(key, _midnight(first, zone), _midnight(following, zone))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One limit as it applies to one message: whose spend, over which period, how much."""
+
+    label: str  # "daily budget", "daily budget for channel C1"
+    key: str  # stable id for alert claims
+    period: Period
+    limit_nano_usd: int
+    platform: str | None = None
+    workspace: str | None = None
+    channel: str | None = None
+    user: str | None = None
+
+
+def _nano(usd: float | None) -> int | None:
+    return None if usd is None else round(usd * NANO_PER_USD)
+
+
+@dataclass(frozen=True)
+class BudgetPolicy:
+    daily_nano_usd: int | None = None
+    monthly_nano_usd: int | None = None
+    channel_daily_nano_usd: int | None = None
+    user_daily_nano_usd: int | None = None
+    thresholds: tuple[int, ...] = (50, 80, 100)
+    action: Literal["downgrade", "block"] = "downgrade"
+    zone: ZoneInfo = UTC_ZONE
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BudgetPolicy:
+        return cls(
+            daily_nano_usd=_nano(settings.budget_daily_usd),
+            monthly_nano_usd=_nano(settings.budget_monthly_usd),
+            channel_daily_nano_usd=_nano(settings.budget_channel_daily_usd),
+            user_daily_nano_usd=_nano(settings.budget_user_daily_usd),
+            thresholds=tuple(sorted(set(settings.budget_alert_thresholds))),
+            action=settings.budget_action,
+            zone=ZoneInfo(settings.timezone),
+        )
+
+    def budgets(self, platform: str, workspace: str, channel: str, user: str) -> list[Budget]:
+        found = []
+        if self.daily_nano_usd is not None:
+            found.append(Budget("daily budget", "deployment:day", "day", self.daily_nano_usd))
+        if self.monthly_nano_usd is not None:
+            found.append(
+                Budget("monthly budget", "deployment:month", "month", self.monthly_nano_usd)
+            )
+        if self.channel_daily_nano_usd is not None:
+            found.append(
+                Budget(
+                    f"daily budget for channel {channel}",
+                    f"channel:{platform}:{workspace}:{channel}",
+                    "day",
+                    self.channel_daily_nano_usd,
+                    platform,
+                    workspace,
+                    channel,
+                )
+            )
+        if self.user_daily_nano_usd is not None and user:
+            found.append(
+                Budget(
+                    f"daily budget for user {user}",
+                    f"user:{platform}:{workspace}:{user}",
+                    "day",
+                    self.user_daily_nano_usd,
+                    platform,
+                    workspace,
+                    user=user,
+                )
+            )
+        return found
+
+
+async def spent(db: AsyncEngine, budget: Budget, win: Window) -> int:
+    result = await spend_total(
+        db,
+        start=win.start,
+        end=win.end,
+        platform=budget.platform,
+        workspace=budget.workspace,
+        channel=budget.channel,
+        user=budget.user,
+    )
+    return result.nano_usd
+
+
+def block_message(budget: Budget, win: Window, zone: ZoneInfo) -> str:
+    resets = win.end.astimezone(zone)
+    return (
+        f"Sorry, the {budget.label} ({format_usd(budget.limit_nano_usd)}) is spent, so I can't "
+        f"answer right now. It resets at {resets:%H:%M} on {resets:%a %d %b %Y} ({zone.key})."
+    )
+
+
+class BudgetGuard:
+    """The engine's `Guard`: checks each applicable budget before a call."""
+
+    def __init__(
+        self, db: AsyncEngine, policy: BudgetPolicy, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._db, self._policy, self._clock = db, policy, clock
+
+    async def check(self, incoming: Incoming) -> GuardVerdict:
+        policy = self._policy
+        budgets = policy.budgets(
+            incoming.platform, incoming.workspace, incoming.channel, incoming.user
+        )
+        if not budgets:
+            return GuardVerdict()
+        now = self._clock()
+        spent_out: list[tuple[Budget, Window]] = []
+        for budget in budgets:
+            win = window(budget.period, now, policy.zone)
+            if await spent(self._db, budget, win) >= budget.limit_nano_usd:
+                spent_out.append((budget, win))
+        if not spent_out:
+            return GuardVerdict()
+        if policy.action == "downgrade":
+            return GuardVerdict(ceiling_tier="budget")
+        # Name the budget that stays spent longest: that is when answers come back.
+        budget, win = max(spent_out, key=lambda pair: pair[1].end)
+        return GuardVerdict(block_message=block_message(budget, win, policy.zone))
