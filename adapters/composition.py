@@ -1,34 +1,48 @@
-"""The composition root: builds every long-lived resource once and wires them together."""
+"""The composition root: the one place that builds every long-lived object and wires them.
+
+`switchboard run`, every CLI command, the demo, the benchmarks and the tests build through
+here. Everything is passed in explicitly, in dependency order; nothing is patched afterwards:
+
+    settings -> database -> stores -> provider -> dispatcher -> recorder (+ call observers)
+             -> answerer (+ judge) -> engine -> operations -> platform adapters
+"""
 
 from __future__ import annotations
 
-import logging
+import functools
 import random
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.llm.openai_client import ProviderClient, Timeouts
+from bot.conversation.answer import Answerer
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
-from bot.conversation.ports import HealthObserver, Notifier
 from bot.errors import ConfigError
-from bot.experiments.config import Experiment, ExperimentPicker, parse_experiments
+from bot.experiments.assignment import ExperimentPicker
+from bot.experiments.config import Experiment, parse_experiments
 from bot.experiments.judge import Judge
 from bot.llm.dispatch import Dispatcher, RetryPolicy
+from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
+from bot.llm.provider import Provider
+from bot.llm.recorder import CallRecorder
 from bot.metrics import Metrics
+from bot.notices import LogNotifier
+from bot.ports import AnswerObserver, Notifier
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
+from bot.spend.scheduler import DigestJob
 from routing.analyzer.scorer import QueryAnalyzer
-from routing.config import RoutingConfig, load_routing
+from routing.config import RoutingConfig, RoutingFileError, load_routing
 from routing.health import ModelHealth
 from routing.strategies import (
     AnalyzerJudge,
@@ -38,148 +52,325 @@ from routing.strategies import (
     keyword_judge,
 )
 from routing.strategy import FixedStrategy, Strategy
+from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import create_engine, upgrade
+from storage.experiments import ExperimentData
+from storage.ledger import Ledger
+from storage.signals import Signals
 from storage.tables import utcnow
 
 if TYPE_CHECKING:
     from bot.spend.scheduler import DigestScheduler
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Stores:
+    """The storage objects, each built once over one database engine."""
+
+    db: AsyncEngine
+    conversations: Conversations
+    ledger: Ledger
+    claims: Claims
+    signals: Signals
+    experiments: ExperimentData
+
+    @classmethod
+    def over(cls, db: AsyncEngine) -> Stores:
+        return cls(db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db))
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The routing file, its experiments, and the strategies built from it."""
+
+    config: RoutingConfig
+    strategies: Mapping[str, Strategy]
+    experiments: tuple[Experiment, ...]
+    health: ModelHealth
 
 
 @dataclass
-class App:
+class Switchboard:
+    """The wired core. Adapters are handed the parts they need (`engine`, `ops`), never this."""
+
     settings: Settings
-    db: AsyncEngine
-    http: httpx.AsyncClient
+    stores: Stores
+    routing: Routing
     engine: Engine
     ops: Operations
-    strategies: dict[str, Strategy]
-    routing: RoutingConfig
-    # Where digests and alerts go; adapters add theirs when they start.
-    notifiers: list[Notifier] = field(default_factory=list)
-    exit_stack: AsyncExitStack = field(default_factory=AsyncExitStack)
-    experiments: tuple[Experiment, ...] = ()
-    # Savings are measured against this model (BASELINE_MODEL, else the premium tier's first).
-    baseline_model: str = ""
-    budget: BudgetPolicy = field(default_factory=BudgetPolicy)
-    metrics: Metrics | None = None
-    judge: Judge | None = None
+    digest: DigestJob
+    metrics: Metrics
+    judge: Judge | None
+    resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def close(self) -> None:
-        await self.exit_stack.aclose()
-        await self.http.aclose()
-        self.engine.conversations.close()
-        await self.db.dispose()
+        await self.resources.aclose()
 
 
-def build_strategies(
-    settings: Settings, routing: RoutingConfig, health: ModelHealth
-) -> dict[str, Strategy]:
-    judge = AnalyzerJudge(QueryAnalyzer.load(), routing)
-    return {
+def load_routing_file(settings: Settings) -> RoutingConfig:
+    try:
+        return load_routing(settings.routing_file)
+    except RoutingFileError as error:
+        raise ConfigError(str(error)) from None
+
+
+@functools.cache
+def shipped_analyzer() -> QueryAnalyzer:
+    """The analyzer model bundled with the package: immutable, so loaded once per process."""
+    return QueryAnalyzer.load()
+
+
+def build_routing(settings: Settings) -> Routing:
+    config = load_routing_file(settings)
+    health = ModelHealth()
+    judge = AnalyzerJudge(shipped_analyzer(), config)
+    strategies: dict[str, Strategy] = {
         "fixed": FixedStrategy(settings.fixed_model),
-        "tiered": TieredStrategy(judge, routing, health),
-        "tiered-edenai": TieredEdenStrategy(judge, routing),
-        "edenai": EdenStrategy(routing.edenai_candidates),
-        "keyword": TieredStrategy(keyword_judge, routing, health, name="keyword"),
+        "tiered": TieredStrategy(judge, config, health),
+        "tiered-edenai": TieredEdenStrategy(judge, config),
+        "edenai": EdenStrategy(config.edenai_candidates),
+        "keyword": TieredStrategy(keyword_judge, config, health, name="keyword"),
     }
+    if settings.routing_strategy not in strategies:
+        known = ", ".join(sorted(strategies))
+        raise ConfigError(
+            f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} (known: {known})"
+        )
+    experiments = parse_experiments(config.experiments, tuple(strategies))
+    return Routing(config, strategies, experiments, health)
 
 
-async def build_app(
-    settings: Settings,
-    *,
-    llm_base_url: str | None = None,
-    db: AsyncEngine | None = None,
-    migrate: bool = True,
-) -> App:
-    """Everything the bot needs, connected.
+def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
+    """Savings are measured against BASELINE_MODEL, else the premium tier's first model."""
+    return settings.baseline_model or routing.premium_model
 
-    `llm_base_url` overrides the setting (the simulator); `db` is an engine to use instead of
-    one made from DATABASE_URL (tests hand in one bound to their own schema). The app owns and
-    disposes it either way.
-    """
-    db = db or create_engine(settings.resolved_database_url)
+
+async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncEngine:
+    db = create_engine(settings.resolved_database_url)
     if migrate:
         await upgrade(db)
-    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
-    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "simulated"
-    client = ProviderClient(
-        http,
-        llm_base_url or settings.llm_base_url,
-        api_key,
-        Timeouts(
-            settings.llm_connect_timeout_s,
-            settings.llm_first_token_timeout_s,
-            settings.llm_total_timeout_s,
-        ),
+    return db
+
+
+@asynccontextmanager
+async def stores_for(settings: Settings) -> AsyncIterator[Stores]:
+    """The storage objects over DATABASE_URL, for commands that only read or write the ledger."""
+    db = await open_database(settings)
+    try:
+        yield Stores.over(db)
+    finally:
+        await db.dispose()
+
+
+def http_provider(settings: Settings, http: httpx.AsyncClient, base_url: str) -> Provider:
+    """The OpenAI-compatible HTTP client for `base_url` (the configured API or the simulator)."""
+    from adapters.llm.openai_client import ProviderClient, Timeouts
+
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    timeouts = Timeouts(
+        settings.llm_connect_timeout_s,
+        settings.llm_first_token_timeout_s,
+        settings.llm_total_timeout_s,
     )
+    return ProviderClient(http, base_url, key or "simulated", timeouts)
+
+
+async def build(
+    settings: Settings,
+    *,
+    db: AsyncEngine | None = None,
+    provider: Provider | None = None,
+    llm_base_url: str | None = None,
+    notifiers: Sequence[Notifier] | None = None,
+    migrate: bool = True,
+    clock: Callable[[], datetime] = utcnow,
+) -> Switchboard:
+    """Everything the bot needs, connected; close it with `await switchboard.close()`.
+
+    `db` replaces the engine DATABASE_URL names (tests hand in one bound to their schema);
+    `provider` replaces the HTTP client (tests hand in a fake); `llm_base_url` points the HTTP
+    client elsewhere (the simulator); `notifiers` replace the ones the settings configure.
+    The switchboard owns and closes all of them.
+    """
+    resources = AsyncExitStack()
+    try:
+        return await _build(
+            settings, resources, db, provider, llm_base_url, notifiers, migrate, clock
+        )
+    except BaseException:
+        await resources.aclose()
+        raise
+
+
+async def _build(
+    settings: Settings,
+    resources: AsyncExitStack,
+    db: AsyncEngine | None,
+    provider: Provider | None,
+    llm_base_url: str | None,
+    notifiers: Sequence[Notifier] | None,
+    migrate: bool,
+    clock: Callable[[], datetime],
+) -> Switchboard:
+    routing = build_routing(settings)  # a bad routing file fails before anything is opened
+    if db is None:
+        db = await open_database(settings, migrate=migrate)
+    elif migrate:
+        await upgrade(db)
+    resources.push_async_callback(db.dispose)
+    stores = Stores.over(db)
+    if provider is None:
+        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+        resources.push_async_callback(http.aclose)
+        provider = http_provider(settings, http, llm_base_url or settings.llm_base_url)
+    if notifiers is None:
+        notifiers = await platform_notifiers(settings, resources)
+    notifiers = tuple(notifiers) or (LogNotifier(),)
+    zone = ZoneInfo(settings.timezone)
+    budget = BudgetPolicy.from_settings(settings)
+    baseline = baseline_model(settings, routing.config)
     dispatcher = Dispatcher(
-        client,
+        provider,
         RetryPolicy(
             settings.llm_max_retries, settings.llm_backoff_base_s, settings.llm_backoff_max_s
         ),
         random.Random(),
     )
-    routing = load_routing(settings.routing_file)
-    health = ModelHealth()
-    strategies = build_strategies(settings, routing, health)
-    if settings.routing_strategy not in strategies:
-        known = ", ".join(sorted(strategies))
-        raise ConfigError(f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} "
-                          f"(known: {known})")  # fmt: skip
-    experiments = parse_experiments(routing.experiments, tuple(strategies))
-    conversations = Conversations(db)
-    budget_policy = BudgetPolicy.from_settings(settings)
-    baseline_model = settings.baseline_model or routing.premium_model
-    notifiers: list[Notifier] = []
-    metrics = Metrics(db, budget_policy)
-    pricer = Pricer()
-    engine = Engine(
-        conversations,
+    metrics = Metrics(stores.ledger, budget, clock)
+    alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, clock=clock)
+    recorder = CallRecorder(
+        stores.conversations,
+        Pricer(),
+        baseline_model=baseline,
+        observers=(HealthObserver(routing.health), alerts, metrics),
+        clock=clock,
+    )
+    judge = None
+    answer_observers: list[AnswerObserver] = []
+    if settings.judge_model:
+        judge = Judge(
+            dispatcher,
+            recorder,
+            stores.experiments,
+            settings.judge_model,
+            settings.judge_sample_rate,
+        )
+        resources.push_async_callback(judge.close)
+        answer_observers.append(judge)
+    answerer = Answerer(
         dispatcher,
-        ExperimentPicker(db, experiments, strategies, settings.routing_strategy),
-        pricer,
+        recorder,
+        stores.conversations,
+        max_output_tokens=settings.llm_max_output_tokens,
+        observers=answer_observers,
+    )
+    engine = Engine(
+        stores.conversations,
+        ExperimentPicker(routing.experiments, routing.strategies, settings.routing_strategy, clock),
+        answerer,
         EngineConfig(
             system_prompt=settings.system_prompt,
             history_token_budget=settings.history_token_budget,
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
-            max_output_tokens=settings.llm_max_output_tokens,
-            baseline_model=baseline_model,
         ),
-        guard=BudgetGuard(db, budget_policy),
-        observers=[HealthObserver(health), SpendAlerts(db, budget_policy, notifiers), metrics],
+        guard=BudgetGuard(stores.ledger, budget, clock),
     )
-    judge = None
-    if settings.judge_model:
-        judge = Judge(db, dispatcher, pricer, engine.record_attempt, settings.judge_model,
-                      settings.judge_sample_rate)  # fmt: skip
-        engine.add_observer(judge)
-    ops = Operations(conversations, ZoneInfo(settings.timezone))
-    app = App(settings, db, http, engine, ops, strategies, routing, notifiers,
-              experiments=experiments, baseline_model=baseline_model, budget=budget_policy,
-              metrics=metrics, judge=judge)  # fmt: skip
-    if judge is not None:
-        app.exit_stack.push_async_callback(judge.close)
-    return app
+    digest = digest_job(settings, stores, routing, notifiers, clock=clock)
+    ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
+    return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, resources)
 
 
-def digest_scheduler(app: App, clock: Callable[[], datetime] = utcnow) -> DigestScheduler:
-    """The daily digest job for `switchboard run`, posting to the app's notifiers."""
-    from bot.spend.scheduler import DigestJob, DigestScheduler, LeaderLock, digest_trigger
+def digest_job(
+    settings: Settings,
+    stores: Stores,
+    routing: Routing,
+    notifiers: Sequence[Notifier],
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> DigestJob:
+    lines = None
+    if routing.experiments:
 
-    settings = app.settings
-    zone = app.ops.zone
-    job = DigestJob(
-        app.db,
-        app.notifiers,
-        zone=zone,
+        async def lines(now: datetime) -> list[str]:
+            from bot.experiments.report import experiment_digest_lines  # the statistics stack
+
+            return await experiment_digest_lines(stores.experiments, routing.experiments, now)
+
+    return DigestJob(
+        stores.ledger,
+        stores.claims,
+        notifiers,
+        zone=ZoneInfo(settings.timezone),
         digest_time=settings.digest_time,
-        baseline_model=app.baseline_model,
-        monthly_budget_nano_usd=app.budget.monthly_nano_usd,
+        baseline_model=baseline_model(settings, routing.config),
+        monthly_budget_nano_usd=BudgetPolicy.from_settings(settings).monthly_nano_usd,
         clock=clock,
-        experiments=app.experiments,
+        experiment_lines=lines,
     )
-    return DigestScheduler(job, digest_trigger(settings.digest_time, zone), LeaderLock(app.db))
+
+
+async def platform_notifiers(settings: Settings, resources: AsyncExitStack) -> list[Notifier]:
+    """The operators' digest and alert channels the settings name (SDKs imported only then)."""
+    found: list[Notifier] = []
+    if settings.slack_bot_token and settings.digest_slack_channel:
+        from adapters.slack.config import slack_client
+        from adapters.slack.notifier import SlackNotifier
+
+        found.append(SlackNotifier(slack_client(settings), settings.digest_slack_channel))
+    if settings.discord_bot_token and settings.digest_discord_channel_id:
+        from adapters.discord.notifier import DiscordNotifier, rest_client
+
+        client = rest_client()
+        resources.push_async_callback(client.close)
+        found.append(
+            DiscordNotifier(
+                client,
+                settings.digest_discord_channel_id,
+                token=settings.discord_bot_token.get_secret_value(),
+            )
+        )
+    return found
+
+
+Service = Callable[[], Coroutine[Any, Any, None]]
+
+
+def services(switchboard: Switchboard) -> dict[str, Service]:
+    """The long-running parts of `switchboard run`: each configured platform adapter, the
+    digest scheduler and the metrics endpoint. Platform SDKs are imported only when used."""
+    sb, settings = switchboard, switchboard.settings
+    found: dict[str, Service] = {}
+    from adapters.slack.config import SlackConfig
+
+    slack = SlackConfig.from_settings(settings)
+    if slack is not None:
+        from adapters.slack.app import SlackAdapter
+        from adapters.slack.service import serve as serve_slack
+
+        found["slack"] = partial(serve_slack, SlackAdapter(sb.engine, sb.ops, slack))
+    from adapters.discord.config import DiscordConfig
+
+    discord = DiscordConfig.from_settings(settings)
+    if discord is not None:
+        from adapters.discord.client import SwitchboardBot
+        from adapters.discord.service import serve as serve_discord
+
+        bot = SwitchboardBot(engine=sb.engine, ops=sb.ops, config=discord)
+        found["discord"] = partial(serve_discord, bot)
+    found["digest"] = digest_scheduler(sb).serve
+    if settings.metrics_port is not None:
+        from adapters.web.metrics import serve as serve_metrics
+
+        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db, settings.metrics_port)
+    return found
+
+
+def digest_scheduler(switchboard: Switchboard) -> DigestScheduler:
+    from bot.spend.scheduler import DigestScheduler, digest_trigger
+    from storage.leader import LeaderLock
+
+    job = switchboard.digest
+    trigger = digest_trigger(switchboard.settings.digest_time, job.zone)
+    return DigestScheduler(job, trigger, LeaderLock(switchboard.stores.db))

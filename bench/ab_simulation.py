@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.console import ConsoleReply
-from adapters.composition import App, build_app
+from adapters.composition import Switchboard, build
 from adapters.llm.simulator import LLMSimulator
 from adapters.llm.simulator_profiles import (
     DEFAULT_PROFILES,
@@ -90,7 +90,7 @@ class SimulatedUsers:
     ) -> None:
         self.seed, self.thumbs_up, self.follow_up, self.solved = seed, thumbs_up, follow_up, solved
 
-    async def converse(self, app: App, number: int) -> None:
+    async def converse(self, app: Switchboard, number: int) -> None:
         rng = seeded_rng("simulated-user", self.seed, number)
         thread = f"sim-{self.seed}-{number}"
         question = f"{QUESTIONS[rng.randrange(len(QUESTIONS))]} (ticket {rng.randrange(10**6)})"
@@ -105,7 +105,7 @@ class SimulatedUsers:
             await app.ops.solved("console", "local", "help", thread, "sim-user")
 
 
-async def _ask(app: App, thread: str, text: str, event: str) -> int | None:
+async def _ask(app: Switchboard, thread: str, text: str, event: str) -> int | None:
     incoming = Incoming("console", "local", "help", thread, "sim-user", text, event)
     outcome = await app.engine.handle(incoming, ConsoleReply(echo=False))
     return outcome.meta.call_id if outcome.meta else None
@@ -123,7 +123,7 @@ def settings_for(database_url: str, routing: Path, judge_rate: float) -> Setting
 
 
 async def simulate(
-    app: App, first: int, count: int, users: SimulatedUsers, concurrency: int = 8
+    app: Switchboard, first: int, count: int, users: SimulatedUsers, concurrency: int = 8
 ) -> None:
     numbers = iter(range(first, first + count))
 
@@ -143,7 +143,7 @@ async def main(args: argparse.Namespace) -> None:
     async with LLMSimulator(
         seed=args.seed, speed=0.0, profiles=PROFILES, answer_override=simulated_answer
     ) as sim:
-        app = await build_app(
+        app = await build(
             settings_for(url, routing, args.judge_rate),
             llm_base_url=sim.base_url,
             db=create_engine(url),

@@ -1,5 +1,5 @@
-"""Live Prometheus metrics: a `CallObserver` that counts every call attempt, and the HTTP
-endpoint (`/metrics`, `/healthz`) that `switchboard run` starts when METRICS_PORT is set.
+"""Live Prometheus metrics: a `CallObserver` that counts every call attempt (the HTTP endpoint
+that serves them is `adapters.web.metrics`).
 
 Each `Metrics` has its own `CollectorRegistry` (never the global one), so several apps can live
 in one process (tests). Budget gauges are read from the ledger when `/metrics` is scraped.
@@ -13,10 +13,10 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.spend.budget import BudgetPolicy, spent, window
-from storage.conversations import CallRecord
+from storage.ledger import Ledger
+from storage.records import CallRecord
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ DECISION_SECONDS = (1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e
 
 class Metrics:
     def __init__(
-        self, db: AsyncEngine, budgets: BudgetPolicy, clock: Callable[[], datetime] = utcnow
+        self, ledger: Ledger, budgets: BudgetPolicy, clock: Callable[[], datetime] = utcnow
     ) -> None:
-        self._db, self._budgets, self._clock = db, budgets, clock
+        self._ledger, self._budgets, self._clock = ledger, budgets, clock
         self.registry = CollectorRegistry()
         r = self.registry
         self.calls = Counter("switchboard_llm_calls", "LLM call attempts", CALL_LABELS, registry=r)
@@ -109,7 +109,7 @@ class Metrics:
             if not budget.key.startswith("deployment:"):
                 continue
             name = "daily" if budget.period == "day" else "monthly"
-            used = await spent(self._db, budget, window(budget.period, now, policy.zone))
+            used = await spent(self._ledger, budget, window(budget.period, now, policy.zone))
             self.budget_spent.labels(name).set(used / NANO)
             self.budget_limit.labels(name).set(budget.limit_nano_usd / NANO)
             ratio = used / budget.limit_nano_usd if budget.limit_nano_usd else 1.0

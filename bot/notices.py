@@ -1,44 +1,73 @@
-"""Delivering notices: to every configured notifier, or to the terminal when there is none."""
+"""Operator notices (digest, alerts) as neutral values; each adapter renders its platform's form."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TextIO
+from dataclasses import dataclass
+from typing import Literal
 
-from bot.conversation.ports import Notice, Notifier
+from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
 
-SLACK_HEADER_MAX = 150
-DISCORD_TITLE_MAX = 256
-DISCORD_DESCRIPTION_MAX = 4096
-SLACK_SECTION_MAX = 3000
-WARNING_COLOUR = 0xE8A33D
+
+@dataclass(frozen=True)
+class NoticeTable:
+    """A small ranking: (label, spend, calls) rows, already formatted."""
+
+    name: str
+    rows: tuple[tuple[str, str, str], ...]
 
 
-@dataclass
-class ConsoleNotifier:
-    """Prints notices: the notifier used when no Slack or Discord channel is configured."""
+@dataclass(frozen=True)
+class Notice:
+    title: str
+    body: str = ""  # a paragraph under the title
+    fields: tuple[tuple[str, str], ...] = ()  # (label, value), shown side by side
+    tables: tuple[NoticeTable, ...] = ()
+    notes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (heading, lines): experiments, quality
+    footer: str = ""
+    level: Literal["info", "warning"] = "info"
+    chart_png: bytes | None = None
+    chart_name: str = "spend.png"
 
-    out: TextIO = field(default_factory=lambda: sys.stdout)
+    @property
+    def text(self) -> str:
+        """Plain text: what a terminal prints and every platform's fallback."""
+        parts = [self.title]
+        if self.body:
+            parts.append(self.body)
+        if self.fields:
+            parts += ["", *(f"{label}: {value}" for label, value in self.fields)]
+        for table in self.tables:
+            parts += ["", f"{table.name}:", table_text(table)]
+        for heading, lines in self.notes:
+            parts += ["", f"{heading}:", *lines]
+        if self.footer:
+            parts += ["", self.footer]
+        return "\n".join(parts)
 
-    async def notify(self, notice: Notice) -> None:
-        self.out.write(notice.text.rstrip() + "\n")
-        if notice.chart_png:
-            self.out.write(f"[chart {notice.chart_name}: {len(notice.chart_png)} bytes]\n")
-        self.out.flush()
+
+def table_text(table: NoticeTable, width: int = 34) -> str:
+    """Fixed-width rows for monospace display."""
+    lines = [f"{clip(label, width):<{width}} {spend:>12} {calls:>7}" for label, spend, calls in
+             table.rows]  # fmt: skip
+    return "\n".join(lines) or "(no calls)"
 
 
-async def broadcast(notifiers: Sequence[Notifier], notice: Notice, fallback: Notifier) -> int:
-    """Send `notice` to each notifier (or the fallback); a failing notifier is logged, not fatal.
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    Returns how many notifiers took it.
-    """
+
+def alert_notice(title: str, body: str) -> Notice:
+    return Notice(title=title, body=body, level="warning")
+
+
+async def broadcast(notifiers: Sequence[Notifier], notice: Notice) -> int:
+    """Send `notice` to each notifier; a failing one is logged, not fatal. How many took it."""
     delivered = 0
-    for notifier in list(notifiers) or [fallback]:
+    for notifier in notifiers:
         try:
             await notifier.notify(notice)
             delivered += 1
@@ -47,24 +76,9 @@ async def broadcast(notifiers: Sequence[Notifier], notice: Notice, fallback: Not
     return delivered
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class LogNotifier:
+    """Where notices go when no operator channel is configured: the log (stderr), never stdout,
+    so they cannot be mistaken for an answer or break a command's JSON output."""
 
-
-def alert_notice(title: str, body: str) -> Notice:
-    """A short operator alert in every platform's form."""
-    return Notice(
-        text=f"{title}\n{body}",
-        slack_blocks=(
-            {
-                "type": "header",
-                "text": {"type": "plain_text", "text": clip(title, SLACK_HEADER_MAX)},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(body, SLACK_SECTION_MAX)}},
-        ),
-        discord_embed={
-            "title": clip(title, DISCORD_TITLE_MAX),
-            "description": clip(body, DISCORD_DESCRIPTION_MAX),
-            "color": WARNING_COLOUR,
-        },
-    )
+    async def notify(self, notice: Notice) -> None:
+        log.warning("%s", notice.text)

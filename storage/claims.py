@@ -12,21 +12,26 @@ from storage.database import insert_ignore
 from storage.tables import claims_t, utcnow
 
 
-async def claim(engine: AsyncEngine, job: str, scope: str, period: str) -> bool:
-    """True when this caller claimed (job, scope, period) first and should do the work."""
-    async with engine.begin() as conn:
-        return await insert_ignore(
-            conn,
-            claims_t,
-            {"job": job, "scope": scope[:255], "period": period, "created_at": utcnow()},
-        )
+class Claims:
+    """Exactly-once claims: the first inserter of (job, scope, period) does the job."""
 
+    def __init__(self, db: AsyncEngine) -> None:
+        self._db = db
 
-async def claimed_periods(engine: AsyncEngine, job: str, scope: str) -> set[str]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(claims_t.c.period).where(
-                claims_t.c.job == job, claims_t.c.scope == scope[:255]
+    async def claim(self, job: str, scope: str, period: str) -> bool:
+        """True when this caller claimed (job, scope, period) first and should do the work."""
+        async with self._db.begin() as conn:
+            return await insert_ignore(
+                conn,
+                claims_t,
+                {"job": job, "scope": scope[:255], "period": period, "created_at": utcnow()},
             )
-        )
-        return {row.period for row in rows}
+
+    async def claimed_periods(self, job: str, scope: str) -> set[str]:
+        async with self._db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(claims_t.c.period).where(
+                    claims_t.c.job == job, claims_t.c.scope == scope[:255]
+                )
+            )
+            return {row.period for row in rows}

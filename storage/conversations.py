@@ -5,20 +5,19 @@ Each public method is one short transaction. Values in and out are plain datacla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import TransactionRunner, insert_ignore
+from storage.database import insert_ignore
 from storage.records import (
     CallRecord,
     CallView,
     Question,
     StartedTurn,
     ThreadRef,
-    Turn,
-    digest,
 )
 from storage.tables import (
     calls_t,
@@ -28,26 +27,19 @@ from storage.tables import (
     threads_t,
     utcnow,
 )
-from storage.turns import recent, record_call, record_posts, start_turn
+from storage.turns import record_call, record_posts, start_turn
 
-__all__ = [
-    "CallRecord",
-    "CallView",
-    "Conversations",
-    "StartedTurn",
-    "ThreadRef",
-    "Turn",
-    "digest",
-]
+T = TypeVar("T")
 
 
 class Conversations:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._runner = TransactionRunner(engine)
 
-    def close(self) -> None:
-        self._runner.close()
+    async def _transaction(self, body: Callable[[sa.Connection], T]) -> T:
+        """One short transaction; its body is plain synchronous SQLAlchemy (turns.py)."""
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(body)
 
     async def start_turn(
         self,
@@ -64,25 +56,22 @@ class Conversations:
         thread) and up to `history_limit` earlier messages (one bounded query).
         """
         question = Question(ref, text, author, event_key, history_limit)
-        return await self._runner.run(lambda conn: start_turn(conn, question))
-
-    async def recent_turns(self, thread_id: int, *, before_id: int, limit: int) -> list[Turn]:
-        """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(lambda sync: recent(sync, thread_id, before_id, limit))
+        return await self._transaction(lambda conn: start_turn(conn, question))
 
     async def record_call(self, record: CallRecord) -> int:
-        return await self._runner.run(lambda conn: record_call(conn, record, None)[0])
+        return await self._transaction(lambda conn: record_call(conn, record, None)[0])
 
     async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
         """The attempt that produced the answer, and the answer itself, in one transaction:
         (call id, answer message id)."""
-        call_id, answer_id = await self._runner.run(lambda conn: record_call(conn, record, answer))
+        call_id, answer_id = await self._transaction(lambda conn: record_call(conn, record, answer))
         return call_id, answer_id or 0
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
         if external_ids:
-            await self._runner.run(lambda conn: record_posts(conn, platform, external_ids, call_id))
+            await self._transaction(
+                lambda conn: record_posts(conn, platform, external_ids, call_id)
+            )
 
     async def call_for_post(self, platform: str, external_id: str) -> int | None:
         async with self.engine.connect() as conn:
@@ -138,15 +127,6 @@ class Conversations:
                 .values(experiment=experiment, variant=variant)
             )
 
-    async def channel_setting(
-        self, platform: str, workspace: str, channel: str
-    ) -> tuple[str | None, str | None]:
-        """(tier, strategy) overrides for a channel; (None, None) when none are set."""
-        async with self.engine.connect() as conn:
-            query = _channel_query(ThreadRef(platform, workspace, channel, ""))
-            row = (await conn.execute(query)).first()
-        return (row.tier, row.strategy) if row else (None, None)
-
     async def set_channel_tier(
         self, platform: str, workspace: str, channel: str, tier: str | None, by: str
     ) -> None:
@@ -174,11 +154,3 @@ class Conversations:
                     .where(*where)
                     .values(tier=tier, updated_by=by, updated_at=utcnow())
                 )
-
-
-def _channel_query(ref: ThreadRef) -> sa.Select[tuple[str | None, str | None]]:
-    return sa.select(channel_settings_t.c.tier, channel_settings_t.c.strategy).where(
-        channel_settings_t.c.platform == ref.platform,
-        channel_settings_t.c.workspace == ref.workspace,
-        channel_settings_t.c.channel == ref.channel,
-    )

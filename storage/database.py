@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -18,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-CHECKPOINT_EVERY = 200  # transactions between WAL checkpoints (a few hundred pages)
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
 
@@ -80,64 +75,3 @@ async def insert_ignore(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
-
-
-class TransactionRunner:
-    """Runs a synchronous transaction body against the engine's database.
-
-    PostgreSQL: through the async engine (`run_sync`, asyncpg underneath). SQLite: in one
-    worker-thread hop on a synchronous twin engine. aiosqlite hops to its thread several times
-    per statement, so a three-statement transaction costs a dozen thread switches there; here it
-    costs one, which is most of an answer's database time.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._twin: sa.Engine | None = None
-        self._writes = 0
-        self._checkpointer: ThreadPoolExecutor | None = None
-        # An in-memory database exists once per connection: a twin would see another database.
-        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-            self._twin = sa.create_engine(
-                engine.url.set(drivername="sqlite"),
-                connect_args={"timeout": 30, "check_same_thread": False},
-            )
-            event.listen(self._twin, "connect", _sqlite_pragmas)
-            event.listen(self._twin, "connect", _no_autocheckpoint)
-            self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
-
-    async def run(self, body: Callable[[sa.Connection], T]) -> T:
-        if self._twin is None:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(body)
-        return await asyncio.to_thread(self._run_twin, body)
-
-    def _run_twin(self, body: Callable[[sa.Connection], T]) -> T:
-        assert self._twin is not None and self._checkpointer is not None
-        with self._twin.begin() as conn:
-            result = body(conn)
-        self._writes += 1
-        if self._writes % CHECKPOINT_EVERY == 0:
-            self._checkpointer.submit(self._checkpoint)
-        return result
-
-    def _checkpoint(self) -> None:
-        """Fold the WAL into the database file off the answer path (it fsyncs: ~10 ms)."""
-        assert self._twin is not None
-        try:
-            with self._twin.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        except sa.exc.SQLAlchemyError:
-            log.warning("SQLite WAL checkpoint failed; the next one will retry", exc_info=True)
-
-    def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.shutdown(wait=True)
-        if self._twin is not None:
-            self._twin.dispose()
-
-
-def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
-    # Commits on the answer path never checkpoint (that is a ~10 ms fsync every ~1,000 pages,
-    # the whole p99 tail); TransactionRunner checkpoints in its own thread instead.
-    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")

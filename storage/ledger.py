@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.tables import calls_t, messages_t, threads_t
+from storage.tables import calls_t, feedback_t, messages_t, threads_t
 
 
 @dataclass(frozen=True)
@@ -34,42 +34,6 @@ class CallRow:
     attempt: int
 
 
-async def call_rows(
-    engine: AsyncEngine, *, platform: str | None = None, since: datetime | None = None
-) -> list[CallRow]:
-    """Every call attempt (oldest first) with its question, for small reports like the demo."""
-    query = (
-        sa.select(
-            calls_t.c.id,
-            threads_t.c.external_id.label("thread"),
-            messages_t.c.text.label("question"),
-            calls_t.c.strategy,
-            calls_t.c.tier,
-            sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
-            calls_t.c.status,
-            calls_t.c.input_tokens,
-            calls_t.c.output_tokens,
-            calls_t.c.cost_nano_usd,
-            calls_t.c.cost_source,
-            calls_t.c.baseline_cost_nano_usd,
-            calls_t.c.latency_ms,
-            calls_t.c.ttft_ms,
-            calls_t.c.decision_us,
-            calls_t.c.attempt,
-        )
-        .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
-        .join(messages_t, messages_t.c.id == calls_t.c.message_id)
-        .order_by(calls_t.c.id)
-    )
-    if platform is not None:
-        query = query.where(calls_t.c.platform == platform)
-    if since is not None:
-        query = query.where(calls_t.c.created_at >= since)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [CallRow(**row._mapping) for row in rows]
-
-
 @dataclass(frozen=True)
 class SpendTotal:
     nano_usd: int
@@ -77,38 +41,9 @@ class SpendTotal:
     unpriced_calls: int
 
 
-async def spend_total(
-    engine: AsyncEngine,
-    *,
-    start: datetime,
-    end: datetime,
-    platform: str | None = None,
-    workspace: str | None = None,
-    channel: str | None = None,
-    user: str | None = None,
-) -> SpendTotal:
-    """Spend and call count in [start, end), optionally for one workspace / channel / user."""
-    conditions = [calls_t.c.created_at >= start, calls_t.c.created_at < end]
-    for column, value in (("platform", platform), ("workspace", workspace),
-                          ("channel", channel), ("user", user)):  # fmt: skip
-        if value is not None:
-            conditions.append(calls_t.c[column] == value)
-    query = sa.select(
-        sa.func.coalesce(sa.func.sum(calls_t.c.cost_nano_usd), 0),
-        sa.func.count(),
-        sa.func.count().filter(calls_t.c.cost_source == "unpriced"),
-    ).where(*conditions)
-    async with engine.connect() as conn:
-        total, calls, unpriced = (await conn.execute(query)).one()
-    return SpendTotal(int(total), int(calls), int(unpriced))
-
-
-# --- rollups: spend, calls, tokens and latency grouped in SQL -------------------------------
-
 Dimension = Literal[
     "day", "platform", "workspace", "channel", "thread", "user", "model", "tier", "strategy"
 ]
-DIMENSIONS: tuple[Dimension, ...] = get_args(Dimension)
 
 
 @dataclass(frozen=True)
@@ -145,11 +80,21 @@ class Rollup:
     # Savings compare like with like: only calls whose actual and baseline cost are both known.
     baseline_nano_usd: int
     compared_nano_usd: int
-    latency_ms_avg: float | None
 
     @property
     def savings_nano_usd(self) -> int:
         return self.baseline_nano_usd - self.compared_nano_usd
+
+
+@dataclass(frozen=True)
+class QualityCounts:
+    """What users said about the answers of a period: votes on answers given in it, escalations
+    asked in it, threads marked solved in it."""
+
+    thumbs_up: int
+    thumbs_down: int
+    escalations: int
+    solved_threads: int
 
 
 @dataclass(frozen=True)
@@ -214,57 +159,18 @@ def _measures() -> list[sa.ColumnElement[Any]]:
         sa.func.count().filter(calls_t.c.cost_source == "unpriced").label("unpriced_calls"),
         sa.func.coalesce(sa.func.sum(baseline).filter(both), 0).label("baseline_nano_usd"),
         sa.func.coalesce(sa.func.sum(cost).filter(both), 0).label("compared_nano_usd"),
-        sa.func.avg(calls_t.c.latency_ms).label("latency_ms_avg"),
     ]
 
 
 def _rollup(key: tuple[str, ...], row: sa.Row[Any]) -> Rollup:
     m = row._mapping
-    avg = m["latency_ms_avg"]
     counts = {f: int(m[f]) for f in _INT_FIELDS}
-    return Rollup(key=key, **counts, latency_ms_avg=None if avg is None else float(avg))
+    return Rollup(key=key, **counts)
 
 
 _INT_FIELDS = ("nano_usd", "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
                "unpriced_calls", "baseline_nano_usd", "compared_nano_usd")  # fmt: skip
 UTC_ZONE = ZoneInfo("UTC")
-
-
-async def rollup(
-    engine: AsyncEngine,
-    *,
-    start: datetime,
-    end: datetime,
-    by: Sequence[Dimension] = (),
-    zone: ZoneInfo = UTC_ZONE,
-    scope: Scope = Scope(),
-    limit: int | None = None,
-) -> list[Rollup]:
-    """Aggregates of the calls in [start, end) grouped by `by` (none: one total row).
-
-    Groups come most expensive first. Days are local days in `zone`; a thread's key is its
-    "channel/external id".
-    """
-    dialect = engine.dialect.name
-    keys = [_dimension(d, dialect, zone, start, end).label(f"k{i}") for i, d in enumerate(by)]
-    query = sa.select(*keys, *_measures()).where(
-        calls_t.c.created_at >= start, calls_t.c.created_at < end, *scope.conditions()
-    )
-    if keys:
-        query = query.group_by(*keys).order_by(sa.desc("nano_usd"), *keys)
-    if limit is not None:
-        query = query.limit(limit)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-        labels = await _thread_labels(conn, by, rows)
-    result = []
-    for row in rows:
-        key = tuple(
-            labels.get(row[i], str(row[i])) if d == "thread" else str(row[i])
-            for i, d in enumerate(by)
-        )
-        result.append(_rollup(key, row))
-    return result
 
 
 async def _thread_labels(
@@ -282,82 +188,207 @@ async def _thread_labels(
     return {r.id: f"{r.channel}/{r.external_id}" for r in found}
 
 
-async def total(
-    engine: AsyncEngine, *, start: datetime, end: datetime, scope: Scope = Scope()
-) -> Rollup:
-    """One Rollup for every call in [start, end)."""
-    return (await rollup(engine, start=start, end=end, scope=scope))[0]
-
-
-async def latency_percentiles(
-    engine: AsyncEngine,
-    *,
-    start: datetime,
-    end: datetime,
-    fractions: Sequence[float] = (0.5, 0.95),
-    scope: Scope = Scope(),
-) -> dict[float, float | None]:
-    """Latency percentiles (linear interpolation, like percentile_cont) of successful calls."""
-    latency = calls_t.c.latency_ms
-    where = [calls_t.c.created_at >= start, calls_t.c.created_at < end,
-             calls_t.c.status == "ok", latency.is_not(None), *scope.conditions()]  # fmt: skip
-    async with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            columns = [sa.func.percentile_cont(f).within_group(latency) for f in fractions]
-            row = (await conn.execute(sa.select(*columns).where(*where))).one()
-            return {f: None if v is None else float(v) for f, v in zip(fractions, row, strict=True)}
-        count = int(await conn.scalar(sa.select(sa.func.count()).where(*where)) or 0)
-        result: dict[float, float | None] = {}
-        for fraction in fractions:
-            if count == 0:
-                result[fraction] = None
-                continue
-            position = fraction * (count - 1)
-            lower = int(position)
-            values = (
-                (
-                    await conn.execute(
-                        sa.select(latency).where(*where).order_by(latency).limit(2).offset(lower)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            low = float(values[0])
-            high = float(values[1]) if len(values) > 1 else low
-            result[fraction] = low + (high - low) * (position - lower)
-        return result
-
-
-async def first_call_at(engine: AsyncEngine) -> datetime | None:
-    async with engine.connect() as conn:
-        value: datetime | None = await conn.scalar(sa.select(sa.func.min(calls_t.c.created_at)))
-    if value is not None and value.tzinfo is None:  # min() loses the column type on SQLite
-        value = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-    return value
-
-
 LEDGER_COLUMNS = ("id", "created_at", "platform", "workspace", "channel", "thread", "user",
                   "purpose", "strategy", "tier", "model", "status", "error_kind", "attempt",
                   "input_tokens", "output_tokens", "cost_nano_usd", "cost_source",
                   "baseline_cost_nano_usd", "latency_ms", "ttft_ms")  # fmt: skip
 
 
-async def ledger_export(
-    engine: AsyncEngine, *, start: datetime, end: datetime
-) -> AsyncIterator[dict[str, Any]]:
-    """Every call in [start, end), oldest first, streamed (an export can be millions of rows)."""
-    special = {
-        "thread": threads_t.c.external_id.label("thread"),
-        "model": sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
-    }
-    query = (
-        sa.select(*(special[n] if n in special else calls_t.c[n] for n in LEDGER_COLUMNS))
-        .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
-        .where(calls_t.c.created_at >= start, calls_t.c.created_at < end)
-        .order_by(calls_t.c.created_at, calls_t.c.id)
-    )
-    async with engine.connect() as conn:
-        result = await conn.stream(query)
-        async for row in result:
-            yield dict(row._mapping)
+class Ledger:
+    """Reads of the call ledger, aggregated in SQL."""
+
+    def __init__(self, db: AsyncEngine) -> None:
+        self._db = db
+
+    async def call_rows(
+        self, *, platform: str | None = None, since: datetime | None = None
+    ) -> list[CallRow]:
+        """Every call attempt (oldest first) with its question, for small reports like the demo."""
+        query = (
+            sa.select(
+                calls_t.c.id,
+                threads_t.c.external_id.label("thread"),
+                messages_t.c.text.label("question"),
+                calls_t.c.strategy,
+                calls_t.c.tier,
+                sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
+                calls_t.c.status,
+                calls_t.c.input_tokens,
+                calls_t.c.output_tokens,
+                calls_t.c.cost_nano_usd,
+                calls_t.c.cost_source,
+                calls_t.c.baseline_cost_nano_usd,
+                calls_t.c.latency_ms,
+                calls_t.c.ttft_ms,
+                calls_t.c.decision_us,
+                calls_t.c.attempt,
+            )
+            .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
+            .join(messages_t, messages_t.c.id == calls_t.c.message_id)
+            .order_by(calls_t.c.id)
+        )
+        if platform is not None:
+            query = query.where(calls_t.c.platform == platform)
+        if since is not None:
+            query = query.where(calls_t.c.created_at >= since)
+        async with self._db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [CallRow(**row._mapping) for row in rows]
+
+    async def spend_total(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        platform: str | None = None,
+        workspace: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
+    ) -> SpendTotal:
+        """Spend and call count in [start, end), optionally for one workspace / channel / user."""
+        conditions = [calls_t.c.created_at >= start, calls_t.c.created_at < end]
+        for column, value in (("platform", platform), ("workspace", workspace),
+                              ("channel", channel), ("user", user)):  # fmt: skip
+            if value is not None:
+                conditions.append(calls_t.c[column] == value)
+        query = sa.select(
+            sa.func.coalesce(sa.func.sum(calls_t.c.cost_nano_usd), 0),
+            sa.func.count(),
+            sa.func.count().filter(calls_t.c.cost_source == "unpriced"),
+        ).where(*conditions)
+        async with self._db.connect() as conn:
+            total, calls, unpriced = (await conn.execute(query)).one()
+        return SpendTotal(int(total), int(calls), int(unpriced))
+
+    # --- rollups: spend, calls, tokens and latency grouped in SQL -------------------------------
+
+    async def rollup(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        by: Sequence[Dimension] = (),
+        zone: ZoneInfo = UTC_ZONE,
+        scope: Scope = Scope(),
+        limit: int | None = None,
+    ) -> list[Rollup]:
+        """Aggregates of the calls in [start, end) grouped by `by` (none: one total row).
+
+        Groups come most expensive first. Days are local days in `zone`; a thread's key is its
+        "channel/external id".
+        """
+        dialect = self._db.dialect.name
+        keys = [_dimension(d, dialect, zone, start, end).label(f"k{i}") for i, d in enumerate(by)]
+        query = sa.select(*keys, *_measures()).where(
+            calls_t.c.created_at >= start, calls_t.c.created_at < end, *scope.conditions()
+        )
+        if keys:
+            query = query.group_by(*keys).order_by(sa.desc("nano_usd"), *keys)
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+            labels = await _thread_labels(conn, by, rows)
+        result = []
+        for row in rows:
+            key = tuple(
+                labels.get(row[i], str(row[i])) if d == "thread" else str(row[i])
+                for i, d in enumerate(by)
+            )
+            result.append(_rollup(key, row))
+        return result
+
+    async def total(self, *, start: datetime, end: datetime, scope: Scope = Scope()) -> Rollup:
+        """One Rollup for every call in [start, end)."""
+        return (await self.rollup(start=start, end=end, scope=scope))[0]
+
+    async def quality_counts(self, *, start: datetime, end: datetime) -> QualityCounts:
+        in_window = (calls_t.c.created_at >= start, calls_t.c.created_at < end)
+        votes = (
+            sa.select(
+                sa.func.count().filter(feedback_t.c.value > 0),
+                sa.func.count().filter(feedback_t.c.value < 0),
+            )
+            .join(calls_t, calls_t.c.id == feedback_t.c.call_id)
+            .where(*in_window)
+        )
+        escalated = sa.select(sa.func.count(sa.distinct(calls_t.c.message_id))).where(
+            calls_t.c.escalation, calls_t.c.purpose == "answer", *in_window
+        )
+        solved = sa.select(sa.func.count()).where(
+            threads_t.c.solved_at >= start, threads_t.c.solved_at < end
+        )
+        async with self._db.connect() as conn:
+            up, down = (await conn.execute(votes)).one()
+            escalations = await conn.scalar(escalated)
+            solved_threads = await conn.scalar(solved)
+        return QualityCounts(int(up), int(down), int(escalations or 0), int(solved_threads or 0))
+
+    async def latency_percentiles(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        fractions: Sequence[float] = (0.5, 0.95),
+        scope: Scope = Scope(),
+    ) -> dict[float, float | None]:
+        """Latency percentiles (linear interpolation, like percentile_cont) of successful calls."""
+        latency = calls_t.c.latency_ms
+        where = [calls_t.c.created_at >= start, calls_t.c.created_at < end,
+                 calls_t.c.status == "ok", latency.is_not(None), *scope.conditions()]  # fmt: skip
+        async with self._db.connect() as conn:
+            if self._db.dialect.name == "postgresql":
+                columns = [sa.func.percentile_cont(f).within_group(latency) for f in fractions]
+                row = (await conn.execute(sa.select(*columns).where(*where))).one()
+                return {
+                    f: None if v is None else float(v) for f, v in zip(fractions, row, strict=True)
+                }
+            count = int(await conn.scalar(sa.select(sa.func.count()).where(*where)) or 0)
+            result: dict[float, float | None] = {}
+            for fraction in fractions:
+                if count == 0:
+                    result[fraction] = None
+                    continue
+                position = fraction * (count - 1)
+                lower = int(position)
+                values = (
+                    (
+                        await conn.execute(
+                            sa.select(latency)
+                            .where(*where)
+                            .order_by(latency)
+                            .limit(2)
+                            .offset(lower)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                low = float(values[0])
+                high = float(values[1]) if len(values) > 1 else low
+                result[fraction] = low + (high - low) * (position - lower)
+            return result
+
+    async def first_call_at(self) -> datetime | None:
+        async with self._db.connect() as conn:
+            value: datetime | None = await conn.scalar(sa.select(sa.func.min(calls_t.c.created_at)))
+        if value is not None and value.tzinfo is None:  # min() loses the column type on SQLite
+            value = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+        return value
+
+    async def export(self, *, start: datetime, end: datetime) -> AsyncIterator[dict[str, Any]]:
+        """Every call in [start, end), oldest first, streamed (exports can be millions of rows)."""
+        special = {
+            "thread": threads_t.c.external_id.label("thread"),
+            "model": sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked).label("model"),
+        }
+        query = (
+            sa.select(*(special[n] if n in special else calls_t.c[n] for n in LEDGER_COLUMNS))
+            .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
+            .where(calls_t.c.created_at >= start, calls_t.c.created_at < end)
+            .order_by(calls_t.c.created_at, calls_t.c.id)
+        )
+        async with self._db.connect() as conn:
+            result = await conn.stream(query)
+            async for row in result:
+                yield dict(row._mapping)

@@ -41,8 +41,8 @@ class StartedTurn:
     experiment: str | None
     variant: str | None
     history: tuple[Turn, ...] = ()  # the newest earlier messages, oldest first
-    channel_tier: str | None = None  # the channel's overrides (channel_settings)
-    channel_strategy: str | None = None
+    channel_tier: str | None = None  # the tier an admin pinned for the channel
+    thread_created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -26,17 +26,15 @@ SELECT_THREAD = sa.select(
     threads_t.c.id,
     threads_t.c.experiment,
     threads_t.c.variant,
-    *(
-        sa.select(channel_settings_t.c[column])
-        .where(
-            channel_settings_t.c.platform == sa.bindparam("platform"),
-            channel_settings_t.c.workspace == sa.bindparam("workspace"),
-            channel_settings_t.c.channel == sa.bindparam("channel"),
-        )
-        .scalar_subquery()
-        .label(column)
-        for column in ("tier", "strategy")
-    ),
+    threads_t.c.created_at,
+    sa.select(channel_settings_t.c.tier)
+    .where(
+        channel_settings_t.c.platform == sa.bindparam("platform"),
+        channel_settings_t.c.workspace == sa.bindparam("workspace"),
+        channel_settings_t.c.channel == sa.bindparam("channel"),
+    )
+    .scalar_subquery()
+    .label("tier"),
 ).where(threads_t.c.key == sa.bindparam("key"))
 SELECT_RECENT = (
     sa.select(messages_t.c.role, messages_t.c.text)
@@ -103,8 +101,8 @@ def start_turn(conn: sa.Connection, q: Question) -> StartedTurn | None:
     if q.history_limit and not new_thread:
         history = recent(conn, row.id, int(message_id), q.history_limit)
     return StartedTurn(
-        row.id, int(message_id), row.experiment, row.variant, tuple(history),
-        row.tier, row.strategy,
+        row.id, int(message_id), row.experiment, row.variant, tuple(history), row.tier,
+        row.created_at,
     )  # fmt: skip
 
 

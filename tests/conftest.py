@@ -1,14 +1,19 @@
-"""Shared fixtures: a simulated LLM over real HTTP, and databases on SQLite and PostgreSQL.
+"""Shared fixtures: databases on SQLite and PostgreSQL, apps built through the composition root
+with an in-memory provider, the LLM simulator for the HTTP tests, and a network guard.
 
-PostgreSQL tests use SWITCHBOARD_TEST_POSTGRES_URL (CI sets it) and one fresh schema per test.
-Without the variable they skip, unless SWITCHBOARD_REQUIRE_POSTGRES=1, when they fail.
+PostgreSQL tests use SWITCHBOARD_TEST_POSTGRES_URL (CI sets it). Without the variable they skip,
+unless SWITCHBOARD_REQUIRE_POSTGRES=1, when they fail. The schema is migrated once per session;
+each test starts from empty tables (SQLite: a copy of a migrated file; PostgreSQL: TRUNCATE).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import shutil
+import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +21,55 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.composition import App, build_app
+from adapters.composition import Switchboard, build
 from adapters.llm.simulator import LLMSimulator
+from bot.llm.provider import Provider
+from bot.ports import Notifier
 from bot.settings import Settings
 from storage.database import create_engine, upgrade
+from storage.tables import SQLModel
+from tests.fakes import FakeProvider
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.fixture
-async def simulator() -> AsyncIterator[LLMSimulator]:
-    async with LLMSimulator(seed=7, speed=0.0) as sim:
-        yield sim
+# --- no test reaches beyond this machine -------------------------------------------------
+
+_connect = socket.socket.connect
+_getaddrinfo = socket.getaddrinfo
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None}
+
+
+def _local(host: Any) -> bool:
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(address[0]):
+        raise OSError(f"tests must not reach the network (tried {address[0]})")
+    return _connect(self, address)
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if not _local(name):
+        raise socket.gaierror(f"tests must not resolve {name!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
+
+
+# --- databases ---------------------------------------------------------------------------
 
 
 class Database:
@@ -42,45 +82,96 @@ class Database:
         return create_engine(self.url, search_path=self.schema)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """The same test on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", None)
-        engine = db.engine()
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating costs ~0.4 s; a copy ~1 ms)."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+def _sqlite(template: Path, tmp_path: Path) -> Database:
+    target = tmp_path / "test.db"
+    shutil.copyfile(template, target)
+    return Database("sqlite", f"sqlite+aiosqlite:///{target}", None)
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str | None]:
+    """One migrated schema for the session (None when PostgreSQL is not configured)."""
+    if not PG_URL:
+        yield None
+        return
+    import asyncio
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        admin = create_engine(PG_URL)
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        engine = create_engine(PG_URL, search_path=schema)
         await upgrade(engine)
         await engine.dispose()
-        yield db
-        return
-    if not PG_URL:
-        if REQUIRE_PG:
-            pytest.fail("SWITCHBOARD_TEST_POSTGRES_URL is not set but PostgreSQL is required")
-        pytest.skip("PostgreSQL not configured (set SWITCHBOARD_TEST_POSTGRES_URL)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as conn:
-        await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    db = Database("postgres", PG_URL, schema)
-    engine = db.engine()
-    await upgrade(engine)
-    await engine.dispose()
-    try:
-        yield db
-    finally:
+
+    async def drop() -> None:
+        admin = create_engine(PG_URL)
         async with admin.begin() as conn:
             await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
 
+    asyncio.run(create())
+    yield schema
+    asyncio.run(drop())
 
-@pytest.fixture
-async def sqlite_db(tmp_path: Path) -> Database:
-    """SQLite only, for tests that are not about the database."""
-    db = Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", None)
+
+TABLES = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+
+
+async def _postgres(schema: str | None) -> Database:
+    if schema is None:
+        if REQUIRE_PG:
+            pytest.fail("SWITCHBOARD_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("PostgreSQL not configured (set SWITCHBOARD_TEST_POSTGRES_URL)")
+    db = Database("postgres", PG_URL, schema)
     engine = db.engine()
-    await upgrade(engine)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     await engine.dispose()
     return db
 
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    postgres_schema: str | None,
+) -> Database:
+    """The same test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return _sqlite(sqlite_template, tmp_path)
+    return await _postgres(postgres_schema)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> Database:
+    """SQLite only, for tests that are not about the database."""
+    return _sqlite(sqlite_template, tmp_path)
+
+
+# --- settings, providers, apps ----------------------------------------------------------
 
 MakeSettings = Callable[..., Settings]
 
@@ -104,22 +195,54 @@ def make_settings(tmp_path: Path) -> MakeSettings:
     return make
 
 
+@pytest.fixture
+def provider() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+async def simulator() -> AsyncIterator[LLMSimulator]:
+    """The LLM simulator over loopback HTTP: for tests of the HTTP client and the CLI."""
+    async with LLMSimulator(seed=7, speed=0.0) as sim:
+        yield sim
+
+
 MakeApp = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_app(
-    simulator: LLMSimulator, make_settings: MakeSettings
-) -> AsyncIterator[MakeApp]:
-    """Build apps wired to the simulator and a given database; all closed at teardown."""
-    apps: list[App] = []
+async def make_app(provider: FakeProvider, make_settings: MakeSettings) -> AsyncIterator[MakeApp]:
+    """Build switchboards on a test database, with the test's FakeProvider (or another
+    provider, or `llm_base_url` for the real HTTP client); all closed at teardown."""
+    built: list[Switchboard] = []
 
-    async def make(db: Database, **overrides: Any) -> App:
+    async def make(
+        db: Database,
+        *,
+        provider_: Provider | None = None,
+        llm_base_url: str | None = None,
+        notifiers: Sequence[Notifier] | None = None,
+        **overrides: Any,
+    ) -> Switchboard:
         settings = make_settings(database_url=db.url, **overrides)
-        app = await build_app(settings, llm_base_url=simulator.base_url, db=db.engine())
-        apps.append(app)
-        return app
+        chosen = provider_ if provider_ is not None or llm_base_url else provider
+        switchboard = await build(
+            settings,
+            db=db.engine(),
+            provider=chosen,
+            llm_base_url=llm_base_url,
+            notifiers=notifiers,
+            migrate=False,
+        )
+        built.append(switchboard)
+        return switchboard
 
     yield make
-    for app in apps:
-        await app.close()
+    for switchboard in built:
+        await switchboard.close()
+
+
+async def fixed_app(make_app: MakeApp, db: Database, **overrides: Any) -> Switchboard:
+    """An app on the `fixed` strategy (one model), for tests about everything but routing."""
+    overrides.setdefault("routing_strategy", "fixed")
+    return await make_app(db, **overrides)  # type: ignore[no-any-return]

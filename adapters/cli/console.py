@@ -16,8 +16,9 @@ class ConsoleReply:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     echo: bool = True
     show_meta: bool = True
-    limits: ReplyLimits = field(default_factory=lambda: ReplyLimits(max_chars=1_000_000,
-                                                                    min_edit_interval_s=0.0))
+    limits: ReplyLimits = field(
+        default_factory=lambda: ReplyLimits(max_chars=1_000_000, min_edit_interval_s=0.0)
+    )
     text: str = ""
     meta: AnswerMeta | None = None
     error: str | None = None

@@ -14,13 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli.console import ConsoleReply
-from adapters.composition import build_app
+from adapters.composition import build, load_routing_file, open_database
 from adapters.llm.endpoint import llm_endpoint
 from bot.conversation.messages import Incoming
 from bot.settings import Settings
-from routing.config import load_routing
-from storage.database import create_engine, upgrade
-from storage.ledger import CallRow, call_rows
+from storage.database import create_engine
+from storage.ledger import CallRow, Ledger
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ async def play(settings: Settings, base_url: str, run: str) -> None:
     Conversations run concurrently (as they would in a busy channel); turns within one
     conversation run in order.
     """
-    app = await build_app(settings, llm_base_url=base_url, migrate=False)
+    app = await build(settings, llm_base_url=base_url, migrate=False)
 
     async def converse(number: int, conversation: Conversation) -> None:
         for turn, text in enumerate(conversation.messages, start=1):
@@ -81,12 +80,11 @@ async def run_demo(
     database recorded: every call, then the comparison against the first run."""
     db_path = settings.data_dir / "demo.db"
     fresh_database(db_path)
-    premium = load_routing(settings.routing_file).premium_model
+    premium = load_routing_file(settings).premium_model
     demo_settings = settings.model_copy(
         update={"database_url": f"sqlite+aiosqlite:///{db_path}", "fixed_model": premium}
     )
-    db = create_engine(demo_settings.resolved_database_url)
-    await upgrade(db)  # once, before the runs share the database
+    db = await open_database(demo_settings)  # migrated once, before the runs share it
     await db.dispose()
     console.print(f"[bold]Playing the support conversations with strategies {', '.join(runs)}...")
     async with llm_endpoint(settings, speed=simulator_speed) as base_url:
@@ -96,7 +94,7 @@ async def run_demo(
         ))  # fmt: skip
     db = create_engine(demo_settings.resolved_database_url)
     try:
-        rows = await call_rows(db, platform="demo")
+        rows = await Ledger(db).call_rows(platform="demo")
     finally:
         await db.dispose()
     console.print(calls_table(sorted(rows, key=lambda r: (runs.index(r.strategy), r.id))))

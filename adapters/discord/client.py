@@ -1,7 +1,7 @@
 """The Discord client: turns gateway events into engine calls and ops calls.
 
-Resources come in through the constructor (`SwitchboardBot(app=app)`); `setup_hook` registers
-the persistent answer buttons and syncs the slash commands.
+Resources come in through the constructor (`SwitchboardBot(engine=..., ops=..., config=...)`);
+`setup_hook` registers the persistent answer buttons and syncs the slash commands.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.composition import App
 from adapters.discord.commands import add_commands
+from adapters.discord.config import DiscordConfig
 from adapters.discord.places import Place, dm_place, fixed, new_thread, thread_name, thread_place
 from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
 from adapters.discord.views import DYNAMIC_ITEMS, answer_view
+from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming, Outcome, ReplyLimits
+from bot.conversation.operations import Operations
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,9 @@ class SwitchboardBot(discord.Client):
     def __init__(
         self,
         *,
-        app: App,
+        engine: Engine,
+        ops: Operations,
+        config: DiscordConfig,
         intents: discord.Intents | None = None,
         limits: ReplyLimits = DISCORD_LIMITS,
         **options: Any,
@@ -47,7 +51,9 @@ class SwitchboardBot(discord.Client):
         # Mentions are off by default too, in case a send ever forgets to say so.
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents or bot_intents(), **options)
-        self.app = app
+        self.engine = engine
+        self.ops = ops
+        self.config = config
         self.limits = limits
         self.tree = app_commands.CommandTree(self)
         add_commands(self.tree)
@@ -68,7 +74,7 @@ class SwitchboardBot(discord.Client):
         return DiscordReply(
             open_channel,
             limits=self.limits,
-            show_context_line=self.app.settings.show_context_line,
+            show_context_line=self.config.show_context_line,
             view_factory=answer_view,
             reply_to=reply_to,
             reference=reference,
@@ -80,7 +86,7 @@ class SwitchboardBot(discord.Client):
     async def answer(self, incoming: Incoming, reply: DiscordReply) -> Outcome | None:
         """Run the engine; an unexpected error is logged and the user gets an apology."""
         try:
-            return await self.app.engine.handle(incoming, reply)
+            return await self.engine.handle(incoming, reply)
         except Exception:  # the gateway task must survive any one message
             log.exception("answering discord message %s failed", incoming.event_id)
             await reply.fail(APOLOGY)
@@ -102,7 +108,6 @@ class SwitchboardBot(discord.Client):
             user=str(message.author.id),
             text=self.without_own_mention(message.content),
             event_id=str(message.id),
-            user_name=message.author.display_name,
         )
         reply = self.make_reply(place.open_channel, reply_to=message, reference=place.reply_to)
         await self.answer(incoming, reply)
@@ -114,7 +119,7 @@ class SwitchboardBot(discord.Client):
 
     async def place_for(self, message: discord.Message) -> Place | None:
         """Where to answer `message`, or None when it is not for us."""
-        settings = self.app.settings
+        config = self.config
         channel: Any = message.channel
         if message.guild is None:
             return dm_place(channel, channel.id)
@@ -127,21 +132,19 @@ class SwitchboardBot(discord.Client):
         guild = str(message.guild.id)
         if isinstance(channel, discord.Thread):
             answered_here = channel.parent_id in (
-                *settings.discord_help_channel_ids,
-                *settings.discord_forum_channel_ids,
+                *config.help_channel_ids,
+                *config.forum_channel_ids,
             )
             if (
                 answered_here
                 or mentioned
-                or await self.app.ops.knows_thread(
+                or await self.ops.knows_thread(
                     PLATFORM, guild, str(channel.parent_id), str(channel.id)
                 )
             ):
                 return thread_place(channel)
             return None
-        if channel.id in settings.discord_help_channel_ids and isinstance(
-            channel, discord.TextChannel
-        ):
+        if channel.id in config.help_channel_ids and isinstance(channel, discord.TextChannel):
             name = thread_name(
                 self.without_own_mention(message.content),
                 f"Question from {message.author.display_name}",
@@ -173,7 +176,7 @@ class SwitchboardBot(discord.Client):
             return
         if payload.member is not None and payload.member.bot:
             return
-        call_id = await self.app.ops.feedback(
+        call_id = await self.ops.feedback(
             PLATFORM, str(payload.message_id), str(payload.user_id), value if added else 0,
             "reaction",
         )  # fmt: skip

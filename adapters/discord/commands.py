@@ -84,7 +84,6 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
             user=str(interaction.user.id),
             text=question,
             event_id=f"ask:{interaction.id}",
-            user_name=interaction.user.display_name,
         )
         await bot.answer(incoming, bot.make_reply(place.open_channel))
 
@@ -92,7 +91,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     @app_commands.guild_only()
     async def spend(interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        summary = await bot.app.ops.spend(
+        summary = await bot.ops.spend(
             "discord", str(interaction.guild_id), conversation_channel(interaction.channel)
         )
         await interaction.response.send_message(summary.text(), ephemeral=True)
@@ -105,13 +104,13 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     )
     async def tier(interaction: discord.Interaction, tier: app_commands.Choice[str]) -> None:
         bot = _bot(interaction)
-        admin_ids = bot.app.settings.discord_admin_ids
+        admin_ids = bot.config.admin_ids
         if not is_admin(interaction.user, admin_ids, interaction.permissions.value):
             await interaction.response.send_message(NOT_ADMIN, ephemeral=True)
             return
         chosen = parse_tier(tier.value)
         channel = conversation_channel(interaction.channel)
-        await bot.app.ops.set_channel_tier(
+        await bot.ops.set_channel_tier(
             "discord", str(interaction.guild_id), channel, chosen, str(interaction.user.id)
         )
         await interaction.response.send_message(

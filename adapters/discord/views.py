@@ -52,7 +52,7 @@ class EscalateButton(
             await interaction.followup.send(UNKNOWN_ANSWER, ephemeral=True)
             return
         reply = bot.reply_in(channel)
-        outcome = await bot.app.engine.escalate(self.call_id, str(interaction.user.id), reply)
+        outcome = await bot.engine.escalate(self.call_id, str(interaction.user.id), reply)
         if outcome.status == "duplicate":
             await interaction.followup.send(ALREADY_ESCALATED, ephemeral=True)
 
@@ -79,14 +79,9 @@ class SolvedButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         bot = cast("SwitchboardBot", interaction.client)
-        call = await bot.app.engine.conversations.call(self.call_id)
-        if call is None:
+        if not await bot.ops.solved_by_call(self.call_id, str(interaction.user.id)):
             await interaction.response.send_message(UNKNOWN_ANSWER, ephemeral=True)
             return
-        await bot.app.ops.solved(
-            call.platform, call.workspace, call.channel, call.thread_external_id,
-            str(interaction.user.id),
-        )  # fmt: skip
         await interaction.response.send_message(SOLVED, ephemeral=True)
 
 

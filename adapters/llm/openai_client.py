@@ -1,7 +1,7 @@
 """One streaming chat-completions call to any OpenAI-compatible API (Eden AI v3 by default).
 
-`ProviderClient.stream` makes exactly one HTTP attempt: retries and fallbacks live in
-`routing.dispatch`, which knows whether text already reached the user.
+`ProviderClient.stream` makes exactly one HTTP attempt (it implements `bot.llm.provider.Provider`):
+retries and fallbacks live in `bot.llm.dispatch`, which knows whether text reached the user.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +29,7 @@ from bot.errors import (
     RequestTooLarge,
     StreamBroken,
 )
-from bot.llm.types import ChatRequest, OnDelta, StreamResult, Usage
+from bot.llm.types import ChatRequest, StreamResult, Usage
 
 log = logging.getLogger(__name__)
 
@@ -59,29 +59,37 @@ class ProviderClient:
         self._api_key = api_key.strip()
         self._timeouts = timeouts
 
-    async def stream(self, request: ChatRequest, on_delta: OnDelta) -> StreamResult:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[str | StreamResult, None]:
+        """Text deltas as they arrive, then the `StreamResult`; a `ProviderError` on failure.
+
+        Deadlines are checked on each read from the provider (never across a `yield`), so the
+        consumer's own time between deltas cannot fire them.
+        """
         started = time.perf_counter()
         progress = _Progress()
         try:
-            async with asyncio.timeout(self._timeouts.total_s):
-                return await self._stream(request, on_delta, started, progress)
-        except TimeoutError:
-            error: ProviderError = ProviderTimeout(detail="total or first-token timeout")
+            async for delta in self._stream(request, started, progress):
+                yield delta
         except httpx.TimeoutException as exc:
-            error = ProviderTimeout(detail=type(exc).__name__)
+            error: ProviderError = ProviderTimeout(detail=type(exc).__name__)
         except (httpx.TransportError, httpx.StreamError) as exc:
             error = ProviderUnavailable(detail=f"{type(exc).__name__}: {exc}")
+        else:
+            yield progress.snapshot(started)
+            return
         if progress.text:
             raise _broken(progress.snapshot(started), error.detail) from error
         raise error
 
     async def _stream(
-        self, request: ChatRequest, on_delta: OnDelta, started: float, progress: _Progress
-    ) -> StreamResult:
+        self, request: ChatRequest, started: float, progress: _Progress
+    ) -> AsyncIterator[str]:
         headers = {"Accept": "text/event-stream"}
         if self._api_key:  # local servers (Ollama, vLLM) need none; a missing one gets a 401
             headers["Authorization"] = f"Bearer {self._api_key}"
         timeout = httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s)
+        first_deadline = started + self._timeouts.first_token_s
+        deadline = started + self._timeouts.total_s
         async with self._http.stream(
             "POST", self._url, json=request.body(), headers=headers, timeout=timeout
         ) as response:
@@ -89,18 +97,20 @@ class ProviderClient:
                 await response.aread()
                 raise error_for_status(response)
             lines = response.aiter_lines()
-            first_deadline = started + self._timeouts.first_token_s
             while True:
                 try:
                     if progress.ttft_ms is None:
-                        remaining = max(0.001, first_deadline - time.perf_counter())
+                        remaining = max(0.001, min(first_deadline, deadline) - time.perf_counter())
                         line = await asyncio.wait_for(anext(lines), remaining)
                     else:
                         line = await anext(lines)
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
-                    raise ProviderTimeout(detail="no first token in time") from None
+                    raise self._fail(progress, started, "no first token in time",
+                                     timeout=True) from None  # fmt: skip
+                if time.perf_counter() > deadline:
+                    raise self._fail(progress, started, "total timeout", timeout=True)
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
@@ -114,15 +124,16 @@ class ProviderClient:
                     raise self._fail(progress, started, "malformed stream chunk") from None
                 delta = progress.absorb(chunk, started)
                 if delta:
-                    await on_delta(delta)
+                    yield delta
         if not progress.done:
             raise self._fail(progress, started, "stream ended without [DONE]")
-        return progress.snapshot(started)
 
-    def _fail(self, progress: _Progress, started: float, detail: str) -> ProviderError:
+    def _fail(
+        self, progress: _Progress, started: float, detail: str, *, timeout: bool = False
+    ) -> ProviderError:
         if progress.text:
             return _broken(progress.snapshot(started), detail)
-        return ProviderUnavailable(detail=detail)
+        return ProviderTimeout(detail=detail) if timeout else ProviderUnavailable(detail=detail)
 
 
 @dataclass

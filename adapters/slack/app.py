@@ -14,12 +14,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.composition import App
 from adapters.slack.commands import run_command
+from adapters.slack.config import SlackConfig, web_client
 from adapters.slack.format import strip_bot_mention
 from adapters.slack.reply import (
     ESCALATE,
@@ -31,7 +30,9 @@ from adapters.slack.reply import (
     StreamSupport,
 )
 from adapters.slack.tasks import TaskTracker
+from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming
+from bot.conversation.operations import Operations
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +43,23 @@ USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
 THUMBS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
 
 
-def make_client(app: App) -> AsyncWebClient:
-    settings = app.settings
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
-    # Honour Retry-After on 429 (twice at most) instead of failing the answer.
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    return client
-
-
 class SlackAdapter:
     """One Slack workspace connection: the Bolt app, its Web API client and its background work."""
 
-    def __init__(self, app: App, client: AsyncWebClient | None = None) -> None:
-        self.app = app
-        self.settings = app.settings
-        self.client = client or make_client(app)
+    def __init__(
+        self,
+        engine: Engine,
+        ops: Operations,
+        config: SlackConfig,
+        client: AsyncWebClient | None = None,
+    ) -> None:
+        self.engine = engine
+        self.ops = ops
+        self.config = config
+        self.client = client or web_client(config.bot_token, config.api_url)
         self.tasks = TaskTracker()
-        self.streaming = StreamSupport(self.settings.slack_stream_mode)
-        secret = self.settings.slack_signing_secret
+        self.streaming = StreamSupport(config.stream_mode)
+        secret = config.signing_secret
         self._verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
         self.bolt = AsyncApp(
             client=self.client,
@@ -79,7 +78,7 @@ class SlackAdapter:
         bolt.action(FEEDBACK_UP)(self._on_feedback_button)
         bolt.action(FEEDBACK_DOWN)(self._on_feedback_button)
         bolt.action(ESCALATE)(self._on_escalate)
-        bolt.command(self.settings.slack_slash_command)(self._on_command)
+        bolt.command(self.config.slash_command)(self._on_command)
         bolt.error(self._on_error)
         # Last, so it only sees event types nothing above handles: ack them and say so.
         bolt.event(re.compile(r"^.+$"))(self._on_other_event)
@@ -145,7 +144,7 @@ class SlackAdapter:
             return
         if user == bot_user:
             return
-        allowed = self.settings.slack_allowed_channels
+        allowed = self.config.allowed_channels
         is_dm = event.get("channel_type") == "im"
         if allowed and channel not in allowed and not is_dm:
             log.debug("ignored %s: channel %s is not in SLACK_ALLOWED_CHANNELS", envelope, channel)
@@ -154,7 +153,7 @@ class SlackAdapter:
         thread = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         # A channel message without a mention: only follow-ups in threads we took part in.
         if not (mentioned or is_dm) and (
-            thread == ts or not await self.app.ops.knows_thread(PLATFORM, team, channel, thread)
+            thread == ts or not await self.ops.knows_thread(PLATFORM, team, channel, thread)
         ):
             return
         incoming = Incoming(
@@ -173,7 +172,7 @@ class SlackAdapter:
         self.tasks.spawn(self._answer(incoming, reply), name=f"slack-answer-{incoming.event_id}")
 
     async def _answer(self, incoming: Incoming, reply: SlackReply) -> None:
-        outcome = await self.app.engine.handle(incoming, reply)
+        outcome = await self.engine.handle(incoming, reply)
         log.info("slack %s: %s", incoming.event_id, outcome.status)
 
     def _reply(self, channel: str, thread: str, user: str, team: str) -> SlackReply:
@@ -181,7 +180,7 @@ class SlackAdapter:
             self.client,
             ReplyTarget(channel=channel, thread_ts=thread, user=user, team=team),
             self.streaming,
-            show_context_line=self.settings.show_context_line,
+            show_context_line=self.config.show_context_line,
         )
 
     # --- feedback and escalation ----------------------------------------------------------
@@ -197,7 +196,7 @@ class SlackAdapter:
         self.tasks.spawn(self._reaction(post, user, value), name=f"slack-reaction-{post}")
 
     async def _reaction(self, post: str, user: str, value: int) -> None:
-        call_id = await self.app.ops.feedback(PLATFORM, post, user, value, "reaction")
+        call_id = await self.ops.feedback(PLATFORM, post, user, value, "reaction")
         if call_id is not None:
             log.info("feedback %+d from %s on call %s (reaction)", value, user, call_id)
 
@@ -212,7 +211,7 @@ class SlackAdapter:
                          name=f"slack-feedback-{call_id}")  # fmt: skip
 
     async def _button_feedback(self, call_id: int, user: str, channel: str, value: int) -> None:
-        stored = await self.app.ops.feedback_on_call(call_id, user, value, "button")
+        stored = await self.ops.feedback_on_call(call_id, user, value, "button")
         text = "Thanks, noted." if stored else "I can't find that answer any more."
         await self._ephemeral(channel, user, text)
 
@@ -228,7 +227,7 @@ class SlackAdapter:
                          name=f"slack-escalate-{call_id}")  # fmt: skip
 
     async def _escalate(self, call_id: int, user: str, channel: str, reply: SlackReply) -> None:
-        outcome = await self.app.engine.escalate(call_id, user, reply)
+        outcome = await self.engine.escalate(call_id, user, reply)
         log.info("slack escalation of call %s: %s", call_id, outcome.status)
         if outcome.status == "duplicate":
             await self._ephemeral(channel, user, "A stronger model already answered this one.")
@@ -244,8 +243,8 @@ class SlackAdapter:
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         try:
             reply = await run_command(
-                self.app.ops,
-                self.settings,
+                self.ops,
+                self.config,
                 text=str(body.get("text") or ""),
                 team=str(body.get("team_id") or ""),
                 channel=str(body.get("channel_id") or ""),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from adapters.slack.config import SlackConfig
 from bot.conversation.operations import Operations
-from bot.settings import Settings
 from routing.tiers import TIERS, parse_tier
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,10 @@ def usage(command: str) -> str:
 
 
 async def run_command(
-    ops: Operations, settings: Settings, *, text: str, team: str, channel: str, user: str
+    ops: Operations, config: SlackConfig, *, text: str, team: str, channel: str, user: str
 ) -> CommandReply:
     """Answer one slash command; every refusal says what to do instead."""
-    command = settings.slack_slash_command
+    command = config.slash_command
     words = text.split()
     verb = words[0].lower() if words else "help"
     if verb == "help":
@@ -41,18 +41,18 @@ async def run_command(
         summary = await ops.spend("slack", team, channel)
         return CommandReply("*Spend*\n" + summary.text())
     if verb == "tier":
-        return await _set_tier(ops, settings, words[1:], team=team, channel=channel, user=user)
+        return await _set_tier(ops, config, words[1:], team=team, channel=channel, user=user)
     return CommandReply(f":warning: Unknown command `{verb[:40]}`.\n{usage(command)}")
 
 
 async def _set_tier(
-    ops: Operations, settings: Settings, args: list[str], *, team: str, channel: str, user: str
+    ops: Operations, config: SlackConfig, args: list[str], *, team: str, channel: str, user: str
 ) -> CommandReply:
-    command = settings.slack_slash_command
+    command = config.slash_command
     choices = "|".join((*TIERS, "auto"))
     if len(args) != 1:
         return CommandReply(f":warning: Usage: `{command} tier {choices}`")
-    if user not in settings.slack_admin_user_ids:
+    if user not in config.admin_user_ids:
         log.info("user %s was refused changing the tier of %s", user, channel)
         return CommandReply(
             ":no_entry: Only Switchboard admins can change a channel's tier "

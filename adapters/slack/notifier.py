@@ -7,24 +7,24 @@ import logging
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.format import neutralize_mentions
-from bot.conversation.ports import Notice
+from adapters.slack.render import blocks, fallback_text
+from bot.notices import Notice
 
 log = logging.getLogger(__name__)
 
 
 class SlackNotifier:
-    """Implements `bot.hooks.Notifier`: the notice's blocks (text as fallback), then its chart."""
+    """Implements `bot.ports.Notifier`: the notice as blocks (text as fallback), then its chart."""
 
     def __init__(self, client: AsyncWebClient, channel: str) -> None:
         self._client = client
         self._channel = channel
 
     async def notify(self, notice: Notice) -> None:
-        text = neutralize_mentions(notice.text)
-        blocks = list(notice.slack_blocks) or None
-        # Slack's limit is 50 blocks a message; a renderer going past it would lose the notice.
         await self._client.chat_postMessage(
-            channel=self._channel, text=text[:3900], blocks=blocks[:50] if blocks else None
+            channel=self._channel,
+            text=neutralize_mentions(fallback_text(notice)),
+            blocks=blocks(notice),
         )
         if notice.chart_png:
             await self._client.files_upload_v2(

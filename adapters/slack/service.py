@@ -9,25 +9,21 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from adapters.composition import App
 from adapters.slack.app import SlackAdapter
-from adapters.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 
 
-async def serve(app: App) -> None:
+async def serve(adapter: SlackAdapter) -> None:
     """Run the Slack adapter until cancelled, then let answers in flight finish."""
-    adapter = SlackAdapter(app)
-    if app.settings.digest_slack_channel:
-        app.notifiers.append(SlackNotifier(adapter.client, app.settings.digest_slack_channel))
+    config = adapter.config
     try:
-        if app.settings.slack_app_token:
-            await _socket_mode(adapter, app.settings.slack_app_token.get_secret_value())
+        if config.app_token:
+            await _socket_mode(adapter, config.app_token.get_secret_value())
         else:
-            await serve_http(adapter, app.settings.slack_http_port)
+            await serve_http(adapter, config.http_port)
     finally:
         await adapter.close()
 

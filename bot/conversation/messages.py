@@ -6,8 +6,7 @@ the engine never sees a Slack or Discord object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from routing.tiers import Tier
@@ -24,10 +23,8 @@ class Incoming:
     user: str
     text: str
     event_id: str  # unique per platform delivery target: the dedupe key
-    user_name: str = ""
     forced_tier: Tier | None = None  # from a platform command ("ask a stronger model", /ask tier)
     escalation: bool = False  # re-answer of the previous question one tier up
-    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)

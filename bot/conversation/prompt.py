@@ -10,7 +10,7 @@ from bot.conversation.text import trim_text
 from bot.llm.pricing import estimate_tokens
 from bot.llm.types import ChatMessage
 from routing.tiers import Tier, parse_tier
-from storage.conversations import Turn
+from storage.records import Turn
 
 TRIM_NOTICE = (
     "_Note: your message was too long, so I only read the first {chars:,} characters._\n\n"

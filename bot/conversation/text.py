@@ -79,4 +79,3 @@ def _fence_state(text: str) -> str | None:
         if match:
             fence = None if fence else line.strip()
     return fence
-

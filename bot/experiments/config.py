@@ -1,4 +1,4 @@
-"""A/B experiments from the routing file, and the picker that assigns whole threads to variants.
+"""A/B experiments as the routing file declares them.
 
 An experiment in the routing file (TOML):
 
@@ -21,31 +21,21 @@ per-process `hash()`). Window rules (our choice):
 - a thread is enrolled only if it was created while the experiment runs (a conversation that
   began before the start keeps the default strategy, so no thread switches strategy mid-way);
 - an enrolled thread keeps its variant while the experiment runs; once it stops (or is removed
-  from the file), every thread, old or new, gets the channel strategy or the default. The
+  from the file), every thread, old or new, gets the default strategy. The
   report only counts calls made inside the window, so those later calls do not pollute it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.conversation.messages import Incoming
-from bot.conversation.ports import Assignment
 from bot.errors import ConfigError
-from routing.strategy import FixedStrategy, Strategy
-from storage.conversations import ThreadRef
-from storage.tables import threads_t, utcnow
-
-log = logging.getLogger(__name__)
 
 BUCKETS = 10_000
 
@@ -85,9 +75,6 @@ class Experiment:
 
     def in_scope(self, channel: str) -> bool:
         return not self.channels or channel in self.channels
-
-    def variant_named(self, name: str) -> Variant | None:
-        return next((v for v in self.variants if v.name == name), None)
 
     def variant_for(self, thread_key: str) -> Variant:
         """The sticky variant of a thread: its hash bucket against the cumulative weights."""
@@ -183,95 +170,3 @@ def find_experiment(experiments: Sequence[Experiment], name: str) -> Experiment:
             return experiment
     known = ", ".join(e.name for e in experiments) or "none"
     raise ConfigError(f"no experiment named {name!r} in the routing file (known: {known})")
-
-
-@dataclass(frozen=True)
-class _Stored:
-    experiment: str | None
-    variant: str | None
-    created_at: datetime
-
-
-class ExperimentPicker:
-    """The engine's `StrategyPicker`: experiment variant, else channel strategy, else default."""
-
-    def __init__(
-        self,
-        db: AsyncEngine,
-        experiments: Sequence[Experiment],
-        strategies: Mapping[str, Strategy],
-        default: str,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self._db = db
-        self._experiments = tuple(experiments)
-        self._strategies = strategies  # shared with app.strategies: changes there apply here
-        self._default = default
-        self._clock = clock
-        # Inline `fixed` variants get their own strategy object, built once.
-        self._variant_strategies: dict[tuple[str, str], Strategy] = {}
-        for experiment in self._experiments:
-            for variant in experiment.variants:
-                self._variant_strategies[(experiment.name, variant.name)] = self._build(variant)
-
-    def _build(self, variant: Variant) -> Strategy:
-        if variant.model is not None:
-            return FixedStrategy(variant.model)
-        if variant.strategy not in self._strategies:
-            raise ConfigError(
-                f"experiment variant {variant.name!r}: unknown strategy {variant.strategy!r}"
-            )
-        return self._strategies[variant.strategy]
-
-    @property
-    def experiments(self) -> tuple[Experiment, ...]:
-        return self._experiments
-
-    async def pick(
-        self, incoming: Incoming, thread_id: int, channel_strategy: str | None
-    ) -> Assignment:
-        now = self._clock()
-        live = [e for e in self._experiments if e.running(now) and e.in_scope(incoming.channel)]
-        if live:
-            stored = await self._stored(thread_id)
-            if stored is not None and stored.experiment is not None:
-                # First assignment wins: a thread never joins a second experiment.
-                return self._keep(stored, now, channel_strategy)
-            for experiment in live:
-                if stored is not None and experiment.start and stored.created_at < experiment.start:
-                    continue
-                key = ThreadRef(
-                    incoming.platform, incoming.workspace, incoming.channel, incoming.thread
-                ).key
-                variant = experiment.variant_for(key)
-                return Assignment(
-                    self._variant_strategies[(experiment.name, variant.name)],
-                    experiment.name,
-                    variant.name,
-                )
-        return self._fallback(channel_strategy)
-
-    def _keep(self, stored: _Stored, now: datetime, channel_strategy: str | None) -> Assignment:
-        experiment = next((e for e in self._experiments if e.name == stored.experiment), None)
-        if experiment is None or not experiment.running(now) or stored.variant is None:
-            return self._fallback(channel_strategy)
-        strategy = self._variant_strategies.get((experiment.name, stored.variant))
-        if strategy is None:  # the variant was renamed or removed from the file
-            return self._fallback(channel_strategy)
-        return Assignment(strategy, experiment.name, stored.variant)
-
-    def _fallback(self, channel_strategy: str | None) -> Assignment:
-        if channel_strategy is not None and channel_strategy in self._strategies:
-            return Assignment(self._strategies[channel_strategy])
-        return Assignment(self._strategies[self._default])
-
-    async def _stored(self, thread_id: int) -> _Stored | None:
-        async with self._db.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(
-                        threads_t.c.experiment, threads_t.c.variant, threads_t.c.created_at
-                    ).where(threads_t.c.id == thread_id)
-                )
-            ).first()
-        return None if row is None else _Stored(row.experiment, row.variant, row.created_at)

@@ -22,11 +22,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.experiments import statistics as st
 from bot.experiments.config import Experiment
-from storage.experiments import ThreadStats, Timings, Window, judge_cost, thread_stats, timings
+from storage.experiments import ExperimentData, ThreadStats, Timings, Window
 
 COST_BAR = 0.90
 THUMBS_MARGIN = 0.05
@@ -246,23 +244,23 @@ def _pp(value: float) -> str:
     return f"{value * 100:+.1f} pp"
 
 
-async def build_report(db: AsyncEngine, experiment: Experiment, now: datetime) -> Report:
+async def build_report(data: ExperimentData, experiment: Experiment, now: datetime) -> Report:
     window = Window(experiment.start, experiment.stop)
-    rows = await thread_stats(db, experiment.name, window)
-    times = await timings(db, experiment.name, window)
-    judge = await judge_cost(db, experiment.name, window)
+    rows = await data.thread_stats(experiment.name, window)
+    times = await data.timings(experiment.name, window)
+    judge = await data.judge_cost(experiment.name, window)
     return analyse(experiment, rows, times, now, judge)
 
 
 async def experiment_digest_lines(
-    db: AsyncEngine, experiments: Sequence[Experiment], now: datetime
+    data: ExperimentData, experiments: Sequence[Experiment], now: datetime
 ) -> list[str]:
     """One line per running experiment, for the daily digest."""
     lines = []
     for experiment in experiments:
         if not experiment.running(now):
             continue
-        report = await build_report(db, experiment, now)
+        report = await build_report(data, experiment, now)
         parts = []
         for v in report.variants:
             cost = v.cost_per_thread_usd.value

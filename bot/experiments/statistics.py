@@ -10,6 +10,7 @@ two-proportion z-test for its p-value.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,7 +107,11 @@ def welch(control: Sequence[float], challenger: Sequence[float]) -> Difference |
     if np.var(a) == 0 and np.var(b) == 0:
         diff = float(a.mean() - b.mean())
         return Difference(diff, Interval(diff, diff), None if diff else 1.0)
-    result = stats.ttest_ind(a, b, equal_var=False)
+    with warnings.catch_warnings():
+        # Costs that differ only in their last digits make scipy warn about precision; the
+        # interval it returns is still right (and near zero width).
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(a, b, equal_var=False)
     ci = result.confidence_interval(CONFIDENCE)
     return Difference(
         float(a.mean() - b.mean()), Interval(float(ci.low), float(ci.high)), float(result.pvalue)

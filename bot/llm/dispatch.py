@@ -1,26 +1,31 @@
 """Retries with backoff, then fallback to the next model, but only before text reached the user.
 
-Every attempt, failed or not, is reported through `on_attempt`, so the ledger has one row per try.
+`Dispatcher.stream` is a provider over a provider (like pydantic-ai's `FallbackModel`): it
+yields the answer's text deltas and, after every try, one `Attempt`, so the consumer records
+each attempt exactly once and nothing calls back into it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 from bot.errors import (
     AuthenticationFailed,
     OutOfCredits,
     ProviderError,
+    ProviderUnavailable,
     RateLimited,
     StreamBroken,
 )
 from bot.llm.provider import Provider
-from bot.llm.types import ChatRequest, OnDelta, StreamResult
+from bot.llm.types import ChatRequest, StreamResult
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,10 @@ class Attempt:
     error: ProviderError | None
     latency_ms: int
 
+    @property
+    def produced_text(self) -> bool:
+        return self.result is not None and bool(self.result.text)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -47,27 +56,23 @@ class RetryPolicy:
 class Dispatcher:
     def __init__(
         self,
-        client: Provider,
+        provider: Provider,
         policy: RetryPolicy = RetryPolicy(),
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._client = client
+        self._provider = provider
         self._policy = policy
         self._rng = rng or random.Random()
         self._sleep = sleep
 
-    async def run(
-        self,
-        models: Sequence[str],
-        make_request: Callable[[str], ChatRequest],
-        on_delta: OnDelta,
-        on_attempt: Callable[[Attempt], Awaitable[None]],
-    ) -> tuple[Attempt, StreamResult]:
-        """The successful attempt and its result; raises the last error when all failed.
+    async def stream(
+        self, models: Sequence[str], request: ChatRequest
+    ) -> AsyncGenerator[str | Attempt, None]:
+        """Text deltas and one `Attempt` per try; the last `Attempt` holds the answer.
 
-        A `StreamBroken` after text reached the user is raised at once: retrying would show the
-        user a second, different answer.
+        When every try failed, the last error is raised after its `Attempt`. A failure after
+        text reached the user is raised at once: retrying would show a second, different answer.
         """
         if not models:
             raise ValueError("no model to ask")
@@ -78,17 +83,21 @@ class Dispatcher:
                 number += 1
                 started = time.perf_counter()
                 delivered = False
-
-                async def relay(text: str) -> None:
-                    nonlocal delivered
-                    delivered = True
-                    await on_delta(text)
-
+                result: StreamResult | None = None
                 try:
-                    result = await self._client.stream(make_request(model), relay)
+                    asked = dataclasses.replace(request, model=model)
+                    async with aclosing(self._provider.stream(asked)) as chunks:
+                        async for chunk in chunks:
+                            if isinstance(chunk, str):
+                                delivered = True
+                                yield chunk
+                            else:
+                                result = chunk
+                    if result is None:
+                        raise ProviderUnavailable(detail="the stream ended without a result")
                 except ProviderError as error:
                     partial = error.partial if isinstance(error, StreamBroken) else None
-                    await on_attempt(Attempt(number, model, partial, error, _ms(started)))
+                    yield Attempt(number, model, partial, error, _ms(started))
                     log.warning("attempt %d on %s failed: %s", number, model, error.detail)
                     if delivered or isinstance(error, FATAL):
                         raise
@@ -98,9 +107,8 @@ class Dispatcher:
                     if retry < self._policy.max_retries:
                         await self._sleep(self._delay(retry, error))
                     continue
-                attempt = Attempt(number, model, result, None, _ms(started))
-                await on_attempt(attempt)
-                return attempt, result
+                yield Attempt(number, model, result, None, _ms(started))
+                return
         assert last_error is not None
         raise last_error
 
@@ -111,6 +119,23 @@ class Dispatcher:
         if isinstance(error, RateLimited) and error.retry_after_s is not None:
             delay = max(delay, min(error.retry_after_s, 60.0))
         return delay
+
+
+async def complete(
+    dispatcher: Dispatcher, models: Sequence[str], request: ChatRequest
+) -> tuple[list[Attempt], StreamResult | None, ProviderError | None]:
+    """Run a request to the end without streaming it anywhere (judge, shadow answers):
+    every attempt, the final result, and the error when all tries failed."""
+    attempts: list[Attempt] = []
+    try:
+        async with aclosing(dispatcher.stream(models, request)) as events:
+            async for event in events:
+                if isinstance(event, Attempt):
+                    attempts.append(event)
+    except ProviderError as error:
+        return attempts, None, error
+    final = attempts[-1].result if attempts else None
+    return attempts, final, None
 
 
 def _ms(started: float) -> int:

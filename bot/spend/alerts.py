@@ -12,15 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.conversation.ports import Notifier
-from bot.notices import ConsoleNotifier, alert_notice, broadcast
+from bot.notices import alert_notice, broadcast
+from bot.ports import Notifier
 from bot.spend.budget import Budget, BudgetPolicy, spent, window
-from bot.spend.summary import format_usd
-from storage.claims import claim
-from storage.conversations import CallRecord
-from storage.ledger import total
+from bot.spend.money import format_usd
+from storage.claims import Claims
+from storage.ledger import Ledger
+from storage.records import CallRecord
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,22 +38,22 @@ class ErrorSpike:
 
 
 class SpendAlerts:
-    """A `CallObserver` that alerts the operators through `notifiers` (or the terminal)."""
+    """A `CallObserver` that alerts the operators through `notifiers`."""
 
     def __init__(
         self,
-        db: AsyncEngine,
+        ledger: Ledger,
+        claims: Claims,
         policy: BudgetPolicy,
         notifiers: Sequence[Notifier],
         *,
         spike: ErrorSpike | None = None,
         clock: Callable[[], datetime] = utcnow,
-        fallback: Notifier | None = None,
     ) -> None:
-        self._db, self._policy, self._notifiers = db, policy, notifiers
+        self._ledger, self._claims, self._policy = ledger, claims, policy
+        self._notifiers = tuple(notifiers)
         self._spike = spike or ErrorSpike()
         self._clock = clock
-        self._fallback = fallback or ConsoleNotifier()
         self._settled: set[tuple[str, str, str]] = set()
 
     async def on_call(self, call_id: int, record: CallRecord) -> None:
@@ -71,7 +69,7 @@ class SpendAlerts:
 
     async def _check_budget(self, budget: Budget, now: datetime) -> None:
         win = window(budget.period, now, self._policy.zone)
-        amount = await spent(self._db, budget, win)
+        amount = await spent(self._ledger, budget, win)
         reached = [t for t in self._policy.thresholds if amount * 100 >= budget.limit_nano_usd * t]
         if not reached:
             return
@@ -107,7 +105,7 @@ class SpendAlerts:
 
     async def _error_spike(self, now: datetime) -> None:
         spike = self._spike
-        recent = await total(self._db, start=now - spike.window, end=now + timedelta(seconds=1))
+        recent = await self._ledger.total(start=now - spike.window, end=now + timedelta(seconds=1))
         if recent.calls < spike.min_calls or recent.errors < spike.min_error_rate * recent.calls:
             return
         hour = now.astimezone(self._policy.zone).strftime("%Y-%m-%dT%H")
@@ -124,10 +122,10 @@ class SpendAlerts:
         key = (job, scope, period)
         if key in self._settled:
             return False
-        won = await claim(self._db, job, scope, period)
+        won = await self._claims.claim(job, scope, period)
         self._settled.add(key)
         return won
 
     async def _send(self, title: str, body: str) -> None:
-        log.warning("%s: %s", title, body)
-        await broadcast(self._notifiers, alert_notice(title, body), self._fallback)
+        log.info("alert: %s", title)
+        await broadcast(self._notifiers, alert_notice(title, body))

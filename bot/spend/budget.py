@@ -14,17 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.conversation.messages import Incoming
-from bot.conversation.ports import GuardVerdict
+from bot.ports import GuardVerdict
 from bot.settings import Settings
-from bot.spend.summary import format_usd
-from storage.ledger import UTC_ZONE, spend_total
+from bot.spend.money import format_usd, to_nano
+from storage.ledger import UTC_ZONE, Ledger
 from storage.tables import utcnow
 
 Period = Literal["day", "month"]
-NANO_PER_USD = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -66,10 +63,6 @@ class Budget:
     user: str | None = None
 
 
-def _nano(usd: float | None) -> int | None:
-    return None if usd is None else round(usd * NANO_PER_USD)
-
-
 @dataclass(frozen=True)
 class BudgetPolicy:
     daily_nano_usd: int | None = None
@@ -83,10 +76,10 @@ class BudgetPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> BudgetPolicy:
         return cls(
-            daily_nano_usd=_nano(settings.budget_daily_usd),
-            monthly_nano_usd=_nano(settings.budget_monthly_usd),
-            channel_daily_nano_usd=_nano(settings.budget_channel_daily_usd),
-            user_daily_nano_usd=_nano(settings.budget_user_daily_usd),
+            daily_nano_usd=to_nano(settings.budget_daily_usd),
+            monthly_nano_usd=to_nano(settings.budget_monthly_usd),
+            channel_daily_nano_usd=to_nano(settings.budget_channel_daily_usd),
+            user_daily_nano_usd=to_nano(settings.budget_user_daily_usd),
             thresholds=tuple(sorted(set(settings.budget_alert_thresholds))),
             action=settings.budget_action,
             zone=ZoneInfo(settings.timezone),
@@ -127,9 +120,8 @@ class BudgetPolicy:
         return found
 
 
-async def spent(db: AsyncEngine, budget: Budget, win: Window) -> int:
-    result = await spend_total(
-        db,
+async def spent(ledger: Ledger, budget: Budget, win: Window) -> int:
+    result = await ledger.spend_total(
         start=win.start,
         end=win.end,
         platform=budget.platform,
@@ -152,9 +144,9 @@ class BudgetGuard:
     """The engine's `Guard`: checks each applicable budget before a call."""
 
     def __init__(
-        self, db: AsyncEngine, policy: BudgetPolicy, clock: Callable[[], datetime] = utcnow
+        self, ledger: Ledger, policy: BudgetPolicy, clock: Callable[[], datetime] = utcnow
     ) -> None:
-        self._db, self._policy, self._clock = db, policy, clock
+        self._ledger, self._policy, self._clock = ledger, policy, clock
 
     async def check(self, incoming: Incoming) -> GuardVerdict:
         policy = self._policy
@@ -167,7 +159,7 @@ class BudgetGuard:
         spent_out: list[tuple[Budget, Window]] = []
         for budget in budgets:
             win = window(budget.period, now, policy.zone)
-            if await spent(self._db, budget, win) >= budget.limit_nano_usd:
+            if await spent(self._ledger, budget, win) >= budget.limit_nano_usd:
                 spent_out.append((budget, win))
         if not spent_out:
             return GuardVerdict()

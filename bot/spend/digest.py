@@ -1,4 +1,5 @@
-"""The daily digest's figures for one local day, all aggregated in SQL by the ledger."""
+"""The daily digest: one local day's figures, aggregated in SQL by the ledger, as a neutral
+`Notice` that each platform adapter renders in its own form."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.experiments.config import Experiment
+from bot.notices import Notice, NoticeTable
+from bot.spend.money import format_usd
 from routing.tiers import TIERS
-from storage.ledger import Dimension, Rollup, latency_percentiles, local_days, rollup, total
+from storage.ledger import Dimension, Ledger, QualityCounts, Rollup, local_days
 
 CHART_DAYS = 14
 TOP_ITEMS = 5
@@ -35,6 +35,7 @@ class DigestData:
     p95_ms: float | None
     chart_days: tuple[date, ...]
     chart_series: dict[str, tuple[int, ...]]  # tier -> spend per chart day
+    quality: QualityCounts
     experiment_lines: tuple[str, ...] = ()  # one per running A/B experiment
 
     @property
@@ -64,22 +65,23 @@ def _change(now: int, before: int) -> float | None:
 
 
 async def build_digest(
-    db: AsyncEngine,
+    ledger: Ledger,
     day: date,
     zone: ZoneInfo,
     *,
     baseline_model: str,
     monthly_budget_nano_usd: int | None = None,
-    experiments: Sequence[Experiment] = (),
+    experiment_lines: Sequence[str] = (),
 ) -> DigestData:
     days = local_days(day - timedelta(days=CHART_DAYS - 1), day, zone)
     today = days[-1]
 
     async def grouped(by: Dimension, limit: int | None = None) -> tuple[Rollup, ...]:
-        return tuple(await rollup(db, start=today.start, end=today.end, by=(by,), limit=limit))
+        return tuple(await ledger.rollup(start=today.start, end=today.end, by=(by,), limit=limit))
 
-    per_day_tier = await rollup(db, start=days[0].start, end=today.end, by=("day", "tier"),
-                                zone=zone)  # fmt: skip
+    per_day_tier = await ledger.rollup(
+        start=days[0].start, end=today.end, by=("day", "tier"), zone=zone
+    )
     daily: dict[str, int] = {}
     series = {tier: [0] * len(days) for tier in (*TIERS, "")}
     index = {d.day.isoformat(): i for i, d in enumerate(days)}
@@ -89,18 +91,13 @@ async def build_digest(
         series.setdefault(tier, [0] * len(days))[index[day_key]] += group.nano_usd
     week = [daily.get((day - timedelta(days=n)).isoformat(), 0) for n in range(1, 8)]
     month_start = local_days(day.replace(day=1), day.replace(day=1), zone)[0].start
-    month = await total(db, start=month_start, end=today.end)
-    percentiles = await latency_percentiles(db, start=today.start, end=today.end)
-    experiment_lines: list[str] = []
-    if experiments:
-        from bot.experiments.report import experiment_digest_lines  # scipy: only when there are any
-
-        experiment_lines = await experiment_digest_lines(db, list(experiments), today.end)
+    month = await ledger.total(start=month_start, end=today.end)
+    percentiles = await ledger.latency_percentiles(start=today.start, end=today.end)
     return DigestData(
         day=day,
         zone=zone.key,
         baseline_model=baseline_model,
-        totals=await total(db, start=today.start, end=today.end),
+        totals=await ledger.total(start=today.start, end=today.end),
         previous_day_nano_usd=daily.get((day - timedelta(days=1)).isoformat(), 0),
         week_average_nano_usd=sum(week) // len(week),
         by_tier=await grouped("tier"),
@@ -113,5 +110,78 @@ async def build_digest(
         p95_ms=percentiles[0.95],
         chart_days=tuple(d.day for d in days),
         chart_series={tier: tuple(values) for tier, values in series.items() if any(values)},
+        quality=await ledger.quality_counts(start=today.start, end=today.end),
         experiment_lines=tuple(experiment_lines),
+    )
+
+
+def title(d: DigestData) -> str:
+    return f"Switchboard spend for {d.day:%a %d %b %Y}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.0f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} ms"
+
+
+def headline(d: DigestData) -> list[tuple[str, str]]:
+    """(label, value) pairs: the fields every form shows."""
+    t = d.totals
+    avg = d.average_nano_usd
+    budget = d.monthly_budget_nano_usd
+    month = format_usd(d.month_to_date_nano_usd)
+    if budget:
+        month += f" of {format_usd(budget)} ({d.month_to_date_nano_usd * 100 / budget:.0f}%)"
+    saved = format_usd(t.savings_nano_usd)
+    if d.savings_percent is not None:
+        saved += f" ({d.savings_percent:.0f}%)"
+    q = d.quality
+    return [
+        ("Spend", format_usd(t.nano_usd)),
+        ("Calls", f"{t.calls:,} ({'n/a' if avg is None else format_usd(avg)} per call)"),
+        ("vs day before", f"{_pct(d.change_vs_previous)} ({format_usd(d.previous_day_nano_usd)})"),
+        ("vs 7-day average", f"{_pct(d.change_vs_week)} ({format_usd(d.week_average_nano_usd)})"),
+        (f"Baseline ({d.baseline_model})", format_usd(t.baseline_nano_usd)),
+        ("Saved by routing", saved),
+        ("Month to date", month),
+        ("Errors", f"{t.errors:,}"),
+        ("Latency p50 / p95", f"{_ms(d.p50_ms)} / {_ms(d.p95_ms)}"),
+        (
+            "Estimated or unpriced calls",
+            f"{t.estimated_calls:,} estimated, {t.unpriced_calls:,} unpriced",
+        ),
+        (
+            "Feedback",
+            f"{q.thumbs_up:,} 👍, {q.thumbs_down:,} 👎, {q.escalations:,} escalated, "
+            f"{q.solved_threads:,} solved",
+        ),
+    ]
+
+
+def _table(name: str, groups: Sequence[Rollup]) -> NoticeTable:
+    rows = tuple((g.key[0] or "(none)", format_usd(g.nano_usd), f"{g.calls:,}") for g in groups)
+    return NoticeTable(name, rows)
+
+
+def digest_notice(d: DigestData, chart_png: bytes | None = None) -> Notice:
+    notes = (("Experiments", d.experiment_lines),) if d.experiment_lines else ()
+    return Notice(
+        title=title(d),
+        body=f"{format_usd(d.totals.nano_usd)} over {d.totals.calls:,} calls",
+        fields=tuple(headline(d)),
+        tables=(
+            _table("By tier", d.by_tier[:TOP_ITEMS]),
+            _table("By model", d.by_model[:TOP_ITEMS]),
+            _table("By channel", d.by_channel[:TOP_ITEMS]),
+            _table("Top threads", d.top_threads),
+        ),
+        notes=notes,
+        footer=(
+            f"Day in {d.zone} · savings = same tokens priced at {d.baseline_model} · "
+            f"{d.flagged_calls} estimated/unpriced call(s) not fully counted"
+        ),
+        chart_png=chart_png,
     )

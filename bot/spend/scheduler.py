@@ -9,25 +9,20 @@ the lock periodically and take over when the holder's connection dies.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.conversation.ports import Notifier
-from bot.experiments.config import Experiment
-from bot.notices import ConsoleNotifier, broadcast
-from bot.spend.chart import spend_chart
-from bot.spend.digest import build_digest
-from bot.spend.digest_render import notice
-from storage.claims import claim, claimed_periods
-from storage.ledger import first_call_at
+from bot.notices import Notice, broadcast
+from bot.ports import Notifier
+from bot.spend.digest import build_digest, digest_notice
+from storage.claims import Claims
+from storage.leader import LeaderLock
+from storage.ledger import Ledger
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,12 +38,16 @@ def digest_trigger(digest_time: str, zone: ZoneInfo) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=zone)
 
 
+ExperimentLines = Callable[[datetime], Awaitable[Sequence[str]]]
+
+
 class DigestJob:
     """Builds and posts one day's digest; `clock` is injectable so tests drive simulated days."""
 
     def __init__(
         self,
-        db: AsyncEngine,
+        ledger: Ledger,
+        claims: Claims,
         notifiers: Sequence[Notifier],
         *,
         zone: ZoneInfo,
@@ -57,18 +56,17 @@ class DigestJob:
         monthly_budget_nano_usd: int | None = None,
         scope: str = "all",
         clock: Callable[[], datetime] = utcnow,
-        fallback: Notifier | None = None,
         chart: bool = True,
-        experiments: Sequence[Experiment] = (),
+        experiment_lines: ExperimentLines | None = None,
     ) -> None:
-        self.db, self.notifiers, self.zone, self.scope = db, notifiers, zone, scope
+        self.ledger, self.claims, self.notifiers = ledger, claims, tuple(notifiers)
+        self.zone, self.scope = zone, scope
         hour, minute = (int(part) for part in digest_time.split(":"))
         self._at = (hour, minute)
         self._baseline, self._budget = baseline_model, monthly_budget_nano_usd
         self._clock = clock
-        self._fallback = fallback or ConsoleNotifier()
         self._chart = chart
-        self._experiments = experiments
+        self._experiment_lines = experiment_lines
 
     async def run(self) -> bool:
         """The scheduled job: the digest of the local day before now."""
@@ -83,12 +81,12 @@ class DigestJob:
     async def catch_up(self) -> list[date]:
         """Post the digests missed while no instance ran: since the first call or the last
         digest, at most the last CATCH_UP_DAYS days."""
-        first = await first_call_at(self.db)
+        first = await self.ledger.first_call_at()
         if first is None:
             return []
         last = self.last_due(self._clock())
         start = max(first.astimezone(self.zone).date(), last - timedelta(days=CATCH_UP_DAYS - 1))
-        done = await claimed_periods(self.db, "digest", self.scope)
+        done = await self.claims.claimed_periods("digest", self.scope)
         if done:
             start = max(start, date.fromisoformat(max(done)) + timedelta(days=1))
         posted = []
@@ -99,88 +97,37 @@ class DigestJob:
             day += timedelta(days=1)
         return posted
 
-    async def post(self, day: date) -> bool:
-        """Claim `day`, then build and post its digest; False when someone already did."""
-        if not await claim(self.db, "digest", self.scope, day.isoformat()):
-            log.info("digest for %s already claimed", day)
-            return False
+    async def notice(self, day: date, *, chart: bool | None = None) -> Notice:
+        """The digest of `day` as a neutral notice (with its chart unless switched off)."""
+        lines: Sequence[str] = ()
+        if self._experiment_lines is not None:
+            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self.zone)
+            lines = await self._experiment_lines(end)
         data = await build_digest(
-            self.db,
+            self.ledger,
             day,
             self.zone,
             baseline_model=self._baseline,
             monthly_budget_nano_usd=self._budget,
-            experiments=self._experiments,
+            experiment_lines=lines,
         )
-        png = spend_chart(data.chart_days, data.chart_series, data.zone) if self._chart else None
-        await broadcast(self.notifiers, notice(data, png), self._fallback)
+        png = None
+        if self._chart if chart is None else chart:
+            from bot.spend.chart import spend_chart  # matplotlib: only where a chart is drawn
+
+            png = spend_chart(data.chart_days, data.chart_series, data.zone)
+        return digest_notice(data, png)
+
+    async def post(self, day: date, *, force: bool = False) -> bool:
+        """Claim `day`, then build and post its digest; False when someone already did (unless
+        `force`, which posts again without a second claim)."""
+        claimed = await self.claims.claim("digest", self.scope, day.isoformat())
+        if not claimed and not force:
+            log.info("digest for %s already claimed", day)
+            return False
+        await broadcast(self.notifiers, await self.notice(day))
         log.info("posted digest for %s", day)
         return True
-
-
-def lock_key(name: str) -> int:
-    """A signed 64-bit advisory-lock key from a name (stable across processes)."""
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-class LeaderLock:
-    """A PostgreSQL session advisory lock on a dedicated connection; always held on SQLite
-    (one SQLite file means one host, and claims still guard each digest)."""
-
-    def __init__(self, db: AsyncEngine, name: str = "switchboard:scheduler") -> None:
-        self.db, self.name = db, name
-        self._conn: AsyncConnection | None = None
-
-    @property
-    def shared(self) -> bool:
-        return self.db.dialect.name == "postgresql"
-
-    async def hold(self) -> bool:
-        """True while this instance holds the lock; tries to take it when it does not."""
-        if not self.shared:
-            return True
-        if self._conn is not None:
-            try:
-                await self._conn.execute(sa.text("SELECT 1"))
-                return True
-            except Exception:  # the connection died: the server released our lock
-                log.warning("lost the scheduler lock's connection")
-                await self._drop()
-        conn = await self.db.connect()
-        try:
-            schema = await conn.scalar(sa.text("SELECT current_schema()"))
-            key = lock_key(f"{self.name}:{schema}")
-            got = bool(await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key))))
-        except Exception:
-            await conn.close()
-            raise
-        if not got:
-            await conn.close()
-            return False
-        self._conn = conn
-        return True
-
-    async def backend_pid(self) -> int | None:
-        if self._conn is None:
-            return None
-        return int(await self._conn.scalar(sa.text("SELECT pg_backend_pid()")) or 0)
-
-    async def release(self) -> None:
-        if self._conn is not None:
-            try:
-                await self._conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
-            except Exception:
-                log.debug("advisory unlock failed; the connection is gone anyway")
-            await self._drop()
-
-    async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                await conn.invalidate()  # never hand a lock-holding session back to the pool
-            except Exception:
-                log.debug("closing the lock connection failed")
 
 
 class DigestScheduler:

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from storage.ledger import SpendTotal, spend_total
+from bot.spend.money import format_usd
+from storage.ledger import Ledger, SpendTotal
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,6 @@ class SpendSummary:
         )
 
 
-def format_usd(nano: int) -> str:
-    return f"${nano / 1e9:,.4f}" if nano >= 10_000_000 else f"${nano / 1e9:,.6f}"
-
-
 def day_and_month_start(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     local = now.astimezone(zone)
     day = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -44,14 +39,14 @@ def day_and_month_start(now: datetime, zone: ZoneInfo) -> tuple[datetime, dateti
 
 
 async def spend_summary(
-    db: AsyncEngine, zone: ZoneInfo, platform: str, workspace: str, channel: str, now: datetime
+    ledger: Ledger, zone: ZoneInfo, platform: str, workspace: str, channel: str, now: datetime
 ) -> SpendSummary:
     day, month = day_and_month_start(now, zone)
     end = now + timedelta(seconds=1)
     scope = {"platform": platform, "workspace": workspace}
     return SpendSummary(
-        channel_today=await spend_total(db, start=day, end=end, channel=channel, **scope),
-        channel_month=await spend_total(db, start=month, end=end, channel=channel, **scope),
-        workspace_today=await spend_total(db, start=day, end=end, **scope),
-        workspace_month=await spend_total(db, start=month, end=end, **scope),
+        channel_today=await ledger.spend_total(start=day, end=end, channel=channel, **scope),
+        channel_month=await ledger.spend_total(start=month, end=end, channel=channel, **scope),
+        workspace_today=await ledger.spend_total(start=day, end=end, **scope),
+        workspace_month=await ledger.spend_total(start=month, end=end, **scope),
     )

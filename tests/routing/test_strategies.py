@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cli.console import ConsoleReply
-from adapters.llm.simulator import Fault, LLMSimulator
-from bot.conversation.messages import Incoming
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.calibration import calibrate
 from routing.config import (
@@ -23,8 +20,6 @@ from routing.config import (
 from routing.health import ModelHealth
 from routing.strategies import AnalyzerJudge, TierChoice, TieredStrategy, keyword_judge
 from routing.strategy import RouteRequest
-from storage.ledger import call_rows
-from tests.conftest import Database, MakeApp
 
 ROUTING = load_routing()
 ANALYZER = QueryAnalyzer.load()
@@ -148,53 +143,6 @@ def test_a_broken_routing_file_names_the_problem(tmp_path: Path) -> None:
                    '[edenai]\ncandidates = ["a"]\n')  # fmt: skip
     with pytest.raises(RoutingFileError, match=r"tiers\.budget"):
         load_routing(bad)
-
-
-def incoming(text: str, event: str, thread: str = "t") -> Incoming:
-    return Incoming("console", "w", "c", thread, "u", text, event)
-
-
-async def test_tiered_falls_back_within_the_pool(
-    sqlite_db: Database, make_app: MakeApp, simulator: LLMSimulator
-) -> None:
-    app = await make_app(sqlite_db, routing_strategy="tiered", llm_max_retries=0)
-    first, second = ROUTING.tiers["premium"][:2]
-    simulator.inject(Fault(kind="server_error", model=first, status=503))
-    outcome = await app.engine.handle(incoming("!premium explain", "e1"), ConsoleReply(echo=False))
-    assert outcome.status == "answered"
-    assert outcome.meta is not None and outcome.meta.model == second
-    rows = await call_rows(app.db)
-    assert [(r.model, r.status, r.tier) for r in rows] == [
-        (first, "error", "premium"),
-        (second, "ok", "premium"),
-    ]
-
-
-async def test_tiered_edenai_sends_the_tier_pool_and_records_the_served_model(
-    sqlite_db: Database, make_app: MakeApp, simulator: LLMSimulator
-) -> None:
-    app = await make_app(sqlite_db, routing_strategy="tiered-edenai")
-    outcome = await app.engine.handle(incoming("!balanced hello", "e1"), ConsoleReply(echo=False))
-    body = simulator.requests[-1].body
-    assert body["model"] == "@edenai"
-    assert body["router_candidates"] == list(ROUTING.tiers["balanced"])
-    assert outcome.meta is not None
-    assert outcome.meta.model in ROUTING.tiers["balanced"]
-    (row,) = await call_rows(app.db)
-    assert row.model == outcome.meta.model  # the model Eden picked, read from the stream
-    assert row.tier == "balanced"
-
-
-async def test_escalation_re_answers_one_tier_up(sqlite_db: Database, make_app: MakeApp) -> None:
-    app = await make_app(sqlite_db, routing_strategy="tiered")
-    first = await app.engine.handle(
-        incoming("!budget what is SSO?", "e1"), ConsoleReply(echo=False)
-    )
-    assert first.meta is not None and first.meta.tier == "budget"
-    again = await app.engine.escalate(first.meta.call_id, "agent", ConsoleReply(echo=False))
-    assert again.meta is not None and again.meta.tier == "balanced"
-    twice = await app.engine.escalate(first.meta.call_id, "agent", ConsoleReply(echo=False))
-    assert twice.status == "duplicate"
 
 
 def test_route_jsonl_writes_one_line_per_input(

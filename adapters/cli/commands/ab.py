@@ -8,11 +8,11 @@ import asyncio
 import json
 from datetime import datetime
 
+from adapters.composition import Stores, build_routing
 from bot.experiments import statistics as st
-from bot.experiments.config import Experiment, find_experiment, parse_experiments
+from bot.experiments.config import Experiment, find_experiment
 from bot.experiments.report import Report, build_report
 from bot.settings import load_settings
-from routing.config import load_routing
 from storage.database import create_engine, upgrade
 from storage.tables import utcnow
 
@@ -31,8 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _experiments() -> tuple[Experiment, ...]:
-    settings = load_settings()
-    return parse_experiments(load_routing(settings.routing_file).experiments)
+    return build_routing(load_settings()).experiments
 
 
 def _database_url(args: argparse.Namespace) -> str:
@@ -44,7 +43,7 @@ async def _build(url: str, experiment: Experiment, now: datetime) -> Report:
     db = create_engine(url)
     try:
         await upgrade(db)
-        return await build_report(db, experiment, now)
+        return await build_report(Stores.over(db).experiments, experiment, now)
     finally:
         await db.dispose()
 

@@ -9,7 +9,7 @@ import sys
 import uuid
 
 from adapters.cli.console import ConsoleReply
-from adapters.composition import build_app
+from adapters.composition import build
 from adapters.llm.endpoint import llm_endpoint
 from bot.conversation.messages import Incoming
 from bot.settings import load_settings
@@ -42,7 +42,7 @@ async def _chat(args: argparse.Namespace) -> int:
     settings = load_settings()
     thread = args.thread or f"chat-{uuid.uuid4().hex[:8]}"
     async with llm_endpoint(settings) as base_url:
-        app = await build_app(settings, llm_base_url=base_url)
+        app = await build(settings, llm_base_url=base_url)
         try:
             print(f"thread {thread} · Ctrl-D quits · start with !budget/!balanced/!premium "
                   "to force a tier")  # fmt: skip
@@ -62,7 +62,7 @@ async def _ask(args: argparse.Namespace) -> int:
     settings = load_settings()
     thread = args.thread or f"ask-{uuid.uuid4().hex[:8]}"
     async with llm_endpoint(settings, quiet=args.json) as base_url:
-        app = await build_app(settings, llm_base_url=base_url)
+        app = await build(settings, llm_base_url=base_url)
         try:
             reply = ConsoleReply(echo=not args.json)
             outcome = await app.engine.handle(_incoming(thread, args.text), reply)

@@ -9,11 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.composition import build_strategies
+from adapters.composition import build_routing
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from routing.config import load_routing
-from routing.health import ModelHealth
 from routing.strategy import Decision, RouteRequest, Strategy
 
 
@@ -27,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def load_strategy(name: str | None) -> Strategy:
     settings = load_settings()
-    strategies = build_strategies(settings, load_routing(settings.routing_file), ModelHealth())
+    strategies = build_routing(settings).strategies
     chosen = name or settings.routing_strategy
     if chosen not in strategies:
         raise ConfigError(f"unknown strategy {chosen!r} (known: {', '.join(sorted(strategies))})")

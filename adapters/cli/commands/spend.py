@@ -10,6 +10,9 @@ import asyncio
 import csv
 import json
 import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO, get_args
 from zoneinfo import ZoneInfo
@@ -17,16 +20,12 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from adapters.composition import App, build_app
-from bot.conversation.ports import Notifier
+from adapters.cli.render import print_notice
+from adapters.composition import build_routing, digest_job, platform_notifiers, stores_for
 from bot.errors import ConfigError
-from bot.notices import ConsoleNotifier, broadcast
 from bot.settings import load_settings
-from bot.spend.chart import spend_chart
-from bot.spend.digest import build_digest
-from bot.spend.digest_render import notice, print_terminal
-from bot.spend.summary import format_usd
-from storage.ledger import LEDGER_COLUMNS, Dimension, ledger_export, local_days, rollup
+from bot.spend.money import format_usd
+from storage.ledger import LEDGER_COLUMNS, Dimension, Rollup, local_days
 from storage.tables import utcnow
 
 SPEND_BY = (
@@ -49,7 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     digest.add_argument(
         "--post",
         action="store_true",
-        help="also post it to the configured Slack/Discord digest channel",
+        help="also post it to the configured Slack/Discord digest channel (once per day)",
+    )
+    digest.add_argument(
+        "--force", action="store_true", help="with --post: post even if already posted"
     )
     digest.set_defaults(func=lambda args: asyncio.run(_digest(args)))
     spend = subparsers.add_parser("spend", help="spend grouped by channel, model, tier, ...")
@@ -64,6 +66,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     report.set_defaults(func=_report_to_file)
 
 
+@dataclass(frozen=True)
+class Column:
+    name: str
+    value: Callable[[Rollup], str]
+    min_width: int  # terminal width from which the column is shown
+
+
+COLUMNS = (
+    Column("spend", lambda g: format_usd(g.nano_usd), 0),
+    Column("calls", lambda g: f"{g.calls:,}", 0),
+    Column("saved", lambda g: format_usd(g.savings_nano_usd), 0),
+    Column("unpriced", lambda g: f"{g.unpriced_calls:,}", 0),
+    Column("errors", lambda g: f"{g.errors:,}", 100),
+    Column("baseline", lambda g: format_usd(g.baseline_nano_usd), 100),
+    Column("estimated", lambda g: f"{g.estimated_calls:,}", 120),
+    Column("tokens in/out", lambda g: f"{g.input_tokens:,}/{g.output_tokens:,}", 140),
+)
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -73,107 +94,58 @@ def _date(value: str) -> date:
         ) from None
 
 
-async def _app() -> App:
-    return await build_app(load_settings())
-
-
 def _today(zone: ZoneInfo) -> date:
     return utcnow().astimezone(zone).date()
 
 
 async def _digest(args: argparse.Namespace) -> int:
-    app = await _app()
-    try:
-        zone = app.ops.zone
-        day = args.date or _today(zone) - timedelta(days=1)
-        data = await build_digest(
-            app.db,
-            day,
-            zone,
-            baseline_model=app.baseline_model,
-            monthly_budget_nano_usd=app.budget.monthly_nano_usd,
-            experiments=app.experiments,
-        )
-        print_terminal(data, Console(width=110))
+    settings = load_settings()
+    async with stores_for(settings) as stores, AsyncExitStack() as resources:
+        notifiers = await platform_notifiers(settings, resources) if args.post else []
+        job = digest_job(settings, stores, build_routing(settings), notifiers)
+        day = args.date or _today(job.zone) - timedelta(days=1)
+        print_notice(await job.notice(day, chart=False), Console())
         if args.post:
-            notifiers = await _platform_notifiers(app)
-            png = spend_chart(data.chart_days, data.chart_series, data.zone)
-            sent = await broadcast(notifiers, notice(data, png), ConsoleNotifier())
-            where = (
-                "the terminal (no digest channel configured)"
-                if not notifiers
-                else (f"{sent} of {len(notifiers)} channel(s)")
-            )
-            print(f"Posted the digest for {day} to {where}.")
-    finally:
-        await app.close()
+            if not notifiers:
+                raise ConfigError(
+                    "no digest channel is configured: set DIGEST_SLACK_CHANNEL (with "
+                    "SLACK_BOT_TOKEN) or DIGEST_DISCORD_CHANNEL_ID (with DISCORD_BOT_TOKEN)"
+                )
+            if await job.post(day, force=args.force):
+                print(f"Posted the digest for {day} to {len(notifiers)} channel(s).",
+                      file=sys.stderr)  # fmt: skip
+            else:
+                print(f"The digest for {day} was already posted (by the scheduler or "
+                      "another run); --force posts it again.", file=sys.stderr)  # fmt: skip
     return 0
 
 
-async def _platform_notifiers(app: App) -> list[Notifier]:
-    """One-shot notifiers for the configured digest channels (adapters import lazily)."""
-    settings = app.settings
-    notifiers: list[Notifier] = []
-    if settings.slack_bot_token and settings.digest_slack_channel:
-        from adapters.slack.app import make_client
-        from adapters.slack.notifier import SlackNotifier
-
-        notifiers.append(SlackNotifier(make_client(app), settings.digest_slack_channel))
-    if settings.discord_bot_token and settings.digest_discord_channel_id:
-        from adapters.discord.client import SwitchboardBot
-        from adapters.discord.notifier import DiscordNotifier
-
-        bot = SwitchboardBot(app=app)
-        await bot.login(settings.discord_bot_token.get_secret_value())
-        app.exit_stack.push_async_callback(bot.close)
-        notifiers.append(DiscordNotifier(bot, settings.digest_discord_channel_id))
-    return notifiers
-
-
 async def _spend(args: argparse.Namespace) -> int:
-    app = await _app()
-    try:
-        zone = app.ops.zone
-        today = _today(zone)
-        since = args.since or today.replace(day=1)
-        if since > today:
-            raise ConfigError(f"--since {since} is in the future")
-        days = local_days(since, today, zone)
-        groups = await rollup(
-            app.db, start=days[0].start, end=days[-1].end, by=(args.by,), zone=zone
+    settings = load_settings()
+    zone = ZoneInfo(settings.timezone)
+    today = _today(zone)
+    since = args.since or today.replace(day=1)
+    if since > today:
+        raise ConfigError(f"--since {since} is in the future")
+    days = local_days(since, today, zone)
+    async with stores_for(settings) as stores:
+        groups = await stores.ledger.rollup(
+            start=days[0].start, end=days[-1].end, by=(args.by,), zone=zone
         )
-    finally:
-        await app.close()
     if args.by == "day":
         groups.sort(key=lambda g: g.key)
+    console = Console()
     grid = Table(title=f"Spend by {args.by}, {since} to {today} ({zone.key})")
-    for column in (
-        args.by,
-        "spend",
-        "calls",
-        "errors",
-        "tokens in/out",
-        "baseline",
-        "saved",
-        "unpriced",
-        "estimated",
-    ):
-        grid.add_column(column, justify="left" if column == args.by else "right")
+    grid.add_column(args.by, overflow="fold")
+    # Narrow terminals keep the essential columns (an 80-column terminal: the first four).
+    shown = [c for c in COLUMNS if c.min_width <= console.width]
+    for column in shown:
+        grid.add_column(column.name, justify="right", no_wrap=True)
     for g in groups:
-        grid.add_row(
-            g.key[0] or "(none)",
-            format_usd(g.nano_usd),
-            f"{g.calls:,}",
-            f"{g.errors:,}",
-            f"{g.input_tokens:,}/{g.output_tokens:,}",
-            format_usd(g.baseline_nano_usd),
-            format_usd(g.savings_nano_usd),
-            f"{g.unpriced_calls:,}",
-            f"{g.estimated_calls:,}",
-        )
+        grid.add_row(g.key[0] or "(none)", *(column.value(g) for column in shown))
     total = sum(g.nano_usd for g in groups)
     grid.caption = f"total {format_usd(total)} over {sum(g.calls for g in groups):,} calls"
-    Console(width=140).print(grid)
+    console.print(grid)
     return 0
 
 
@@ -186,16 +158,14 @@ def _report_to_file(args: argparse.Namespace) -> int:
 
 
 async def _report(args: argparse.Namespace, out: TextIO) -> int:
-    app = await _app()
-    try:
-        zone = app.ops.zone
-        days = local_days(args.since, args.until or _today(zone), zone)
-        if not days:
-            raise ConfigError("--until is before --since")
-        rows = ledger_export(app.db, start=days[0].start, end=days[-1].end)
+    settings = load_settings()
+    zone = ZoneInfo(settings.timezone)
+    days = local_days(args.since, args.until or _today(zone), zone)
+    if not days:
+        raise ConfigError("--until is before --since")
+    async with stores_for(settings) as stores:
+        rows = stores.ledger.export(start=days[0].start, end=days[-1].end)
         count = await _write(out, args.format, rows, zone)
-    finally:
-        await app.close()
     if args.output:
         print(f"Wrote {count} call rows to {args.output}.", file=sys.stderr)
     return 0

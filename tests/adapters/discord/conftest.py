@@ -1,4 +1,4 @@
-"""A real SwitchboardBot, offline: gateway payloads in, recorded REST out, the simulator as LLM."""
+"""A real SwitchboardBot, offline: gateway payloads in, recorded REST out, an in-memory LLM."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.discord.client import SwitchboardBot
+from adapters.discord.config import DiscordConfig
 from bot.conversation.messages import ReplyLimits
 from tests.adapters.discord.harness import (
     ADMIN_ID,
@@ -28,13 +29,18 @@ async def make_harness(make_app: MakeApp) -> AsyncIterator[MakeHarness]:
 
     async def make(db: Database, *, interval: float = 0.02, **overrides: Any) -> Harness:
         settings: dict[str, Any] = {
+            "discord_bot_token": "discord-test-token",
             "discord_help_channel_ids": (HELP_ID,),
             "discord_forum_channel_ids": (FORUM_ID,),
             "discord_admin_ids": (ADMIN_ROLE_ID, ADMIN_ID),
         }
         app = await make_app(db, **{**settings, **overrides})
-        bot = SwitchboardBot(app=app, limits=ReplyLimits(2000, interval))
-        harness = await Harness(bot).start()
+        config = DiscordConfig.from_settings(app.settings)
+        assert config is not None
+        bot = SwitchboardBot(
+            engine=app.engine, ops=app.ops, config=config, limits=ReplyLimits(2000, interval)
+        )
+        harness = await Harness(bot, app).start()
         harnesses.append(harness)
         return harness
 

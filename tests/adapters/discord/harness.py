@@ -22,6 +22,7 @@ import discord
 from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
+from adapters.composition import Switchboard
 from adapters.discord.client import SwitchboardBot
 from tests.adapters.discord.payloads import (
     ADMIN_ID,
@@ -255,8 +256,8 @@ class RecordingWebhookAdapter(AsyncWebhookAdapter):
 class Harness:
     """A `SwitchboardBot` with a guild, fed gateway payloads, its REST recorded."""
 
-    def __init__(self, bot: SwitchboardBot) -> None:
-        self.bot = bot
+    def __init__(self, bot: SwitchboardBot, app: Switchboard) -> None:
+        self.bot, self.app = bot, app
         self.rest = RestRecorder()
         self.webhooks = RecordingWebhookAdapter(self.rest)
         self.webhooks.channel_of = {}

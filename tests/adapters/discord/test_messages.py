@@ -6,7 +6,6 @@ import asyncio
 import itertools
 from typing import Any
 
-from adapters.llm.simulator import LLMSimulator
 from tests.adapters.discord.conftest import MakeHarness
 from tests.adapters.discord.harness import (
     BOT_ID,
@@ -18,6 +17,7 @@ from tests.adapters.discord.harness import (
 )
 from tests.adapters.discord.rows import calls
 from tests.conftest import Database
+from tests.fakes import FakeProvider, Scripted
 
 POST = ("POST", "/channels/{channel_id}/messages")
 PATCH = ("PATCH", "/channels/{channel_id}/messages/{message_id}")
@@ -51,8 +51,8 @@ async def test_help_channel_question_gets_a_thread_and_a_streamed_answer_with_fo
     assert answer[0].path == POST[1] and typing[0].at <= answer[0].at
     assert not posts(h, HELP_ID)
     (message,) = h.bot_messages(thread_id)
-    (row,) = await calls(h.bot.app)
-    assert message["content"].startswith("[simulated]")
+    (row,) = await calls(h.app)
+    assert message["content"].startswith("Here is how")
     footer = message["content"].rsplit("\n", 1)[1]
     assert footer.startswith("-# ") and row.model_asked in footer and " ms" in footer
     assert row.channel == str(HELP_ID) and row.platform == "discord"
@@ -61,24 +61,24 @@ async def test_help_channel_question_gets_a_thread_and_a_streamed_answer_with_fo
     assert all(c.json["allowed_mentions"] == {"parse": []} for c in answer)
 
 
-async def test_streaming_edits_respect_a_one_second_interval(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+async def test_streaming_edits_respect_the_minimum_interval(
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     words = " ".join(f"word{i}" for i in range(130))
-    simulator.answer_override = lambda body: f"Streaming answer: {words}."
-    simulator.speed = 1.0  # gpt-4o-mini streams ~90 tokens/s: about 1.5-2 s for this answer
-    h = await make_harness(sqlite_db, interval=1.0)
+    # 40 deltas, 15 ms apart: ~0.6 s of streaming against a 0.2 s minimum edit interval.
+    provider.default = Scripted(text=f"Streaming answer: {words}.", chunks=40, delay_s=0.015)
+    h = await make_harness(sqlite_db, interval=0.2)
     question = await h.message(HELP_ID, "Explain streaming please")
     writes = posts(h, int(question["id"]))
     assert len(writes) >= 3, [w.path for w in writes]  # a send and at least two edits
     gaps = [b.at - a.at for a, b in itertools.pairwise(writes)]
-    assert min(gaps) >= 0.95, gaps
+    assert min(gaps) >= 0.19, gaps
     (message,) = h.bot_messages(int(question["id"]))
     assert words in message["content"]
 
 
 async def test_follow_up_in_the_thread_uses_its_history_without_a_mention(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     h = await make_harness(sqlite_db)
     first = await h.message(HELP_ID, "My deploy fails with error E42")
@@ -87,13 +87,13 @@ async def test_follow_up_in_the_thread_uses_its_history_without_a_mention(
     first_answer = h.bot_messages(thread_id)[0]["content"].rsplit("\n-# ", 1)[0]
     await h.message(thread_id, "It still fails after the retry")
     assert h.errors == []
-    history = simulator.requests[-1].body["messages"]
-    assert [m["role"] for m in history] == ["system", "user", "assistant", "user"]
-    assert history[1]["content"] == "My deploy fails with error E42"
-    assert history[2]["content"] == first_answer
-    assert history[3]["content"] == "It still fails after the retry"
+    history = provider.requests[-1].messages
+    assert [m.role for m in history] == ["system", "user", "assistant", "user"]
+    assert history[1].content == "My deploy fails with error E42"
+    assert history[2].content == first_answer
+    assert history[3].content == "It still fails after the retry"
     assert len(h.bot_messages(thread_id)) == 2
-    rows = await calls(h.bot.app)
+    rows = await calls(h.app)
     assert len(rows) == 2 and rows[0].thread_id == rows[1].thread_id
 
 
@@ -106,7 +106,7 @@ async def test_follow_up_in_a_thread_missing_from_the_cache_is_fetched(
     await h.message(thread_id, "And the older ones?")  # no THREAD_CREATE seen (e.g. a restart)
     assert h.rest.of("GET", "/channels/{channel_id}")
     assert len(h.bot_messages(thread_id)) == 2
-    rows = await calls(h.bot.app)
+    rows = await calls(h.app)
     assert {r.thread_id for r in rows} == {rows[0].thread_id}
 
 
@@ -117,9 +117,9 @@ async def test_forum_post_is_answered_in_the_post(
     thread_id = await h.forum_post("Billing question", "Why was I charged twice this month?")
     assert h.errors == []
     (message,) = h.bot_messages(thread_id)
-    assert message["content"].startswith("[simulated]")
+    assert message["content"].startswith("Here is how")
     assert not h.rest.of(*THREAD)  # the post is already a thread
-    (row,) = await calls(h.bot.app)
+    (row,) = await calls(h.app)
     assert row.channel == str(FORUM_ID)
 
 
@@ -137,13 +137,13 @@ async def test_same_message_dispatched_twice_is_answered_once(
     thread_id = int(payload["id"])
     assert len(h.rest.of(*THREAD)) == 1
     assert len(h.bot_messages(thread_id)) == 1
-    assert len(await calls(h.bot.app)) == 1
+    assert len(await calls(h.app)) == 1
 
 
 async def test_model_output_cannot_ping_anyone(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
-    simulator.answer_override = lambda body: "Hey @everyone and @here, ask <@123> or <@&456>."
+    provider.default = Scripted(text="Hey @everyone and @here, ask <@123> or <@&456>.")
     h = await make_harness(sqlite_db)
     question = await h.message(HELP_ID, "Who can help me?")
     (message,) = h.bot_messages(int(question["id"]))
@@ -153,13 +153,13 @@ async def test_model_output_cannot_ping_anyone(
 
 
 async def test_long_answer_arrives_complete_across_messages_with_balanced_fences(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     code = "\n".join(f"    value_{i} = compute({i})  # step {i}" for i in range(60))
     prose = " ".join(f"Sentence {i} explains the step." for i in range(40))
     text = f"{prose}\n\n```python\n{code}\n```\n\n{prose}\n\n```python\n{code}\n```\n\nDone."
     assert len(text) >= 5000
-    simulator.answer_override = lambda body: text
+    provider.default = Scripted(text=text)
     h = await make_harness(sqlite_db, llm_max_output_tokens=4000)
     question = await h.message(HELP_ID, "Show me the whole script")
     assert h.errors == []
@@ -179,7 +179,7 @@ async def test_long_answer_arrives_complete_across_messages_with_balanced_fences
 
 
 async def test_mention_elsewhere_is_answered_in_place_and_unmentioned_chatter_ignored(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     h = await make_harness(sqlite_db)
     await h.message(GENERAL_ID, "just chatting, nothing for the bot")
@@ -189,9 +189,9 @@ async def test_mention_elsewhere_is_answered_in_place_and_unmentioned_chatter_ig
     (_message,) = h.bot_messages(GENERAL_ID)
     first = next(c for c in h.rest.of(*POST) if in_channel(c, GENERAL_ID))
     assert str(first.json["message_reference"]["message_id"]) == question["id"]
-    assert simulator.requests[-1].body["messages"][-1]["content"] == "what is the SLA?"
+    assert provider.requests[-1].messages[-1].content == "what is the SLA?"
     assert not h.rest.of(*THREAD)
-    assert len(await calls(h.bot.app)) == 1
+    assert len(await calls(h.app)) == 1
 
 
 async def test_direct_message_is_answered(sqlite_db: Database, make_harness: MakeHarness) -> None:
@@ -200,8 +200,8 @@ async def test_direct_message_is_answered(sqlite_db: Database, make_harness: Mak
     await h.message(dm_channel, "hello, can you help?", guild=False)
     assert h.errors == []
     (message,) = h.bot_messages(dm_channel)
-    assert message["content"].startswith("[simulated]")
-    (row,) = await calls(h.bot.app)
+    assert message["content"].startswith("Here is how")
+    (row,) = await calls(h.app)
     assert row.workspace == "dm" and row.channel == str(dm_channel)
 
 
@@ -219,4 +219,4 @@ async def test_bots_system_messages_and_edits_are_ignored(
     await asyncio.sleep(0)
     assert h.errors == []
     assert h.rest.calls[before:] == []
-    assert await calls(h.bot.app) == []
+    assert await calls(h.app) == []

@@ -6,13 +6,12 @@ import logging
 
 import pytest
 
+from adapters.composition import services
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.reply import SEND_FAILED
-from adapters.discord.service import serve
 from adapters.discord.views import UNKNOWN_ANSWER
 from bot.conversation.engine import EMPTY_MESSAGE
-from bot.conversation.ports import Notice
-from bot.errors import ConfigError
+from bot.notices import Notice
 from tests.adapters.discord.conftest import MakeHarness
 from tests.adapters.discord.harness import GENERAL_ID, HELP_ID
 from tests.adapters.discord.rows import calls
@@ -35,7 +34,7 @@ async def test_message_without_text_gets_a_short_reply_in_place(
     assert str(sent.json["message_reference"]["message_id"]) == question["id"]
     assert sent.json["allowed_mentions"] == {"parse": []}
     assert not h.rest.of(*THREAD)  # no empty thread left behind
-    assert await calls(h.bot.app) == []
+    assert await calls(h.app) == []
 
 
 async def test_failed_send_is_logged_user_told_and_answer_kept(
@@ -50,7 +49,7 @@ async def test_failed_send_is_logged_user_told_and_answer_kept(
     assert any("posting answer part" in r.getMessage() for r in caplog.records)
     contents = [m["content"] for m in h.bot_messages(int(question["id"]))]
     assert contents[-1] == SEND_FAILED
-    (row,) = await calls(h.bot.app)
+    (row,) = await calls(h.app)
     assert row.status == "ok" and row.answer_id is not None  # the answer is in the database
 
 
@@ -77,7 +76,7 @@ async def test_malformed_and_unknown_events_do_not_crash(
     response = h.rest.of(*CALLBACK)[-1].json
     assert response["data"]["flags"] & 64 and response["data"]["content"]
     assert h.errors == []
-    assert len(await calls(h.bot.app)) == 1
+    assert len(await calls(h.app)) == 1
 
 
 async def test_notifier_posts_embed_with_chart(
@@ -86,10 +85,7 @@ async def test_notifier_posts_embed_with_chart(
     h = await make_harness(sqlite_db)
     notifier = DiscordNotifier(h.bot, GENERAL_ID)
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
-    await notifier.notify(
-        Notice(text="Daily digest", discord_embed={"title": "Spend today", "description": "$1.23"},
-               chart_png=png)
-    )  # fmt: skip
+    await notifier.notify(Notice(title="Spend today", body="$1.23", chart_png=png))
     (sent,) = h.rest.of("POST", "/channels/{channel_id}/messages")
     assert f"/channels/{GENERAL_ID}/" in sent.url and sent.files == 1
     (embed,) = sent.json["embeds"]
@@ -98,9 +94,8 @@ async def test_notifier_posts_embed_with_chart(
     assert sent.json["allowed_mentions"] == {"parse": []}
 
 
-async def test_serve_without_a_token_says_what_to_set(
-    sqlite_db: Database, make_app: MakeApp
-) -> None:
-    app = await make_app(sqlite_db)
-    with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN"):
-        await serve(app)
+async def test_discord_runs_only_with_a_token(sqlite_db: Database, make_app: MakeApp) -> None:
+    without = await make_app(sqlite_db)
+    assert "discord" not in services(without)
+    with_token = await make_app(sqlite_db, discord_bot_token="discord-test-token")
+    assert "discord" in services(with_token)

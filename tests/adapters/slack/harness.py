@@ -13,8 +13,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.composition import App
+from adapters.composition import Switchboard
 from adapters.slack.app import SlackAdapter
+from adapters.slack.config import SlackConfig
 from storage.tables import Call
 from tests.adapters.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 
@@ -127,9 +128,11 @@ def signed_headers(
 
 
 class Harness:
-    def __init__(self, app: App, fake: FakeSlack) -> None:
+    def __init__(self, app: Switchboard, fake: FakeSlack) -> None:
         self.app, self.fake = app, fake
-        self.adapter = SlackAdapter(app)
+        config = SlackConfig.from_settings(app.settings)
+        assert config is not None
+        self.adapter = SlackAdapter(app.engine, app.ops, config)
 
     async def http(
         self,
@@ -161,7 +164,7 @@ class Harness:
         await self.adapter.drain()
 
     async def calls(self) -> list[Any]:
-        async with self.app.db.connect() as conn:
+        async with self.app.stores.db.connect() as conn:
             return list((await conn.execute(sa.select(Call.__table__).order_by(Call.id))).all())
 
     def answers(self) -> list[Any]:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import time
 
-from adapters.llm.simulator import LLMSimulator
 from adapters.slack.reply import ESCALATE, FEEDBACK_DOWN, FEEDBACK_UP
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, message
 from tests.conftest import Database
+from tests.fakes import FakeProvider, Scripted
 
 
 async def test_mention_gets_one_threaded_streamed_answer_with_context_line(
@@ -25,7 +25,7 @@ async def test_mention_gets_one_threaded_streamed_answer_with_context_line(
 
     [answer] = slack.answers()
     assert answer.streamed and answer.thread_ts == "100.000100" and answer.channel == CHANNEL
-    assert answer.body.startswith("[simulated]")
+    assert answer.body.startswith("Here is how")
     context = answer.block("context")
     assert context is not None
     line = context["elements"][0]["text"]
@@ -66,7 +66,7 @@ async def test_retries_and_a_redelivery_after_restart_answer_once(
 
 
 async def test_follow_up_uses_history_and_other_threads_are_ignored(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     slack = await make_harness(sqlite_db)
     await slack.socket(envelope(mention("My invoice total looks wrong", "300.000100")))
@@ -78,16 +78,16 @@ async def test_follow_up_uses_history_and_other_threads_are_ignored(
     await slack.settle()
     answers = slack.answers()
     assert len(answers) == 2 and answers[1].thread_ts == "300.000100"
-    sent = [m["content"] for m in simulator.requests[-1].body["messages"]]
+    sent = [m.content for m in provider.requests[-1].messages]
     assert "My invoice total looks wrong" in sent
     assert first.body in sent
     assert sent[-1] == "It shows 40 EUR twice"
 
-    asked = len(simulator.requests)
+    asked = len(provider.requests)
     await slack.socket(envelope(message("unrelated chat", "400.000200", "400.000100")))
     await slack.socket(envelope(message("top-level, no mention", "500.000100")))
     await slack.settle()
-    assert len(simulator.requests) == asked
+    assert len(provider.requests) == asked
     assert len(slack.answers()) == 2
 
 
@@ -107,12 +107,14 @@ async def test_direct_messages_are_answered_without_a_mention(
 async def test_model_output_mentions_nobody(
     sqlite_db: Database,
     make_harness: MakeHarness,
-    simulator: LLMSimulator,
+    provider: FakeProvider,
     fake_slack: FakeSlack,
 ) -> None:
-    simulator.answer_override = lambda body: (
-        "Hey <!channel> and <!here>, ask <@U123> or <@W9|bob> or <!subteam^S1|@devs>. "
-        "Also @everyone and @here should know."
+    provider.default = Scripted(
+        text=(
+            "Hey <!channel> and <!here>, ask <@U123> or <@W9|bob> or <!subteam^S1|@devs>. "
+            "Also @everyone and @here should know."
+        )
     )
     slack = await make_harness(sqlite_db)
     await slack.http(envelope(mention("Who should I ask?", "700.000100")))
@@ -129,7 +131,7 @@ async def test_model_output_mentions_nobody(
 
 
 async def test_long_answer_arrives_complete_split_with_balanced_fences(
-    sqlite_db: Database, make_harness: MakeHarness, simulator: LLMSimulator
+    sqlite_db: Database, make_harness: MakeHarness, provider: FakeProvider
 ) -> None:
     lines: list[str] = []
     block = 0
@@ -141,7 +143,7 @@ async def test_long_answer_arrives_complete_split_with_balanced_fences(
     text = "\n".join(lines)
     text += "Done" + "." * (9000 - len(text) - 4)
     assert len(text) == 9000
-    simulator.answer_override = lambda body: text
+    provider.default = Scripted(text=text)
     slack = await make_harness(sqlite_db, llm_max_output_tokens=8000)
     await slack.http(envelope(mention("Show me all the steps", "800.000100")))
     await slack.settle()
@@ -168,7 +170,7 @@ async def test_without_native_streaming_posts_then_updates(
     await slack.socket(envelope(mention("Where is my order?", "900.000100")))
     await slack.settle()
     [answer] = slack.answers()
-    assert not answer.streamed and answer.body.startswith("[simulated]")
+    assert not answer.streamed and answer.body.startswith("Here is how")
     assert answer.block("context") is not None
     # The "thinking" placeholder became the answer: one post, then updates of that post.
     [post] = fake_slack.named("chat.postMessage")

@@ -6,11 +6,11 @@ import pytest
 
 from adapters.slack.reply import ESCALATE, FEEDBACK_DOWN, FEEDBACK_UP
 from routing.tiers import tier_above
-from storage.signals import feedback_for
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, USER, Harness, button, envelope, mention, slash
 from tests.conftest import Database
+from tests.rows import channel_tier, feedback_of
 
 
 def reaction(kind: str, name: str, ts: str, user: str = USER) -> dict:
@@ -41,18 +41,18 @@ async def test_reactions_write_feedback_and_changing_your_mind_updates(
 
     await slack.http(envelope(reaction("reaction_added", "+1::skin-tone-3", post_ts)))
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {USER: 1}
+    assert await feedback_of(slack.app.stores.db, call_id) == {USER: 1}
     await slack.socket(envelope(reaction("reaction_added", "thumbsdown", post_ts)))
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {USER: -1}
+    assert await feedback_of(slack.app.stores.db, call_id) == {USER: -1}
     await slack.http(envelope(reaction("reaction_removed", "thumbsdown", post_ts)))
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {}
+    assert await feedback_of(slack.app.stores.db, call_id) == {}
     # Other emoji, and thumbs on messages that are not answers, change nothing.
     await slack.http(envelope(reaction("reaction_added", "tada", post_ts)))
     await slack.http(envelope(reaction("reaction_added", "+1", "999.000001")))
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {}
+    assert await feedback_of(slack.app.stores.db, call_id) == {}
 
 
 async def test_feedback_buttons_write_feedback(
@@ -65,10 +65,10 @@ async def test_feedback_buttons_write_feedback(
     )
     assert response.status == 200
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {USER: -1}
+    assert await feedback_of(slack.app.stores.db, call_id) == {USER: -1}
     await slack.socket(button(FEEDBACK_UP, str(call_id), post_ts, "200.000100"))
     await slack.settle()
-    assert await feedback_for(slack.app.db, call_id) == {USER: 1}
+    assert await feedback_of(slack.app.stores.db, call_id) == {USER: 1}
     thanks = fake_slack.named("chat.postEphemeral")
     assert len(thanks) == 2 and thanks[0].args["user"] == USER
 
@@ -117,14 +117,10 @@ async def test_slash_command_spend_help_and_admin_only_tier(
 
     refused = json.loads((await slack.http(slash("tier premium"), form=True)).body)
     assert "Only Switchboard admins" in refused["text"]
-    assert await slack.app.engine.conversations.channel_setting("slack", "T1", CHANNEL) == (
-        None,
-        None,
-    )
+    assert await channel_tier(slack.app.stores.db, "slack", "T1", CHANNEL) is None
     done = json.loads((await slack.http(slash("tier budget", user="UADMIN"), form=True)).body)
     assert "budget" in done["text"]
-    tier, _ = await slack.app.engine.conversations.channel_setting("slack", "T1", CHANNEL)
-    assert tier == "budget"
+    assert await channel_tier(slack.app.stores.db, "slack", "T1", CHANNEL) == "budget"
     bad = json.loads((await slack.http(slash("tier cheapest", user="UADMIN"), form=True)).body)
     assert "not a tier" in bad["text"]
     helped = json.loads((await slack.http(slash(""), form=True)).body)

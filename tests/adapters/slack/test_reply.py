@@ -9,13 +9,16 @@ import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.app import SlackAdapter, make_client
+from adapters.composition import services
+from adapters.slack.app import SlackAdapter
+from adapters.slack.config import SlackConfig
 from adapters.slack.format import neutralize_mentions, safe_prefix_length
 from adapters.slack.notifier import SlackNotifier
+from adapters.slack.render import blocks
 from adapters.slack.reply import ReplyTarget, SlackReply, StreamSupport
-from adapters.slack.service import EVENTS_PATH, serve
+from adapters.slack.service import EVENTS_PATH
 from bot.conversation.messages import AnswerMeta
-from bot.conversation.ports import Notice
+from bot.notices import Notice
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers, slack_settings
@@ -87,22 +90,24 @@ async def test_rate_limited_calls_wait_and_retry(
     fake_slack.fail_next("chat.startStream", status=429, retry_after=0)
     fake_slack.fail_next("chat.stopStream", status=429, retry_after=0)
     slack = await make_harness(sqlite_db)
-    handlers = make_client(slack.app).retry_handlers
+    handlers = slack.adapter.client.retry_handlers
     assert any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in handlers)
     await slack.http(envelope(mention("Do you ship abroad?", "100.000100")))
     await slack.settle()
     [answer] = slack.answers()
-    assert answer.block("context") is not None and answer.body.startswith("[simulated]")
+    assert answer.block("context") is not None and answer.body.startswith("Here is how")
     assert len(fake_slack.named("chat.startStream")) == 2
     assert len(fake_slack.named("chat.stopStream")) == 2
 
 
 async def test_notifier_posts_blocks_and_uploads_the_chart(fake_slack: FakeSlack) -> None:
     notifier = SlackNotifier(make_client_for(fake_slack), "COPS")
-    blocks = ({"type": "section", "text": {"type": "mrkdwn", "text": "*Spend* $1.23"}},)
-    await notifier.notify(Notice("Spend $1.23 <!channel>", blocks, chart_png=b"\x89PNG-chart"))
+    notice = Notice(
+        "Spend $1.23 <!channel>", fields=(("Spend", "$1.23"),), chart_png=b"\x89PNG-chart"
+    )
+    await notifier.notify(notice)
     [post] = fake_slack.named("chat.postMessage")
-    assert post.args["channel"] == "COPS" and post.args["blocks"] == list(blocks)
+    assert post.args["channel"] == "COPS" and post.args["blocks"] == blocks(notice)
     assert "<!channel>" not in post.args["text"]
     assert fake_slack.uploads == [b"\x89PNG-chart"]
     [done] = fake_slack.named("files.completeUploadExternal")
@@ -118,7 +123,7 @@ async def test_http_mode_service_answers_signed_events(
     app = await make_app(
         sqlite_db, **slack_settings(fake_slack, slack_http_port=port, digest_slack_channel="COPS")
     )
-    task = asyncio.create_task(serve(app))
+    task = asyncio.create_task(services(app)["slack"]())
     body = json.dumps(envelope(mention("Is the API down?", "100.000100")))
     url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
     async with aiohttp.ClientSession() as session:
@@ -134,10 +139,10 @@ async def test_http_mode_service_answers_signed_events(
         async with session.post(url, data="{oops", headers=signed_headers("{oops")) as broken:
             assert broken.status == 400
     assert status == 200
-    assert any(isinstance(n, SlackNotifier) for n in app.notifiers)
+    assert any(isinstance(n, SlackNotifier) for n in app.digest.notifiers)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)  # shutdown waits for the answer
-    answers = [m for m in fake_slack.messages() if m.body.startswith("[simulated]")]
+    answers = [m for m in fake_slack.messages() if m.body.startswith("Here is how")]
     assert len(answers) == 1 and answers[0].thread_ts == "100.000100"
 
 
@@ -145,13 +150,15 @@ async def test_adapter_close_waits_for_answers_in_flight(
     sqlite_db: Database, make_app: MakeApp, fake_slack: FakeSlack
 ) -> None:
     app = await make_app(sqlite_db, **slack_settings(fake_slack))
-    adapter = SlackAdapter(app)
+    config = SlackConfig.from_settings(app.settings)
+    assert config is not None
+    adapter = SlackAdapter(app.engine, app.ops, config)
     body = json.dumps(envelope(mention("Quick one", "100.000100")))
     await adapter.dispatch_http(body, signed_headers(body))
     assert adapter.tasks.pending == 1
     await adapter.close()
     assert adapter.tasks.pending == 0
-    assert any(m.body.startswith("[simulated]") for m in fake_slack.messages())
+    assert any(m.body.startswith("Here is how") for m in fake_slack.messages())
 
 
 def test_manifest_subscribes_to_what_the_adapter_handles() -> None:

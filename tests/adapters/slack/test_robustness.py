@@ -6,16 +6,16 @@ import time
 
 import pytest
 
-from adapters.llm.simulator import LLMSimulator
 from adapters.slack.reply import ESCALATE
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import button, envelope, mention, message
 from tests.conftest import Database
+from tests.fakes import FakeProvider
 
 
-def nothing_happened(fake: FakeSlack, simulator: LLMSimulator) -> None:
-    assert simulator.requests == []
+def nothing_happened(fake: FakeSlack, provider: FakeProvider) -> None:
+    assert provider.requests == []
     assert [c.method for c in fake.calls if c.method != "auth.test"] == []
 
 
@@ -23,7 +23,7 @@ async def test_bad_or_stale_signature_gets_401_and_nothing_else(
     sqlite_db: Database,
     make_harness: MakeHarness,
     fake_slack: FakeSlack,
-    simulator: LLMSimulator,
+    provider: FakeProvider,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     slack = await make_harness(sqlite_db)
@@ -33,7 +33,7 @@ async def test_bad_or_stale_signature_gets_401_and_nothing_else(
     stale = await slack.http(event, timestamp=int(time.time()) - 600)
     assert (wrong.status, stale.status) == (401, 401)
     await slack.settle()
-    nothing_happened(fake_slack, simulator)
+    nothing_happened(fake_slack, provider)
     assert "Invalid request signature" in caplog.text or "signature" in caplog.text.lower()
 
 
@@ -41,7 +41,7 @@ async def test_malformed_unknown_and_incomplete_requests_are_logged_not_answered
     sqlite_db: Database,
     make_harness: MakeHarness,
     fake_slack: FakeSlack,
-    simulator: LLMSimulator,
+    provider: FakeProvider,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
@@ -66,7 +66,7 @@ async def test_malformed_unknown_and_incomplete_requests_are_logged_not_answered
     ]
     await slack.settle()
     assert all(status < 500 for status in statuses), statuses
-    assert simulator.requests == []
+    assert provider.requests == []
     assert slack.answers() == [] or all(":warning:" in m.body for m in slack.answers())
     assert "ignored Slack event type 'team_rename'" in caplog.text
     assert "ignored malformed message event" in caplog.text
@@ -78,12 +78,12 @@ async def test_bots_edits_deletions_and_own_messages_are_ignored(
     sqlite_db: Database,
     make_harness: MakeHarness,
     fake_slack: FakeSlack,
-    simulator: LLMSimulator,
+    provider: FakeProvider,
 ) -> None:
     slack = await make_harness(sqlite_db)
     await slack.http(envelope(mention("first question", "200.000100")))
     await slack.settle()
-    asked = len(simulator.requests)
+    asked = len(provider.requests)
     thread = "200.000100"
     for event in (
         message("from a bot", "200.000200", thread, bot_id="B2"),
@@ -94,5 +94,5 @@ async def test_bots_edits_deletions_and_own_messages_are_ignored(
     ):
         await slack.http(envelope(event))
     await slack.settle()
-    assert len(simulator.requests) == asked
+    assert len(provider.requests) == asked
     assert len(slack.answers()) == 1

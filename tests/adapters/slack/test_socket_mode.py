@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from adapters.composition import App
-from adapters.slack.service import serve
+from adapters.composition import Switchboard, services
 from storage.tables import Call
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, slack_settings
@@ -39,8 +38,8 @@ async def acked(fake: FakeSlack, sent: dict[str, Any], timeout_s: float) -> floa
     return time.perf_counter() - started
 
 
-async def call_rows(app: App) -> int:
-    async with app.db.connect() as conn:
+async def call_rows(app: Switchboard) -> int:
+    async with app.stores.db.connect() as conn:
         return int((await conn.execute(sa.select(sa.func.count()).select_from(Call))).scalar_one())
 
 
@@ -48,7 +47,7 @@ async def test_socket_mode_acks_over_the_websocket_and_answers_a_redelivery_once
     sqlite_db: Database, make_app: MakeApp, fake_slack: FakeSlack
 ) -> None:
     app = await make_app(sqlite_db, **slack_settings(fake_slack, slack_app_token=APP_TOKEN))
-    service = asyncio.create_task(serve(app))
+    service = asyncio.create_task(services(app)["slack"]())
     try:
         # Connected = apps.connections.open (with the app token) and the websocket is up.
         await fake_slack.until(lambda: fake_slack.sockets, 5.0)
@@ -77,7 +76,7 @@ async def test_socket_mode_acks_over_the_websocket_and_answers_a_redelivery_once
     answers = [m for m in fake_slack.messages() if m.body != "_Thinking…_"]
     [answer] = answers
     assert answer.channel == CHANNEL and answer.thread_ts == "700.000100"
-    assert answer.body.startswith("[simulated]")
+    assert answer.body.startswith("Here is how")
     assert len(fake_slack.named("chat.startStream")) == 1
     assert await call_rows(app) == 1
     assert not fake_slack.sockets  # the client closed its websocket on the way out
