@@ -147,7 +147,7 @@ class Feedback(SQLModel, table=True):
 
 
 class ChannelSetting(SQLModel, table=True):
-    """Per-channel overrides of the default tier and routing strategy."""
+    """The tier an admin pinned for a channel (NULL: the router chooses)."""
 
     __tablename__ = "channel_settings"
     __table_args__ = (sa.UniqueConstraint("platform", "workspace", "channel"),)
@@ -157,7 +157,6 @@ class ChannelSetting(SQLModel, table=True):
     workspace: str = Field(max_length=255)
     channel: str = Field(max_length=255)
     tier: str | None = Field(default=None, max_length=16)
-    strategy: str | None = Field(default=None, max_length=64)
     updated_by: str = Field(default="", max_length=255)
     updated_at: datetime = _ts()
 
