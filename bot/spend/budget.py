@@ -18,7 +18,8 @@ from bot.conversation.messages import Incoming
 from bot.ports import GuardVerdict
 from bot.settings import Settings
 from bot.spend.money import format_usd, to_nano
-from storage.ledger import UTC_ZONE, Ledger
+from storage.ledger import Ledger
+from storage.rollups import UTC_ZONE
 from storage.tables import utcnow
 
 Period = Literal["day", "month"]

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from bot.notices import Notice, NoticeTable
 from bot.spend.money import format_usd
 from routing.tiers import TIERS
-from storage.ledger import Dimension, Ledger, QualityCounts, Rollup, local_days
+from storage.ledger import Ledger
+from storage.rollups import Dimension, QualityCounts, Rollup, local_days
 
 CHART_DAYS = 14
 TOP_ITEMS = 5

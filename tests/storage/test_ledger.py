@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage.claims import Claims
-from storage.ledger import Dimension, Ledger, Scope, local_days
+from storage.ledger import Ledger
+from storage.rollups import Dimension, Scope, local_days
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
 

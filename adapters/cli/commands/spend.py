@@ -25,7 +25,8 @@ from adapters.composition import build_routing, digest_job, platform_notifiers, 
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.spend.money import format_usd
-from storage.ledger import LEDGER_COLUMNS, Dimension, Rollup, local_days
+from storage.ledger import LEDGER_COLUMNS
+from storage.rollups import Dimension, Rollup, local_days
 from storage.tables import utcnow
 
 SPEND_BY = (
