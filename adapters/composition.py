@@ -29,6 +29,8 @@ from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.config import Experiment, parse_experiments
 from bot.experiments.judge import Judge
+from bot.learning.quality import QualityReport
+from bot.learning.shadow import ShadowComparer, ShadowConfig
 from bot.llm.dispatch import Dispatcher, RetryPolicy
 from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
@@ -41,6 +43,7 @@ from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
 from bot.spend.scheduler import DigestJob
+from routing.active import ScorerSlot
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.config import RoutingConfig, RoutingFileError, load_routing
 from routing.health import ModelHealth
@@ -56,6 +59,7 @@ from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import create_engine, upgrade
 from storage.experiments import ExperimentData
+from storage.learning import LearningData
 from storage.ledger import Ledger
 from storage.signals import Signals
 from storage.tables import utcnow
@@ -74,10 +78,14 @@ class Stores:
     claims: Claims
     signals: Signals
     experiments: ExperimentData
+    learning: LearningData
 
     @classmethod
     def over(cls, db: AsyncEngine) -> Stores:
-        return cls(db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db))
+        return cls(
+            db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db),
+            LearningData(db),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class Routing:
     strategies: Mapping[str, Strategy]
     experiments: tuple[Experiment, ...]
     health: ModelHealth
+    scorer: ScorerSlot  # the router version the tiered strategies score with
 
 
 @dataclass
@@ -102,6 +111,7 @@ class Switchboard:
     digest: DigestJob
     metrics: Metrics
     judge: Judge | None
+    shadow: ShadowComparer | None = None
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def close(self) -> None:
@@ -124,7 +134,8 @@ def shipped_analyzer() -> QueryAnalyzer:
 def build_routing(settings: Settings) -> Routing:
     config = load_routing_file(settings)
     health = ModelHealth()
-    judge = AnalyzerJudge(shipped_analyzer(), config)
+    scorer = ScorerSlot(shipped_analyzer())
+    judge = AnalyzerJudge(scorer, config)
     strategies: dict[str, Strategy] = {
         "fixed": FixedStrategy(settings.fixed_model),
         "tiered": TieredStrategy(judge, config, health),
@@ -138,7 +149,7 @@ def build_routing(settings: Settings) -> Routing:
             f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} (known: {known})"
         )
     experiments = parse_experiments(config.experiments, tuple(strategies))
-    return Routing(config, strategies, experiments, health)
+    return Routing(config, strategies, experiments, health, scorer)
 
 
 def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
@@ -246,8 +257,13 @@ async def _build(
         observers=(HealthObserver(routing.health), alerts, metrics),
         clock=clock,
     )
+    guard = BudgetGuard(stores.ledger, budget, clock)
     judge = None
     answer_observers: list[AnswerObserver] = []
+    shadow = shadow_comparer(settings, stores, routing, dispatcher, recorder, guard)
+    if shadow is not None:
+        resources.push_async_callback(shadow.close)
+        answer_observers.append(shadow)
     if settings.judge_model:
         judge = Judge(
             dispatcher,
@@ -275,11 +291,36 @@ async def _build(
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
         ),
-        guard=BudgetGuard(stores.ledger, budget, clock),
+        guard=guard,
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
-    return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, resources)
+    return Switchboard(
+        settings, stores, routing, engine, ops, digest, metrics, judge, shadow, resources
+    )
+
+
+def shadow_comparer(
+    settings: Settings,
+    stores: Stores,
+    routing: Routing,
+    dispatcher: Dispatcher,
+    recorder: CallRecorder,
+    gate: BudgetGuard,
+) -> ShadowComparer | None:
+    if not settings.shadow_sample_rate:
+        return None
+    if not settings.judge_model:
+        raise ConfigError(
+            "SHADOW_SAMPLE_RATE needs a judge to score the two answers: set JUDGE_MODEL too"
+        )
+    config = ShadowConfig(
+        settings.shadow_sample_rate,
+        settings.judge_model,
+        routing.config.tiers,
+        settings.llm_max_output_tokens,
+    )
+    return ShadowComparer(dispatcher, recorder, stores.learning, gate, config)
 
 
 def digest_job(
@@ -298,6 +339,7 @@ def digest_job(
 
             return await experiment_digest_lines(stores.experiments, routing.experiments, now)
 
+    quality = quality_report(settings, stores)
     return DigestJob(
         stores.ledger,
         stores.claims,
@@ -308,6 +350,15 @@ def digest_job(
         monthly_budget_nano_usd=BudgetPolicy.from_settings(settings).monthly_nano_usd,
         clock=clock,
         experiment_lines=lines,
+        quality_lines=quality.lines,
+    )
+
+
+def quality_report(settings: Settings, stores: Stores) -> QualityReport:
+    return QualityReport(
+        stores.learning,
+        margin=settings.quality_margin_points,
+        min_sample=settings.quality_min_sample,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot.llm.types import ChatMessage
 from routing.strategy import Decision, Strategy
 from routing.tiers import Tier
 from storage.records import CallRecord, StartedTurn
@@ -42,8 +43,10 @@ class AnsweredQuestion:
     platform: str
     workspace: str
     channel: str
+    user: str
     question: str
     context: tuple[str, ...]  # earlier user messages of the thread, oldest first
+    messages: tuple[ChatMessage, ...]  # exactly what the model was sent
     answer: str
     decision: Decision
     cost_nano_usd: int | None

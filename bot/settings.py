@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     judge_model: str = ""  # empty: no judge
     judge_sample_rate: float = Field(0.1, ge=0, le=1)
 
+    # --- learning from the deployment's own traffic (docs/routing.md) --------------
+    shadow_sample_rate: float = Field(0.0, ge=0, le=1)  # needs JUDGE_MODEL
+    label_weight_shadow: float = Field(1.0, ge=0)
+    label_weight_escalation: float = Field(0.8, ge=0)
+    label_weight_thumbs_down: float = Field(0.3, ge=0)
+    label_weight_thumbs_up: float = Field(0.3, ge=0)
+    label_weight_solved: float = Field(0.3, ge=0)
+    quality_min_sample: int = Field(20, ge=1)
+    quality_margin_points: int = Field(1, ge=0, le=9)
+    router_refresh_s: float = Field(60.0, gt=0)
+    router_tune_daily: bool = False
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     _split_lists = field_validator(

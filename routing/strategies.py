@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from routing.analyzer.scorer import QueryAnalyzer
+from routing.active import ScorerSlot
 from routing.config import RoutingConfig
 from routing.health import ModelHealth
 from routing.keyword import keyword_tier
@@ -22,6 +22,7 @@ class TierChoice:
     tier: Tier
     score: float | None
     reasons: tuple[str, ...]
+    router_version: int | None = None
 
 
 def choose_tier(request: RouteRequest, judge: Callable[[RouteRequest], TierChoice]) -> TierChoice:
@@ -36,19 +37,21 @@ def choose_tier(request: RouteRequest, judge: Callable[[RouteRequest], TierChoic
     capped = cap_tier(choice.tier, request.ceiling_tier)
     if capped != choice.tier:
         reason = f"capped at {capped} by the budget guard"
-        choice = TierChoice(capped, choice.score, (*choice.reasons, reason))
+        choice = TierChoice(capped, choice.score, (*choice.reasons, reason), choice.router_version)
     return choice
 
 
 @dataclass(frozen=True)
 class AnalyzerJudge:
-    analyzer: QueryAnalyzer
+    """The analyzer's score (the active router version's) picks the tier by the thresholds."""
+
+    scorer: ScorerSlot
     config: RoutingConfig
 
     def __call__(self, request: RouteRequest) -> TierChoice:
-        analysis = self.analyzer.score(request.text, request.context)
+        analysis, version = self.scorer.score(request.text, request.context)
         tier = self.config.thresholds.tier_for(analysis.score)
-        return TierChoice(tier, analysis.score, analysis.reasons)
+        return TierChoice(tier, analysis.score, analysis.reasons, version)
 
 
 def keyword_judge(request: RouteRequest) -> TierChoice:
@@ -75,6 +78,7 @@ class TieredStrategy:
             score=choice.score,
             reasons=choice.reasons,
             decision_us=(time.perf_counter_ns() - started) // 1000,
+            router_version=choice.router_version,
         )
 
 
@@ -97,6 +101,7 @@ class TieredEdenStrategy:
             reasons=(*choice.reasons, "Eden's router picks within the tier"),
             extra_body={"router_candidates": list(self.config.tiers[choice.tier])},
             decision_us=(time.perf_counter_ns() - started) // 1000,
+            router_version=choice.router_version,
         )
 
 

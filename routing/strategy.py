@@ -32,6 +32,7 @@ class Decision:
     reasons: tuple[str, ...] = ()
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     decision_us: int = 0
+    router_version: int | None = None  # the tuned router that scored it (None: the shipped one)
 
 
 class Strategy(Protocol):

@@ -73,8 +73,10 @@ class CallRecord:
     error_kind: str | None = None
     error: str | None = None
     escalation: bool = False
+    escalated_from: int | None = None
     experiment: str | None = None
     variant: str | None = None
+    router_version: int | None = None
     created_at: datetime | None = None
 
 

@@ -114,8 +114,10 @@ class Call(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     attempt: int = 1
     escalation: bool = False
+    escalated_from: int | None = Field(default=None, foreign_key="calls.id")
     experiment: str | None = Field(default=None, max_length=128)
     variant: str | None = Field(default=None, max_length=128)
+    router_version: int | None = None  # the tuned router that scored it (NULL: the shipped one)
     created_at: datetime = _ts()
 
 
@@ -186,6 +188,50 @@ class Judgement(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class ShadowComparison(SQLModel, table=True):
+    """A sampled answer, the same question answered by another tier in the background, and the
+    judge's 1-10 score of both: a labelled example of the deployment's own traffic."""
+
+    __tablename__ = "shadow_comparisons"
+    __table_args__ = (sa.Index("ix_shadow_created", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="calls.id", unique=True)  # the answer the user got
+    thread_id: int = Field(foreign_key="threads.id")
+    message_id: int = Field(foreign_key="messages.id")  # the question
+    question: str = Field(sa_type=sa.Text)
+    context: str = Field(default="[]", sa_type=sa.Text)  # JSON list of earlier user messages
+    answered_tier: str = Field(max_length=16)
+    shadow_tier: str = Field(max_length=16)
+    shadow_model: str = Field(max_length=255)
+    shadow_call_id: int | None = Field(default=None, foreign_key="calls.id")
+    judge_call_id: int | None = Field(default=None, foreign_key="calls.id")
+    answered_score: int | None = None  # judge 1-10 (NULL: no score could be read)
+    shadow_score: int | None = None
+    answered_cost_nano_usd: int | None = _nano()
+    shadow_cost_nano_usd: int | None = _nano()
+    router_version: int | None = None
+    router_score: float | None = None
+    created_at: datetime = _ts()
+
+
+class RouterVersion(SQLModel, table=True):
+    """A router tuned on the deployment's labels: its model, what it saw, how it measured, and
+    whether it was adopted. The active version is the one activated last (NULL: never)."""
+
+    __tablename__ = "router_versions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    base: str = Field(default="", max_length=64)  # fingerprint of the analyzer it corrects
+    model: str | None = Field(default=None, sa_type=sa.Text)  # JSON; NULL when nothing was fitted
+    metrics: str = Field(default="{}", sa_type=sa.Text)  # JSON: before/after with intervals
+    data: str = Field(default="{}", sa_type=sa.Text)  # JSON: labels used and held back, by kind
+    adopted: bool = False
+    reason: str = Field(default="", sa_type=sa.Text)
+    activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = _ts()
+
+
 # The tables as SQLAlchemy Core objects, for the queries that aggregate or upsert
 # (SQLModel's class attribute is untyped, hence one ignore here rather than one per module).
 threads_t: sa.Table = Thread.__table__  # type: ignore[attr-defined]
@@ -196,3 +242,5 @@ feedback_t: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
 channel_settings_t: sa.Table = ChannelSetting.__table__  # type: ignore[attr-defined]
 claims_t: sa.Table = Claim.__table__  # type: ignore[attr-defined]
 judgements_t: sa.Table = Judgement.__table__  # type: ignore[attr-defined]
+shadow_comparisons_t: sa.Table = ShadowComparison.__table__  # type: ignore[attr-defined]
+router_versions_t: sa.Table = RouterVersion.__table__  # type: ignore[attr-defined]

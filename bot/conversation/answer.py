@@ -58,8 +58,10 @@ class AnswerJob:
             reasons="; ".join(d.reasons),
             decision_us=d.decision_us,
             escalation=i.escalation,
+            escalated_from=i.escalated_from,
             experiment=self.experiment,
             variant=self.variant,
+            router_version=d.router_version,
         )
 
 
@@ -160,8 +162,10 @@ class Answerer:
             platform=i.platform,
             workspace=i.workspace,
             channel=i.channel,
+            user=i.user,
             question=job.question,
             context=job.context,
+            messages=job.messages,
             answer=final.text,
             decision=job.decision,
             cost_nano_usd=final.call.cost.nano_usd,

@@ -125,5 +125,6 @@ class Engine:
             event_id=f"escalate:{call_id}",
             forced_tier=tier_above(parse_tier(view.tier or "")),
             escalation=True,
+            escalated_from=call_id,
         )
         return await self.handle(incoming, reply)

@@ -38,8 +38,10 @@ class CallContext:
     reasons: str = ""
     decision_us: int | None = None
     escalation: bool = False
+    escalated_from: int | None = None
     experiment: str | None = None
     variant: str | None = None
+    router_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,9 @@ class CallRecorder:
             error=error.detail if error else None,
             attempt=attempt.number,
             escalation=context.escalation,
+            escalated_from=context.escalated_from,
             experiment=context.experiment,
             variant=context.variant,
+            router_version=context.router_version,
             created_at=self._clock(),
         )

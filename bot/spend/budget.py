@@ -169,3 +169,19 @@ class BudgetGuard:
         # Name the budget that stays spent longest: that is when answers come back.
         budget, win = max(spent_out, key=lambda pair: pair[1].end)
         return GuardVerdict(block_message=block_message(budget, win, policy.zone))
+
+    async def past_first_threshold(
+        self, platform: str, workspace: str, channel: str, user: str
+    ) -> bool:
+        """True when any budget that applies has reached its first alert threshold: background
+        spending (shadow comparisons) pauses until the period resets."""
+        policy = self._policy
+        if not policy.thresholds:
+            return False
+        first = min(policy.thresholds)
+        now = self._clock()
+        for budget in policy.budgets(platform, workspace, channel, user):
+            win = window(budget.period, now, policy.zone)
+            if await spent(self._ledger, budget, win) * 100 >= budget.limit_nano_usd * first:
+                return True
+        return False

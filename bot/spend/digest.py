@@ -38,6 +38,7 @@ class DigestData:
     chart_series: dict[str, tuple[int, ...]]  # tier -> spend per chart day
     quality: QualityCounts
     experiment_lines: tuple[str, ...] = ()  # one per running A/B experiment
+    quality_lines: tuple[str, ...] = ()  # judged quality per tier (shadow comparisons)
 
     @property
     def average_nano_usd(self) -> int | None:
@@ -73,6 +74,7 @@ async def build_digest(
     baseline_model: str,
     monthly_budget_nano_usd: int | None = None,
     experiment_lines: Sequence[str] = (),
+    quality_lines: Sequence[str] = (),
 ) -> DigestData:
     days = local_days(day - timedelta(days=CHART_DAYS - 1), day, zone)
     today = days[-1]
@@ -113,6 +115,7 @@ async def build_digest(
         chart_series={tier: tuple(values) for tier, values in series.items() if any(values)},
         quality=await ledger.quality_counts(start=today.start, end=today.end),
         experiment_lines=tuple(experiment_lines),
+        quality_lines=tuple(quality_lines),
     )
 
 
@@ -168,7 +171,11 @@ def _table(name: str, groups: Sequence[Rollup]) -> NoticeTable:
 
 
 def digest_notice(d: DigestData, chart_png: bytes | None = None) -> Notice:
-    notes = (("Experiments", d.experiment_lines),) if d.experiment_lines else ()
+    notes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    if d.quality_lines:  # savings are never shown without what they cost in quality
+        notes += (("Judged quality, last 30 days", d.quality_lines),)
+    if d.experiment_lines:
+        notes += (("Experiments", d.experiment_lines),)
     return Notice(
         title=title(d),
         body=f"{format_usd(d.totals.nano_usd)} over {d.totals.calls:,} calls",

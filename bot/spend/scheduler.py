@@ -38,7 +38,7 @@ def digest_trigger(digest_time: str, zone: ZoneInfo) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, timezone=zone)
 
 
-ExperimentLines = Callable[[datetime], Awaitable[Sequence[str]]]
+ExperimentLines = Callable[[datetime], Awaitable[Sequence[str]]]  # lines for the day ending
 
 
 class DigestJob:
@@ -58,6 +58,7 @@ class DigestJob:
         clock: Callable[[], datetime] = utcnow,
         chart: bool = True,
         experiment_lines: ExperimentLines | None = None,
+        quality_lines: ExperimentLines | None = None,
     ) -> None:
         self.ledger, self.claims, self.notifiers = ledger, claims, tuple(notifiers)
         self.zone, self.scope = zone, scope
@@ -67,6 +68,7 @@ class DigestJob:
         self._clock = clock
         self._chart = chart
         self._experiment_lines = experiment_lines
+        self._quality_lines = quality_lines
 
     async def run(self) -> bool:
         """The scheduled job: the digest of the local day before now."""
@@ -100,9 +102,12 @@ class DigestJob:
     async def notice(self, day: date, *, chart: bool | None = None) -> Notice:
         """The digest of `day` as a neutral notice (with its chart unless switched off)."""
         lines: Sequence[str] = ()
+        quality: Sequence[str] = ()
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self.zone)
         if self._experiment_lines is not None:
-            end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=self.zone)
             lines = await self._experiment_lines(end)
+        if self._quality_lines is not None:
+            quality = await self._quality_lines(end)
         data = await build_digest(
             self.ledger,
             day,
@@ -110,6 +115,7 @@ class DigestJob:
             baseline_model=self._baseline,
             monthly_budget_nano_usd=self._budget,
             experiment_lines=lines,
+            quality_lines=quality,
         )
         png = None
         if self._chart if chart is None else chart:

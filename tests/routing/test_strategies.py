@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from routing.active import ScorerSlot
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.calibration import calibrate
 from routing.config import (
@@ -26,7 +27,8 @@ ANALYZER = QueryAnalyzer.load()
 
 
 def tiered(health: ModelHealth | None = None) -> TieredStrategy:
-    return TieredStrategy(AnalyzerJudge(ANALYZER, ROUTING), ROUTING, health or ModelHealth())
+    judge = AnalyzerJudge(ScorerSlot(ANALYZER), ROUTING)
+    return TieredStrategy(judge, ROUTING, health or ModelHealth())
 
 
 def fixed_judge(tier: str, score: float) -> object:

@@ -21,7 +21,13 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.cli.render import print_notice
-from adapters.composition import build_routing, digest_job, platform_notifiers, stores_for
+from adapters.composition import (
+    build_routing,
+    digest_job,
+    platform_notifiers,
+    quality_report,
+    stores_for,
+)
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.spend.money import format_usd
@@ -133,6 +139,7 @@ async def _spend(args: argparse.Namespace) -> int:
         groups = await stores.ledger.rollup(
             start=days[0].start, end=days[-1].end, by=(args.by,), zone=zone
         )
+        quality = await quality_report(settings, stores).lines(days[-1].end, days=len(days))
     if args.by == "day":
         groups.sort(key=lambda g: g.key)
     console = Console()
@@ -147,6 +154,9 @@ async def _spend(args: argparse.Namespace) -> int:
     total = sum(g.nano_usd for g in groups)
     grid.caption = f"total {format_usd(total)} over {sum(g.calls for g in groups):,} calls"
     console.print(grid)
+    console.print("Judged quality (shadow comparisons):", style="bold")
+    for line in quality:  # savings are never shown without what they cost in quality
+        console.print(f"  {line}", markup=False)
     return 0
 
 
@@ -167,6 +177,9 @@ async def _report(args: argparse.Namespace, out: TextIO) -> int:
     async with stores_for(settings) as stores:
         rows = stores.ledger.export(start=days[0].start, end=days[-1].end)
         count = await _write(out, args.format, rows, zone)
+        quality = await quality_report(settings, stores).lines(days[-1].end, days=len(days))
+    for line in quality:  # on stderr: stdout is the export itself
+        print(f"judged quality: {line}", file=sys.stderr)
     if args.output:
         print(f"Wrote {count} call rows to {args.output}.", file=sys.stderr)
     return 0
