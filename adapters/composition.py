@@ -152,6 +152,12 @@ def build_routing(settings: Settings) -> Routing:
     return Routing(config, strategies, experiments, health, scorer)
 
 
+async def routing_for_replay(settings: Settings) -> Strategy:
+    """The configured strategy, scoring with the router version live traffic uses."""
+    routing = build_routing(settings)
+    return routing.strategies[settings.routing_strategy]
+
+
 def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
     """Savings are measured against BASELINE_MODEL, else the premium tier's first model."""
     return settings.baseline_model or routing.premium_model

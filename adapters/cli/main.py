@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "adapters.cli.commands.ab",
     "adapters.cli.commands.chat",
     "adapters.cli.commands.demo",
+    "adapters.cli.commands.replay",
     "adapters.cli.commands.db",
     "adapters.cli.commands.run",
     "adapters.cli.commands.route",

@@ -145,6 +145,8 @@ class Answerer:
             incomplete=incomplete,
             thread_id=job.turn.thread_id,
             answer_id=call.answer_id or 0,
+            score=job.decision.score,
+            router_version=job.decision.router_version,
         )
         posted = await reply.finish(final.text, meta)
         if posted:

@@ -52,6 +52,8 @@ class AnswerMeta:
     incomplete: bool = False
     thread_id: int = 0
     answer_id: int = 0
+    score: float | None = None  # the router's difficulty score, when a tiered strategy decided
+    router_version: int | None = None
 
     @property
     def cost_usd(self) -> float | None:
