@@ -7,12 +7,15 @@ Pure Python on purpose: importing numpy would cost more than scoring a thousand 
 from __future__ import annotations
 
 import bisect
+import copy
+import hashlib
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from routing.analyzer.features import DENSE_NAMES, MAX_CHARS, Features, extract
 from routing.analyzer.subject import SubjectModel
@@ -33,6 +36,11 @@ ACK_CAP = 0.05
 class Analysis:
     score: float
     reasons: tuple[str, ...]
+
+
+# A deployment's correction of the message's own score: (text, score) -> (new score, reason or
+# None). routing.learning builds these from a deployment's labelled traffic.
+Adjustment = Callable[[str, float], tuple[float, str | None]]
 
 
 def _calibrate(logit: float, knots: Sequence[float]) -> float:
@@ -88,6 +96,7 @@ class QueryAnalyzer:
         calibration: Sequence[float],
         subject: SubjectModel | None = None,
         subject_weight: float = 0.0,
+        fingerprint: str = "",
     ) -> None:
         if len(dense) != len(DENSE_NAMES):
             raise ValueError(f"model has {len(dense)} dense weights, expected {len(DENSE_NAMES)}")
@@ -97,6 +106,8 @@ class QueryAnalyzer:
         self._knots = tuple(calibration)
         self._subject = subject
         self._subject_weight = subject_weight
+        self.fingerprint = fingerprint
+        self._adjust: Adjustment | None = None
         if len(self._knots) < 2 or list(self._knots) != sorted(self._knots):
             raise ValueError("calibration needs at least two ascending knots")
         # Thread history is rescored on every message of a thread; cache short texts only so a
@@ -105,7 +116,12 @@ class QueryAnalyzer:
 
     @classmethod
     def load(cls, path: Path | None = None) -> QueryAnalyzer:
-        raw = json.loads((path or MODEL_PATH).read_text(encoding="utf-8"))
+        data = (path or MODEL_PATH).read_bytes()
+        # Identifies the weights a deployment correction was fitted against.
+        return cls.from_json(json.loads(data), hashlib.sha256(data).hexdigest()[:16])
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], fingerprint: str = "") -> QueryAnalyzer:
         hashed = [0.0] * int(raw["n_buckets"])
         for index, weight in raw["hashed"].items():
             hashed[int(index)] = float(weight)
@@ -113,7 +129,14 @@ class QueryAnalyzer:
         knots = [float(k) for k in raw["calibration"]]
         subject = SubjectModel.from_json(raw["subject"]) if "subject" in raw else None
         weight = float(raw.get("subject_weight", 0.0))
-        return cls(float(raw["bias"]), dense, hashed, knots, subject, weight)
+        return cls(float(raw["bias"]), dense, hashed, knots, subject, weight, fingerprint)
+
+    def adjusted(self, adjust: Adjustment) -> QueryAnalyzer:
+        """This analyzer with `adjust` applied to every message's own score (weights shared)."""
+        clone = copy.copy(self)
+        clone._adjust = adjust
+        clone._history_score = lru_cache(maxsize=4096)(clone._raw_score)
+        return clone
 
     def _logit(self, feats: Features) -> float:
         # map() over C-level callables: about half the cost of the equivalent generators.
@@ -127,12 +150,19 @@ class QueryAnalyzer:
     def _difficulty(self, feats: Features) -> float:
         return _calibrate(self._logit(feats), self._knots)
 
+    def difficulty(self, text: str) -> float:
+        """The message's own score from the shipped weights: no thread, no adjustment."""
+        feats = extract(text)
+        return 0.0 if feats.empty else self._difficulty(feats)
+
     def _raw_score(self, text: str) -> float:
         feats = extract(text)
         if feats.empty:
             return 0.0
+        if feats.acknowledgement:
+            return min(self._difficulty(feats), ACK_CAP)
         own = self._difficulty(feats)
-        return min(own, ACK_CAP) if feats.acknowledgement else own
+        return self._adjust(text, own)[0] if self._adjust else own
 
     def _thread_score(self, thread_context: Sequence[str]) -> float:
         best = 0.0
@@ -154,6 +184,10 @@ class QueryAnalyzer:
         if feats.acknowledgement:
             return Analysis(min(own, ACK_CAP), ("acknowledgement, nothing to answer",))
         reasons = _own_reasons(feats)
+        if self._adjust is not None:
+            own, note = self._adjust(text, own)
+            if note:
+                reasons.insert(0, note)
         score = own
         if thread_context:
             thread = self._thread_score(thread_context)

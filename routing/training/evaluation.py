@@ -122,6 +122,16 @@ def keyword_scores(texts: Sequence[str]) -> list[float]:
 
 Scorer = Callable[[Sequence[str]], list[float]]
 BENCHMARKS = ("mmlu", "gsm8k", "arena")
+# Reported sets: each benchmark, the hand-labelled support messages (hard = only the strong tier
+# answers well, medium = half), the chat-like slice and the pooled benchmarks.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "mmlu": ("mmlu",),
+    "gsm8k": ("gsm8k",),
+    "arena": ("arena",),
+    "support": ("support",),
+    "chat": ("arena", "support"),
+    "overall": BENCHMARKS,
+}
 
 
 @dataclass(frozen=True)
@@ -139,9 +149,8 @@ class LabelledPrompt:
 def evaluate(
     prompts: Sequence[LabelledPrompt], scorers: dict[str, Scorer]
 ) -> dict[str, dict[str, RouterMetrics]]:
-    """Metrics per benchmark and pooled ("overall"), for each named scorer."""
-    groups = {name: [p for p in prompts if p.source == name] for name in BENCHMARKS}
-    groups["overall"] = [p for p in prompts if p.source in BENCHMARKS]
+    """Metrics per set of `GROUPS`, for each named scorer."""
+    groups = {name: [p for p in prompts if p.source in members] for name, members in GROUPS.items()}
     table: dict[str, dict[str, RouterMetrics]] = {}
     for group, items in groups.items():
         if not items:

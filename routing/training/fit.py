@@ -1,19 +1,13 @@
-"""Train the query analyzer's logistic regression from ../shared/data (offline, numpy/scipy).
+"""Train the query analyzer's logistic regression (offline, numpy/scipy: the `train` extra).
 
-Labels follow ../shared/data/README.md: MMLU/GSM8K "needs strong" = strong correct and weak
-wrong; arena prompts are hard when their mean judge score is below the median; banking77 and
-clinc150 customer queries are weakly labelled "easy" to teach the model what support FAQs look like;
-routing/training/data/support_labelled.jsonl (hand-labelled support messages) adds easy/medium/hard.
+Data and labels: routing.training.datasets. The caller passes the training part only.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +17,8 @@ import scipy.sparse
 
 from routing.analyzer.features import DENSE_NAMES, N_BUCKETS, extract
 from routing.training import subject_fit
+from routing.training.datasets import Example, arena_scores, load_examples
 
-HELDOUT_PERCENT = 20
-# The hand-written support set is small, so a larger share is kept for measuring it.
-SUPPORT_HELDOUT_PERCENT = 30
-SUPPORT_PATH = Path(__file__).with_name("data") / "support_labelled.jsonl"
-SUPPORT_LABELS = {"easy": 0.0, "medium": 0.5, "hard": 1.0}
-# Support FAQs are plentiful and easy; cap them so they teach "FAQ = cheap" without drowning
-# the benchmark signal.
-FAQ_SAMPLES_PER_SOURCE = 1500
 SOURCE_WEIGHTS = {
     "mmlu": 1.0,
     "gsm8k": 1.0,
@@ -59,125 +46,16 @@ CALIBRATION_KNOTS = 20
 
 
 @dataclass(frozen=True)
-class Example:
-    """One prompt with the quality each tier would get (1 = correct) and its training label."""
+class TrainConfig:
+    """What model selection may vary; the defaults are the shipped model."""
 
-    text: str
-    source: str
-    weak_quality: float
-    strong_quality: float
-    label: float
-    group: str = ""  # MMLU subject, support level; defaults to the source
-
-    @property
-    def heldout(self) -> bool:
-        return is_heldout(self.text, self.source)
-
-    @property
-    def kind(self) -> str:
-        return self.group or self.source
-
-
-def is_heldout(text: str, source: str = "") -> bool:
-    """Deterministic split by content hash, so the held-out part is stable across runs/machines."""
-    digest = hashlib.sha256(text.encode("utf-8", "replace")).digest()
-    share = SUPPORT_HELDOUT_PERCENT if source == "support" else HELDOUT_PERCENT
-    return int.from_bytes(digest[:8], "big") % 100 < share
-
-
-def _contaminated(folder: Path) -> set[str]:
-    path = folder / "contaminated_prompts.jsonl"
-    if not path.exists():
-        return set()
-    with path.open(encoding="utf-8") as fh:
-        return {json.loads(line)["train_prompt"].strip() for line in fh if line.strip()}
-
-
-def _pair_examples(path: Path, source: str, skip: set[str], group: str = "") -> list[Example]:
-    out = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = csv.reader(fh)
-        next(rows)
-        for row in rows:
-            prompt = row[0]
-            if prompt.strip() in skip:
-                continue
-            weak, strong = row[1] == "True", row[2] == "True"
-            out.append(
-                Example(
-                    prompt, source, float(weak), float(strong), float(strong and not weak), group
-                )
-            )
-    return out
-
-
-def load_mmlu(data_dir: Path) -> list[Example]:
-    folder = data_dir / "routellm" / "mmlu"
-    skip = _contaminated(folder)
-    return [
-        ex
-        for p in sorted(folder.glob("*.csv"))
-        for ex in _pair_examples(p, "mmlu", skip, p.stem.removeprefix("mmlu_"))
-    ]
-
-
-def load_gsm8k(data_dir: Path) -> list[Example]:
-    folder = data_dir / "routellm" / "gsm8k"
-    return _pair_examples(folder / "gsm8k_responses.csv", "gsm8k", _contaminated(folder))
-
-
-def load_arena(data_dir: Path) -> list[Example]:
-    """No per-model correctness here: a hard prompt counts as one only the strong tier answers."""
-    with (data_dir / "arena_hard_rated" / "arena_prompts_rated.csv").open(encoding="utf-8") as fh:
-        rows = [(r["prompt"], float(r["mean_judge_score"])) for r in csv.DictReader(fh)]
-    median = float(np.median([score for _, score in rows]))
-    return [
-        Example(text, "arena", 0.0 if score < median else 1.0, 1.0, float(score < median))
-        for text, score in rows
-    ]
-
-
-def load_faq(data_dir: Path, seed: int) -> list[Example]:
-    """Real support traffic, weakly labelled easy (both tiers assumed to answer correctly)."""
-    banking: list[str] = []
-    for name in ("train.csv", "test.csv"):
-        with (data_dir / "banking77" / name).open(newline="", encoding="utf-8") as fh:
-            banking.extend(row["text"] for row in csv.DictReader(fh))
-    with (data_dir / "clinc150" / "data_full.json").open(encoding="utf-8") as fh:
-        clinc = [pair[0] for part in json.load(fh).values() for pair in part]
-    rng = random.Random(seed)
-    out = []
-    for source, texts in (("banking77", banking), ("clinc150", clinc)):
-        unique = sorted(set(texts))
-        for text in rng.sample(unique, min(FAQ_SAMPLES_PER_SOURCE, len(unique))):
-            out.append(Example(text, source, 1.0, 1.0, 0.0))
-    return out
-
-
-def load_support(path: Path = SUPPORT_PATH) -> list[Example]:
-    """Hand-labelled support messages: hard = 1, medium = 0.5, easy = 0 (no model outcomes)."""
-    out = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                label = SUPPORT_LABELS[row["level"]]
-                out.append(
-                    Example(
-                        row["text"], "support", 1.0 - label, 1.0, label, f"support_{row['level']}"
-                    )
-                )
-    return out
-
-
-def load_examples(data_dir: Path, seed: int = 0) -> list[Example]:
-    return (
-        load_mmlu(data_dir)
-        + load_gsm8k(data_dir)
-        + load_arena(data_dir)
-        + load_faq(data_dir, seed)
-        + load_support()
-    )
+    l2: float = L2
+    source_weights: Mapping[str, float] = field(default_factory=lambda: dict(SOURCE_WEIGHTS))
+    subject_label_blend: float = SUBJECT_LABEL_BLEND
+    # Arena target: "binary" (below the median judge score = 1) or "graded" (the share of arena
+    # prompts with a higher judge score, so the hardest prompt is ~1 and the easiest ~0).
+    arena_target: str = "binary"
+    subject_feature: bool = True
 
 
 def design_matrix(
@@ -235,22 +113,51 @@ def fit_logistic(
     return params[:-1], float(params[-1])
 
 
-def train(examples: Sequence[Example], l2: float = L2) -> dict[str, Any]:
-    """Fit on `examples` (caller passes the training part only) and return the JSON model."""
+def _arena_grades(examples: Sequence[Example], scores: Mapping[str, float]) -> dict[str, float]:
+    """Per arena prompt: share of the other arena prompts with a higher judge score."""
+    texts = [ex.text for ex in examples if ex.source == "arena"]
+    ordered = sorted(scores[t] for t in texts)
+    n = max(len(ordered) - 1, 1)
+    return {
+        t: sum(1 for s in ordered if s > scores[t]) / n + 0.5 * (ordered.count(scores[t]) - 1) / n
+        for t in texts
+    }
+
+
+def train(
+    examples: Sequence[Example],
+    config: TrainConfig = TrainConfig(),
+    arena_scores: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Fit on `examples` (caller passes the training part only) and return the JSON model.
+
+    `arena_scores` (prompt -> mean judge score) is needed for the graded arena target only."""
     text_x, words, word_rows = design_matrix(ex.text for ex in examples)
     y = np.array([ex.label for ex in examples])
     names = sorted({ex.kind for ex in examples})
     groups = np.array([names.index(ex.kind) for ex in examples])
     subject = subject_fit.fit(words, groups, y, names)
-    subject_column = subject_fit.cross_fitted(words, word_rows, groups, y, names)
+    # Without the subject feature its column is all zeros, so its weight stays 0.
+    subject_column = (
+        subject_fit.cross_fitted(words, word_rows, groups, y, names)
+        if config.subject_feature
+        else np.zeros(len(examples))
+    )
     x = scipy.sparse.hstack([text_x, scipy.sparse.csr_matrix(subject_column[:, None])]).tocsr()
     rates = subject_fit.group_rates(groups, y, len(names))
     mmlu = np.array([ex.source == "mmlu" for ex in examples], dtype=bool)
-    target = np.where(
-        mmlu, SUBJECT_LABEL_BLEND * y + (1.0 - SUBJECT_LABEL_BLEND) * rates[groups], y
-    )
-    weights = np.array([SOURCE_WEIGHTS[ex.source] for ex in examples])
-    w, bias = fit_logistic(x, target, weights, l2)
+    blend = config.subject_label_blend
+    target = np.where(mmlu, blend * y + (1.0 - blend) * rates[groups], y)
+    if config.arena_target == "graded":
+        if arena_scores is None:
+            raise ValueError("the graded arena target needs the arena judge scores")
+        grades = _arena_grades(examples, arena_scores)
+        target = np.array(
+            [grades.get(ex.text, t) if ex.source == "arena" else t
+             for ex, t in zip(examples, target, strict=True)]
+        )  # fmt: skip
+    weights = np.array([config.source_weights[ex.source] for ex in examples])
+    w, bias = fit_logistic(x, target, weights, config.l2)
     for name, floor in SUPPORT_PRIORS.items():
         column = N_BUCKETS + DENSE_NAMES.index(name)
         w[column] = max(w[column], floor)
@@ -262,9 +169,8 @@ def train(examples: Sequence[Example], l2: float = L2) -> dict[str, Any]:
     knots = np.quantile(logits, np.linspace(0.0, 1.0, CALIBRATION_KNOTS + 1))
     hashed = {str(i): round(float(v), 4) for i, v in enumerate(w[:N_BUCKETS]) if abs(v) >= 1e-4}
     dense = {name: round(float(v), 4) for name, v in zip(DENSE_NAMES, w[N_BUCKETS:-1], strict=True)}
-    return {
+    model: dict[str, Any] = {
         "format": 2,
-        "subject": subject,
         "subject_weight": round(float(w[-1]), 4),
         "n_buckets": N_BUCKETS,
         "bias": round(bias, 4),
@@ -273,11 +179,16 @@ def train(examples: Sequence[Example], l2: float = L2) -> dict[str, Any]:
         "calibration": [round(float(k), 4) for k in knots],
         "trained_on": len(examples),
     }
+    if config.subject_feature:
+        model["subject"] = subject
+    return model
 
 
-def train_from_dir(data_dir: Path, seed: int = 0) -> dict[str, Any]:
+def train_from_dir(
+    data_dir: Path, seed: int = 0, config: TrainConfig = TrainConfig()
+) -> dict[str, Any]:
     train_part = [ex for ex in load_examples(data_dir, seed) if not ex.heldout]
-    return train(train_part)
+    return train(train_part, config, dict(arena_scores(data_dir)))
 
 
 def save_model(model: dict[str, Any], path: Path) -> None:

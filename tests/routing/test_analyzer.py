@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from routing.analyzer.scorer import Analysis, QueryAnalyzer
-from routing.training.fit import Example, train
+from routing.training.datasets import Example
+from routing.training.fit import train
 
 HARD_QUESTION = (
     'Traceback (most recent call last):\n  File "worker.py", line 88, in run\n'

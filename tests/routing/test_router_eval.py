@@ -7,6 +7,7 @@ import pytest
 from adapters.cli.commands.router import heldout_prompts, scorers
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.keyword import keyword_score, keyword_tier
+from routing.training.datasets import load_support
 from routing.training.evaluation import (
     LabelledPrompt,
     RouterMetrics,
@@ -17,9 +18,6 @@ from routing.training.evaluation import (
     quality_curve,
     support_metrics,
 )
-from routing.training.fit import load_support
-
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 # One prompt only the strong model gets right, hidden among prompts both get right.
 ONE_HARD = ([0.0] + [1.0] * 99, [1.0] * 100)
@@ -87,16 +85,14 @@ def test_evaluate_groups_per_benchmark_and_overall() -> None:
         LabelledPrompt("hard fact", "mmlu", 0.0, 1.0, True),
     ]
     table = evaluate(prompts, {"oracle": lambda ts: [1.0 if "hard" in t else 0.0 for t in ts]})
-    assert set(table) == {"gsm8k", "mmlu", "overall"}
+    assert set(table) == {"gsm8k", "mmlu", "overall"}  # sets without prompts are left out
     assert isinstance(table["overall"]["oracle"], RouterMetrics)
     assert table["overall"]["oracle"].n == 3
 
 
 @pytest.fixture(scope="module")
-def heldout_table() -> dict[str, dict[str, RouterMetrics]]:
-    if not DATA_DIR.exists():
-        pytest.skip(f"shared data not found at {DATA_DIR}")
-    prompts = heldout_prompts(DATA_DIR, seed=0)
+def heldout_table(data_dir: Path) -> dict[str, dict[str, RouterMetrics]]:
+    prompts = heldout_prompts(data_dir, seed=0)
     return evaluate(prompts, scorers(QueryAnalyzer.load(), seed=0))
 
 

@@ -1,14 +1,18 @@
-"""`switchboard router train|eval`: retrain the query analyzer and measure it against baselines."""
+"""`switchboard router train|eval|validate|calibrate`: retrain the query analyzer, measure it
+against baselines, compare training configurations on the chat-like validation slice, and pick
+tier thresholds. Data folders are always passed in (`--data-dir`); nothing is guessed."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adapters.cli.commands.calibrate import add_calibrate
 from routing.analyzer.scorer import MODEL_PATH, QueryAnalyzer
+from routing.training.datasets import DataDirError, check_data_dir, load_examples
 from routing.training.evaluation import (
     LabelledPrompt,
     Scorer,
@@ -19,51 +23,69 @@ from routing.training.evaluation import (
     support_metrics,
 )
 
-DEFAULT_DATA_DIR = "../shared/data"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def resolve_data_dir(raw: str) -> Path:
-    """A relative --data-dir is tried against the CWD first, then the repo root."""
-    path = Path(raw)
-    if path.is_absolute() or path.exists():
-        return path
-    return _REPO_ROOT / path
+TRAIN_EXTRA = "install switchboard[train] (numpy and scipy)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     router = subparsers.add_parser("router", help="train or evaluate the query analyzer")
     commands = router.add_subparsers(dest="router_command", required=True)
+    data_help = "the shared data folder (routellm/, arena_hard_rated/, banking77/, clinc150/)"
 
     train = commands.add_parser("train", help="fit the analyzer on the training split")
-    train.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    train.add_argument("--data-dir", type=Path, help=data_help)
     train.add_argument("--out", type=Path, default=MODEL_PATH)
     train.add_argument("--seed", type=int, default=0)
-    train.set_defaults(func=run_train)
+    train.set_defaults(func=_guarded(run_train))
 
     ev = commands.add_parser("eval", help="APGR/CPT on the held-out split vs baselines")
-    ev.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    ev.add_argument("--data-dir", type=Path, help=data_help)
     ev.add_argument("--model", type=Path, default=MODEL_PATH)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--json", action="store_true", help="print machine-readable results")
-    ev.set_defaults(func=run_eval)
+    ev.set_defaults(func=_guarded(run_eval))
+
+    val = commands.add_parser(
+        "validate", help="compare training configurations on the chat-like validation slice"
+    )
+    val.add_argument("--data-dir", type=Path, help=data_help)
+    val.add_argument("--candidates", default="", help="comma-separated (default: all)")
+    val.add_argument("--seed", type=int, default=0)
+    val.set_defaults(func=_guarded(run_validate))
 
     add_calibrate(commands)
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """One line on stderr and exit code 2 for a missing data folder or training extra."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        command = f"router {args.router_command}"
+        try:
+            if args.data_dir is None:
+                raise DataDirError("--data-dir PATH is required")
+            check_data_dir(args.data_dir)
+            return run(args)
+        except DataDirError as error:
+            print(f"switchboard: {command}: {error}", file=sys.stderr)
+        except ImportError as error:
+            print(f"switchboard: {command} needs the training extra: {TRAIN_EXTRA} "
+                  f"({error})", file=sys.stderr)  # fmt: skip
+        return 2
+
+    return guarded
 
 
 def run_train(args: argparse.Namespace) -> int:
     # Imported here: training pulls in numpy/scipy, which the bot itself never needs.
     from routing.training.fit import save_model, train_from_dir
 
-    model = train_from_dir(resolve_data_dir(args.data_dir), seed=args.seed)
+    model = train_from_dir(args.data_dir, seed=args.seed)
     save_model(model, args.out)
     print(f"trained on {model['trained_on']} prompts; wrote {args.out}")
     return 0
 
 
 def heldout_prompts(data_dir: Path, seed: int) -> list[LabelledPrompt]:
-    from routing.training.fit import load_examples
-
     return [
         LabelledPrompt(
             ex.text, ex.source, ex.weak_quality, ex.strong_quality, ex.label > 0.5, ex.group
@@ -81,18 +103,23 @@ def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    prompts = heldout_prompts(resolve_data_dir(args.data_dir), args.seed)
+    prompts = heldout_prompts(args.data_dir, args.seed)
     named = scorers(QueryAnalyzer.load(args.model), args.seed)
     table = evaluate(prompts, named)
     arena = [p for p in prompts if p.source == "arena"]
     aucs = {name: hard_auc(arena, scorer) for name, scorer in named.items()}
     support = {name: support_metrics(prompts, scorer) for name, scorer in named.items()}
+    faq = {
+        source: named["learned"]([p.text for p in prompts if p.source == source])
+        for source in ("banking77", "clinc150")
+    }
     if args.json:
         out = {group: {name: vars(m) for name, m in row.items()} for group, row in table.items()}
         report = {
             "heldout": out,
             "arena_auc": aucs,
             "support": {k: vars(v) for k, v in support.items()},
+            "faq_mean_score": {k: sum(v) / len(v) for k, v in faq.items()},
         }
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
@@ -110,4 +137,41 @@ def run_eval(args: argparse.Namespace) -> int:
         "support hard above easy median: "
         + ", ".join(f"{k} {v.hard_above_easy_median:.0%}" for k, v in support.items())
     )
+    print(
+        "FAQ traffic, learned mean score (n): "
+        + ", ".join(f"{k} {sum(v) / len(v):.3f} ({len(v)})" for k, v in faq.items())
+    )
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from routing.training.datasets import arena_scores
+    from routing.training.selection import (
+        CANDIDATES,
+        chat_gain,
+        out_of_fold_scores,
+        source_results,
+    )
+
+    names = [n for n in args.candidates.split(",") if n] or list(CANDIDATES)
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown:
+        print(f"switchboard: unknown candidates {unknown} (known: {', '.join(CANDIDATES)})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if "shipped" not in names:
+        names.insert(0, "shipped")
+    train_part = [ex for ex in load_examples(args.data_dir, args.seed) if not ex.heldout]
+    arena = dict(arena_scores(args.data_dir))
+    scores = {name: out_of_fold_scores(train_part, CANDIDATES[name], arena) for name in names}
+    print(f"{'candidate':<13} {'source':<10} {'n':>5} {'APGR':>6} {'AUC':>6} {'mean':>6}")
+    for name in names:
+        for r in source_results(train_part, scores[name]):
+            apgr = f"{r.apgr:.3f}" if r.apgr is not None else "-"
+            area = f"{r.auc:.3f}" if r.auc is not None else "-"
+            print(f"{name:<13} {r.source:<10} {r.n:>5} {apgr:>6} {area:>6} {r.mean_score:>6.3f}")
+    for name in names[1:]:
+        gain = chat_gain(train_part, scores["shipped"], scores[name], args.seed)
+        print(f"chat APGR {name} - shipped: {gain.estimate:+.3f} "
+              f"(95% CI {gain.low:+.3f}..{gain.high:+.3f})")  # fmt: skip
     return 0

@@ -1,0 +1,187 @@
+"""Labelled traffic with a hidden rule, for replaying the learning loop (tests, docs, the engine).
+
+SIMULATION, clearly: the questions are real customer wordings (intent paraphrase sets such as
+banking77 or clinc150), but which intents "need premium" is a seeded random choice, and the judge
+scores and user signals are drawn from the simple distributions below. Nothing here claims how
+real models answer these questions; it checks that the loop can learn a rule it is not told.
+
+`hidden_rule_replay` gives judged shadow comparisons; `escalation_replay` gives only what users
+do ("ask a stronger model" when the cheap answer failed, sometimes 👍/"Solved" when it did not).
+Both return the labelled traffic and fresh wordings of the same intents, never used in tuning.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from routing.learning.examples import (
+    LabelledExample,
+    example_from_comparison,
+    example_from_signal,
+    judge_quality,
+)
+from routing.learning.metrics import Outcome, point_metrics
+
+# Simulated judge (1-10): mean and spread of each tier's score, by whether the intent needs premium.
+JUDGE = {True: ((4.5, 1.2), (8.5, 0.8)), False: ((8.3, 0.9), (8.6, 0.8))}
+
+
+@dataclass(frozen=True)
+class Traffic:
+    intents: int | None = 20  # how many intents the deployment sees (None: all)
+    premium_share: float = 0.3  # share of those intents that need premium
+    labelled: int = 300  # questions that get a label
+    fresh: int = 600  # fresh wordings to evaluate on
+    zipf: float = 1.0  # traffic per intent ~ 1 / rank**zipf: a few questions dominate
+    escalate: float = 0.4  # escalation replay: chance a failed cheap answer is escalated
+    stray_escalation: float = 0.03  # ... and that a good one is escalated anyway
+    approve: float = 0.15  # ... and that a good cheap answer gets 👍/"Solved"
+
+
+@dataclass(frozen=True)
+class FreshQuestion:
+    text: str
+    intent: str
+    needs_premium: bool
+
+    @property
+    def outcome(self) -> Outcome:
+        """Ground truth of the hidden rule: the cheap tier fails exactly the premium intents."""
+        return Outcome(0.0 if self.needs_premium else 1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Replay:
+    labelled: tuple[LabelledExample, ...]
+    fresh: tuple[FreshQuestion, ...]
+    premium_intents: frozenset[str]
+    intents: tuple[str, ...]
+
+
+class _Stream:
+    """Seeded draws of unused wordings, intent by traffic weight."""
+
+    def __init__(self, intents: Mapping[str, Sequence[str]], traffic: Traffic, rng: random.Random):
+        names = sorted(intents)
+        if traffic.intents is not None and traffic.intents < len(names):
+            names = sorted(rng.sample(names, traffic.intents))
+        if len(names) < 2:
+            raise ValueError("a replay needs at least two intents")
+        order = rng.sample(names, len(names))
+        self.weights = {name: 1.0 / (rank + 1) ** traffic.zipf for rank, name in enumerate(order)}
+        self.pools = {name: rng.sample(list(intents[name]), len(intents[name])) for name in names}
+        premium = max(1, round(traffic.premium_share * len(names)))
+        self.premium = frozenset(rng.sample(names, premium))
+        self.names = tuple(names)
+        self.rng = rng
+
+    def draw(self, among: Sequence[str]) -> tuple[str, str] | None:
+        live = [name for name in among if self.pools[name]]
+        if not live:
+            return None
+        name = self.rng.choices(live, [self.weights[n] for n in live])[0]
+        return self.pools[name].pop(), name
+
+    def fresh(self, count: int, seen: set[str]) -> tuple[FreshQuestion, ...]:
+        among = sorted(seen)
+        out = []
+        for _ in range(count):
+            drawn = self.draw(among)
+            if drawn is None:
+                break
+            out.append(FreshQuestion(drawn[0], drawn[1], drawn[1] in self.premium))
+        return tuple(out)
+
+
+def _judge(rng: random.Random, needs_premium: bool) -> tuple[float, float]:
+    (cheap_mean, cheap_sd), (premium_mean, premium_sd) = JUDGE[needs_premium]
+    cheap = min(max(round(rng.gauss(cheap_mean, cheap_sd)), 1), 10)
+    premium = min(max(round(rng.gauss(premium_mean, premium_sd)), 1), 10)
+    return judge_quality(cheap), judge_quality(premium)
+
+
+def hidden_rule_replay(
+    intents: Mapping[str, Sequence[str]], *, seed: int = 0, traffic: Traffic = Traffic()
+) -> Replay:
+    """`traffic.labelled` judged shadow comparisons, then fresh wordings of the intents seen."""
+    rng = random.Random(seed)
+    stream = _Stream(intents, traffic, rng)
+    labelled, seen = [], set()
+    for _ in range(traffic.labelled):
+        drawn = stream.draw(stream.names)
+        if drawn is None:
+            break
+        text, name = drawn
+        cheap, premium = _judge(rng, name in stream.premium)
+        labelled.append(example_from_comparison(text, cheap, premium))
+        seen.add(name)
+    return Replay(tuple(labelled), stream.fresh(traffic.fresh, seen), stream.premium, stream.names)
+
+
+def escalation_replay(
+    intents: Mapping[str, Sequence[str]], *, seed: int = 0, traffic: Traffic = Traffic()
+) -> Replay:
+    """Only user signals: of the questions answered cheaply, failed ones are escalated with
+    probability `escalate`, good ones get 👍/"Solved" with probability `approve` (or a stray
+    escalation). Serves questions until `traffic.labelled` signals have been collected."""
+    rng = random.Random(seed)
+    stream = _Stream(intents, traffic, rng)
+    labelled: list[LabelledExample] = []
+    seen: set[str] = set()
+    while len(labelled) < traffic.labelled:
+        drawn = stream.draw(stream.names)
+        if drawn is None:
+            break
+        text, name = drawn
+        seen.add(name)
+        roll = rng.random()
+        if name in stream.premium:
+            if roll < traffic.escalate:
+                labelled.append(example_from_signal(text, "escalation"))
+        elif roll < traffic.stray_escalation:
+            labelled.append(example_from_signal(text, "escalation"))
+        elif roll < traffic.stray_escalation + traffic.approve:
+            labelled.append(example_from_signal(text, rng.choice(("thumbs_up", "solved"))))
+    return Replay(tuple(labelled), stream.fresh(traffic.fresh, seen), stream.premium, stream.names)
+
+
+def shuffled_labels(examples: Sequence[LabelledExample], seed: int = 0) -> list[LabelledExample]:
+    """The same questions with their labels permuted: pure noise with the same label mix."""
+    rng = random.Random(seed)
+    labels = [(ex.kind, ex.needs_premium, ex.weight, ex.cheap_quality, ex.premium_quality)
+              for ex in examples]  # fmt: skip
+    rng.shuffle(labels)
+    return [
+        LabelledExample(ex.text, ex.context, kind, needs, weight, cheap, premium)
+        for ex, (kind, needs, weight, cheap, premium) in zip(examples, labels, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class ReplayScore:
+    """How a scorer ranks fresh wordings against the hidden rule."""
+
+    apgr: float
+    oracle_apgr: float
+    gain_ratio: float  # (APGR - 0.5) / (oracle APGR - 0.5): 1 = the rule perfectly, 0 = random
+    savings: float  # share of premium calls avoided at 95% of always-premium quality
+    mean_premium_score: float  # mean score of the fresh wordings of premium intents
+    mean_cheap_score: float
+
+
+def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplayScore:
+    outcomes = [q.outcome for q in fresh]
+    got = point_metrics(scores, outcomes)
+    oracle = point_metrics([float(q.needs_premium) for q in fresh], outcomes)
+    premium = [s for s, q in zip(scores, fresh, strict=True) if q.needs_premium]
+    cheap = [s for s, q in zip(scores, fresh, strict=True) if not q.needs_premium]
+    return ReplayScore(
+        got.apgr,
+        oracle.apgr,
+        (got.apgr - 0.5) / (oracle.apgr - 0.5),
+        got.savings,
+        sum(premium) / len(premium),
+        sum(cheap) / len(cheap),
+    )

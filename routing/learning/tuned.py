@@ -1,0 +1,43 @@
+"""The shipped analyzer with a deployment's correction: same `score(text, context)` interface."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from routing.analyzer.scorer import Analysis, QueryAnalyzer
+from routing.learning.correction import Correction
+
+
+class Scorer(Protocol):
+    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
+
+
+class BaseMismatchError(ValueError):
+    """A correction was fitted against other analyzer weights than the ones loaded."""
+
+
+class TunedAnalyzer:
+    """Scores like `QueryAnalyzer`, with the correction applied to each message's own score (thread
+    lifting and acknowledgement capping work as in the base, on corrected scores)."""
+
+    def __init__(self, base: QueryAnalyzer, correction: Correction) -> None:
+        fitted_on = correction.base_fingerprint
+        if fitted_on and base.fingerprint and fitted_on != base.fingerprint:
+            raise BaseMismatchError(
+                f"correction was fitted on analyzer {fitted_on}, loaded analyzer is "
+                f"{base.fingerprint}: tune again"
+            )
+        self.base = base
+        self.correction = correction
+        self._scorer = base.adjusted(correction.adjust)
+
+    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis:
+        return self._scorer.score(text, thread_context)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.correction.to_json()
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], base: QueryAnalyzer) -> TunedAnalyzer:
+        return cls(base, Correction.from_json(raw))
