@@ -29,8 +29,10 @@ from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.config import Experiment, parse_experiments
 from bot.experiments.judge import Judge
+from bot.learning.labels import LabelWeights, collect
 from bot.learning.quality import QualityReport
 from bot.learning.shadow import ShadowComparer, ShadowConfig
+from bot.learning.versions import DailyTune, RouterVersions
 from bot.llm.dispatch import Dispatcher, RetryPolicy
 from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
@@ -111,6 +113,7 @@ class Switchboard:
     digest: DigestJob
     metrics: Metrics
     judge: Judge | None
+    versions: RouterVersions
     shadow: ShadowComparer | None = None
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
@@ -152,10 +155,19 @@ def build_routing(settings: Settings) -> Routing:
     return Routing(config, strategies, experiments, health, scorer)
 
 
-async def routing_for_replay(settings: Settings) -> Strategy:
-    """The configured strategy, scoring with the router version live traffic uses."""
+async def active_routing(settings: Settings) -> Routing:
+    """The strategies, scoring with the router version live traffic uses (read from the
+    database when there is one: routing alone needs none)."""
     routing = build_routing(settings)
-    return routing.strategies[settings.routing_strategy]
+    if settings.database_url or (settings.data_dir / "switchboard.db").exists():
+        async with stores_for(settings) as stores:
+            await router_versions(stores, routing.scorer).refresh()
+    return routing
+
+
+def router_versions(stores: Stores, slot: ScorerSlot | None = None) -> RouterVersions:
+    base = shipped_analyzer()
+    return RouterVersions(stores.learning, base, slot or ScorerSlot(base))
 
 
 def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
@@ -237,6 +249,8 @@ async def _build(
         await upgrade(db)
     resources.push_async_callback(db.dispose)
     stores = Stores.over(db)
+    versions = router_versions(stores, routing.scorer)
+    await versions.refresh()  # live traffic scores with the active router version
     if provider is None:
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
         resources.push_async_callback(http.aclose)
@@ -302,7 +316,7 @@ async def _build(
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
     return Switchboard(
-        settings, stores, routing, engine, ops, digest, metrics, judge, shadow, resources
+        settings, stores, routing, engine, ops, digest, metrics, judge, versions, shadow, resources
     )
 
 
@@ -417,11 +431,28 @@ def services(switchboard: Switchboard) -> dict[str, Service]:
         bot = SwitchboardBot(engine=sb.engine, ops=sb.ops, config=discord)
         found["discord"] = partial(serve_discord, bot)
     found["digest"] = digest_scheduler(sb).serve
+    found["router"] = partial(sb.versions.follow, settings.router_refresh_s)
+    if settings.router_tune_daily:
+        found["router-tune"] = daily_tune(sb).serve
     if settings.metrics_port is not None:
         from adapters.web.metrics import serve as serve_metrics
 
         found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db, settings.metrics_port)
     return found
+
+
+def daily_tune(switchboard: Switchboard) -> DailyTune:
+    settings, stores = switchboard.settings, switchboard.stores
+    weights = LabelWeights.from_settings(settings)
+    hour, minute = (int(part) for part in settings.digest_time.split(":"))
+    return DailyTune(
+        switchboard.versions,
+        partial(collect, stores.learning, weights),
+        stores.claims,
+        ZoneInfo(settings.timezone),
+        (hour, minute),
+        utcnow,
+    )
 
 
 def digest_scheduler(switchboard: Switchboard) -> DigestScheduler:

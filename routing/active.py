@@ -23,6 +23,10 @@ class ScorerSlot:
     def version(self) -> int | None:
         return self._current[1]
 
+    @property
+    def current(self) -> Scorer:
+        return self._current[0]
+
     def score(self, text: str, context: Sequence[str] = ()) -> tuple[Analysis, int | None]:
         scorer, version = self._current  # one read: a concurrent swap never mixes the two
         return scorer.score(text, context), version

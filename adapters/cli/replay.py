@@ -66,6 +66,7 @@ async def answer(switchboard: Switchboard, line: Line, workspace: str) -> dict[s
     result: dict[str, Any] = {"id": line.id, "status": outcome.status}
     if meta is not None:
         result |= {
+            "call_id": meta.call_id,
             "tier": meta.tier,
             "model": meta.model,
             "strategy": meta.strategy,

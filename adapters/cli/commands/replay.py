@@ -71,10 +71,10 @@ async def _replay(args: argparse.Namespace) -> int:
 
 async def _route_only(settings: Any, questions: list[Any], output_tokens: int) -> list[Any]:
     from adapters.cli import replay
-    from adapters.composition import routing_for_replay
+    from adapters.composition import active_routing
     from bot.llm.pricing import Pricer, estimate_tokens
 
-    strategy = await routing_for_replay(settings)
+    strategy = (await active_routing(settings)).strategies[settings.routing_strategy]
     pricer = Pricer()
     system = estimate_tokens(settings.system_prompt) + 8
     return [replay.route_only(strategy, pricer, q, system, output_tokens) for q in questions]

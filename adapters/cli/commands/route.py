@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from adapters.composition import build_routing
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from routing.strategy import Decision, RouteRequest, Strategy
@@ -24,8 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def load_strategy(name: str | None) -> Strategy:
+    from adapters.composition import active_routing  # the whole core: only when routing
+
     settings = load_settings()
-    strategies = build_routing(settings).strategies
+    strategies = asyncio.run(active_routing(settings)).strategies
     chosen = name or settings.routing_strategy
     if chosen not in strategies:
         raise ConfigError(f"unknown strategy {chosen!r} (known: {', '.join(sorted(strategies))})")

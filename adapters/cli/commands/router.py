@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adapters.cli.commands.calibrate import add_calibrate
+from adapters.cli.commands.router_versions import add_version_commands
 from routing.analyzer.scorer import MODEL_PATH, QueryAnalyzer
 from routing.training.datasets import DataDirError, check_data_dir, load_examples
 from routing.training.evaluation import (
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     val.set_defaults(func=_guarded(run_validate))
 
     add_calibrate(commands)
+    add_version_commands(commands)
 
 
 def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -1,0 +1,96 @@
+"""The deployment's own labels, read back from what it stored: judged shadow comparisons, and
+user signals (escalations, 👎, 👍, "Solved") on answers from a cheaper tier.
+
+A signal on a premium answer says nothing about whether a cheaper tier would have done: those
+are left out. Weights (how far each kind is trusted) are settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.settings import Settings
+from routing.learning.examples import (
+    Kind,
+    LabelledExample,
+    example_from_comparison,
+    example_from_signal,
+    judge_quality,
+)
+from storage.learning import Comparison, LearningData
+
+CHEAPER = ("budget", "balanced")
+
+
+@dataclass(frozen=True)
+class LabelWeights:
+    shadow: float = 1.0
+    escalation: float = 0.8
+    thumbs_down: float = 0.3
+    thumbs_up: float = 0.3
+    solved: float = 0.3
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LabelWeights:
+        return cls(
+            settings.label_weight_shadow,
+            settings.label_weight_escalation,
+            settings.label_weight_thumbs_down,
+            settings.label_weight_thumbs_up,
+            settings.label_weight_solved,
+        )
+
+    def by_kind(self) -> dict[Kind, float]:
+        return {
+            "shadow": self.shadow,
+            "escalation": self.escalation,
+            "thumbs_down": self.thumbs_down,
+            "thumbs_up": self.thumbs_up,
+            "solved": self.solved,
+        }
+
+
+def comparison_example(comparison: Comparison, weight: float) -> LabelledExample | None:
+    """A judged cheaper-vs-premium comparison as a label; None when it is not one."""
+    if comparison.answered_score is None or comparison.shadow_score is None:
+        return None
+    answered = judge_quality(comparison.answered_score)
+    shadow = judge_quality(comparison.shadow_score)
+    if comparison.shadow_tier == "premium" and comparison.answered_tier in CHEAPER:
+        cheap, premium = answered, shadow
+        costs = (comparison.answered_cost_nano_usd, comparison.shadow_cost_nano_usd)
+    elif comparison.answered_tier == "premium" and comparison.shadow_tier in CHEAPER:
+        cheap, premium = shadow, answered
+        costs = (comparison.shadow_cost_nano_usd, comparison.answered_cost_nano_usd)
+    else:
+        return None
+    return example_from_comparison(
+        comparison.question,
+        cheap,
+        premium,
+        context=comparison.context,
+        weight=weight,
+        cheap_cost_nano=costs[0],
+        premium_cost_nano=costs[1],
+        base_score=comparison.router_score,
+    )
+
+
+async def collect(
+    store: LearningData, weights: LabelWeights, *, since: datetime | None = None
+) -> list[LabelledExample]:
+    """Every usable label since `since`: comparisons first, then signals on cheaper answers."""
+    found: list[LabelledExample] = []
+    for comparison in await store.comparisons(since=since):
+        example = comparison_example(comparison, weights.shadow)
+        if example is not None:
+            found.append(example)
+    by_kind = weights.by_kind()
+    for signal in await store.signals(since=since):
+        if signal.tier not in CHEAPER or by_kind.get(signal.kind, 0.0) <= 0:  # type: ignore[call-overload]
+            continue
+        context = await store.earlier_questions(signal.thread_id, signal.message_id)
+        kind: Kind = signal.kind  # type: ignore[assignment]
+        found.append(example_from_signal(signal.question, kind, tuple(context), by_kind))
+    return found

@@ -1,0 +1,135 @@
+"""Router versions: tune one from the deployment's labels, adopt it only when it is not worse,
+make any version the active one (rollback), and keep live scoring on the active version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from routing.active import Scorer, ScorerSlot
+from routing.analyzer.scorer import QueryAnalyzer
+from routing.learning.examples import LabelledExample
+from routing.learning.tuned import TunedAnalyzer
+from routing.learning.tuning import TuneResult, tune
+from storage.claims import Claims
+from storage.learning import LearningData, VersionRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tuned:
+    version: int
+    result: TuneResult
+
+
+class RouterVersions:
+    def __init__(self, store: LearningData, base: QueryAnalyzer, slot: ScorerSlot) -> None:
+        self._store, self._base, self._slot = store, base, slot
+
+    def scorer(self, row: VersionRow) -> Scorer:
+        if row.model is None:
+            raise ValueError(f"router version {row.id} has no model")
+        return TunedAnalyzer.from_json(json.loads(row.model), self._base)
+
+    async def refresh(self) -> int | None:
+        """Score with the active version (another replica or `router use` may have changed it)."""
+        row = await self._store.active()
+        if row is None:
+            if self._slot.version is not None:
+                self._slot.use(self._base, None)
+                log.info("router: back to the shipped analyzer")
+            return None
+        if row.id != self._slot.version:
+            self._slot.use(self.scorer(row), row.id)
+            log.info("router: now scoring with version %s", row.id)
+        return row.id
+
+    async def use(self, version: int | None) -> bool:
+        """Make `version` active (None: the shipped analyzer); False when it does not exist."""
+        if version is None:
+            await self._store.deactivate_all()
+        elif not await self._store.activate(version):
+            return False
+        await self.refresh()
+        return True
+
+    async def tune(self, examples: Sequence[LabelledExample], *, seed: int = 0) -> Tuned:
+        """Fit on the labels, compare with the active version on a held-back slice, store the
+        version with what it saw and how it measured, and activate it only when adopted."""
+        await self.refresh()
+        result = tune(self._base, examples, seed=seed, current=self._slot.current)
+        version = await self._store.add_version(
+            base=self._base.fingerprint or "",
+            model=None if result.model is None else json.dumps(result.model),
+            metrics=json.dumps(_metrics(result)),
+            data=json.dumps(
+                {
+                    "used": dict(result.used),
+                    "held_out": dict(result.held_out),
+                    "labels": len(examples),
+                }
+            ),
+            adopted=result.adopted,
+            reason=result.reason,
+            activate=result.adopted,
+        )
+        if result.adopted:
+            await self.refresh()
+        return Tuned(version, result)
+
+    async def follow(self, interval_s: float) -> None:
+        """Keep scoring with the active version, checking every `interval_s` (run service)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.refresh()
+            except Exception:  # a database hiccup: the current version keeps serving
+                log.exception("router: checking the active version failed")
+
+
+class DailyTune:
+    """`ROUTER_TUNE_DAILY`: once a local day, after the digest time, one replica tunes (claimed
+    in the database) and the version is adopted only when it is not worse."""
+
+    def __init__(
+        self,
+        versions: RouterVersions,
+        labels: Callable[[], Awaitable[Sequence[LabelledExample]]],
+        claims: Claims,
+        zone: ZoneInfo,
+        at: tuple[int, int],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._versions, self._labels, self._claims = versions, labels, claims
+        self._zone, self._at, self._clock = zone, at, clock
+
+    async def run_once(self) -> Tuned | None:
+        local = self._clock().astimezone(self._zone)
+        if (local.hour, local.minute) < self._at:
+            return None
+        if not await self._claims.claim("router-tune", "all", local.date().isoformat()):
+            return None
+        tuned = await self._versions.tune(await self._labels())
+        log.info("router: daily tune made version %s: %s", tuned.version, tuned.result.reason)
+        return tuned
+
+    async def serve(self, check_s: float = 600.0) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("router: daily tune failed")
+            await asyncio.sleep(check_s)
+
+
+def _metrics(result: TuneResult) -> dict[str, Any]:
+    if result.comparison is None:
+        return {}
+    return asdict(result.comparison)
