@@ -301,9 +301,12 @@ async def _build(
         max_output_tokens=settings.llm_max_output_tokens,
         observers=answer_observers,
     )
+    pinned = await pinned_strategies(routing, stores, versions)
     engine = Engine(
         stores.conversations,
-        ExperimentPicker(routing.experiments, routing.strategies, settings.routing_strategy, clock),
+        ExperimentPicker(
+            routing.experiments, routing.strategies, settings.routing_strategy, clock, pinned
+        ),
         answerer,
         EngineConfig(
             system_prompt=settings.system_prompt,
@@ -318,6 +321,31 @@ async def _build(
     return Switchboard(
         settings, stores, routing, engine, ops, digest, metrics, judge, versions, shadow, resources
     )
+
+
+async def pinned_strategies(
+    routing: Routing, stores: Stores, versions: RouterVersions
+) -> dict[tuple[str, str], Strategy]:
+    """Experiment variants that score with a fixed router version (A/B of two versions)."""
+    found: dict[tuple[str, str], Strategy] = {}
+    for experiment in routing.experiments:
+        for variant in experiment.variants:
+            if variant.router_version is None:
+                continue
+            row = await stores.learning.version(variant.router_version)
+            if row is None or row.model is None:
+                raise ConfigError(
+                    f"ROUTING_FILE: experiment {experiment.name!r} variant {variant.name!r}: "
+                    f"no router version {variant.router_version} with a model (see "
+                    "`switchboard router versions`)"
+                )
+            judge = AnalyzerJudge(ScorerSlot(versions.scorer(row), row.id), routing.config)
+            if variant.strategy == "tiered":
+                strategy: Strategy = TieredStrategy(judge, routing.config, routing.health)
+            else:
+                strategy = TieredEdenStrategy(judge, routing.config)
+            found[(experiment.name, variant.name)] = strategy
+    return found
 
 
 def shadow_comparer(

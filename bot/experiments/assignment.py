@@ -29,13 +29,17 @@ class ExperimentPicker:
         strategies: Mapping[str, Strategy],
         default: str,
         clock: Callable[[], datetime] = utcnow,
+        pinned: Mapping[tuple[str, str], Strategy] | None = None,
     ) -> None:
+        """`pinned`: strategies built for (experiment, variant) pairs that score with a fixed
+        router version (the composition root loads those versions)."""
         self._experiments = tuple(experiments)
         self._default = strategies[default]
         self._clock = clock
         # Each variant's strategy, built once (inline `fixed` variants get their own).
+        pinned = pinned or {}
         self._variant_strategies: dict[tuple[str, str], Strategy] = {
-            (e.name, v.name): _strategy_for(v, strategies)
+            (e.name, v.name): pinned.get((e.name, v.name)) or _strategy_for(v, strategies)
             for e in self._experiments
             for v in e.variants
         }

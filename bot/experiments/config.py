@@ -43,12 +43,15 @@ BUCKETS = 10_000
 @dataclass(frozen=True)
 class Variant:
     name: str
-    strategy: str  # a name from app.strategies, or "fixed" with `model`
+    strategy: str  # a strategy name, or "fixed" with `model`
     model: str | None = None
     weight: float = 1.0
+    router_version: int | None = None  # a "tiered" variant scoring with this router version
 
     @property
     def label(self) -> str:
+        if self.router_version is not None:
+            return f"{self.strategy} router v{self.router_version}"
         return f"{self.strategy} {self.model}" if self.model else self.strategy
 
 
@@ -99,6 +102,7 @@ class _VariantModel(BaseModel):
     strategy: str = Field(min_length=1)
     model: str | None = Field(default=None, min_length=1)
     weight: float = Field(default=1.0, gt=0)
+    router_version: int | None = Field(default=None, ge=1)
 
 
 class _ExperimentModel(BaseModel):
@@ -141,6 +145,11 @@ def parse_experiments(
                 raise ConfigError(
                     f"ROUTING_FILE: {field_name}.model: only a 'fixed' variant takes a model"
                 )
+            if v.router_version is not None and v.strategy not in ("tiered", "tiered-edenai"):
+                raise ConfigError(
+                    f"ROUTING_FILE: {field_name}.router_version: only a 'tiered' or "
+                    "'tiered-edenai' variant scores with a router version"
+                )
             if known_strategies and v.strategy not in known_strategies:
                 known = ", ".join(sorted(known_strategies))
                 raise ConfigError(
@@ -153,7 +162,8 @@ def parse_experiments(
             Experiment(
                 name=parsed.name,
                 variants=tuple(
-                    Variant(v.name, v.strategy, v.model, v.weight) for v in parsed.variants
+                    Variant(v.name, v.strategy, v.model, v.weight, v.router_version)
+                    for v in parsed.variants
                 ),
                 channels=tuple(parsed.channels),
                 start=parsed.start,

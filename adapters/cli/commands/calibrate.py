@@ -19,9 +19,7 @@ from routing.config import DEFAULT_ROUTING_FILE, Thresholds, write_thresholds
 def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cal = commands.add_parser("calibrate", help="pick tier thresholds from sample traffic")
     source = cal.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--queries", type=Path, help='JSONL of {"text": ...} lines of real traffic'
-    )
+    source.add_argument("--queries", type=Path, help='JSONL of {"text": ...} lines of real traffic')
     source.add_argument(
         "--comparisons", type=Path,
         help='JSONL of shadow comparisons: {"score", "cheap", "premium"} (judge scores, 1-10; '
