@@ -4,6 +4,7 @@ sample of real traffic (target tier shares) or from shadow comparisons (a qualit
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -21,6 +22,11 @@ def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore
     source = cal.add_mutually_exclusive_group(required=True)
     source.add_argument("--queries", type=Path, help='JSONL of {"text": ...} lines of real traffic')
     source.add_argument(
+        "--shadow", action="store_true",
+        help="use this deployment's judged shadow comparisons (from the database), scored "
+             "with the active router version",
+    )  # fmt: skip
+    source.add_argument(
         "--comparisons", type=Path,
         help='JSONL of shadow comparisons: {"score", "cheap", "premium"} (judge scores, 1-10; '
              'optional "cheap_cost_nano", "premium_cost_nano")',
@@ -36,12 +42,16 @@ def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def _from_comparisons(args: argparse.Namespace) -> tuple[Thresholds | None, dict[str, Any]]:
-    rows = [json.loads(line) for line in args.comparisons.read_text().splitlines() if line.strip()]
-    comparisons = [
-        ShadowComparison(float(r["score"]), float(r["cheap"]), float(r["premium"]),
-                         r.get("cheap_cost_nano"), r.get("premium_cost_nano"))
-        for r in rows
-    ]  # fmt: skip
+    if args.shadow:
+        comparisons = asyncio.run(_stored_comparisons())
+    else:
+        rows = [json.loads(line) for line in args.comparisons.read_text().splitlines()
+                if line.strip()]  # fmt: skip
+        comparisons = [
+            ShadowComparison(float(r["score"]), float(r["cheap"]), float(r["premium"]),
+                             r.get("cheap_cost_nano"), r.get("premium_cost_nano"))
+            for r in rows
+        ]  # fmt: skip
     result = thresholds_for_quality(comparisons, within=args.within, target=args.target)
     report: dict[str, Any] = {
         "comparisons": result.comparisons,
@@ -56,8 +66,32 @@ def _from_comparisons(args: argparse.Namespace) -> tuple[Thresholds | None, dict
     return result.thresholds, report
 
 
+async def _stored_comparisons() -> list[ShadowComparison]:
+    """Budget-vs-premium comparisons the judge scored, each question scored as live traffic
+    would score it now (the active router version)."""
+    from adapters.composition import active_routing, stores_for
+    from bot.learning.quality import scores
+
+    settings = load_settings()
+    routing = await active_routing(settings)
+    async with stores_for(settings) as stores:
+        stored = await stores.learning.comparisons()
+    found = []
+    for comparison in stored:
+        pair = scores(comparison)
+        if pair is None or pair[0] != "budget":
+            continue
+        budget_answered = comparison.answered_tier == "budget"
+        costs = (comparison.answered_cost_nano_usd, comparison.shadow_cost_nano_usd)
+        cheap_cost, premium_cost = costs if budget_answered else costs[::-1]
+        analysis, _version = routing.scorer.score(comparison.question, comparison.context)
+        found.append(ShadowComparison(analysis.score, float(pair[1]), float(pair[2]),
+                                      cheap_cost, premium_cost))  # fmt: skip
+    return found
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
-    if args.comparisons is not None:
+    if args.comparisons is not None or args.shadow:
         thresholds, report = _from_comparisons(args)
         if thresholds is None:
             print(f"switchboard: router calibrate: {report['reason']}", file=sys.stderr)

@@ -1,0 +1,83 @@
+"""`switchboard router tune | versions | use` and `router calibrate --shadow`, as a user runs
+them against a database holding shadow comparisons."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.cli.main import main
+from storage.database import create_engine, upgrade
+from storage.learning import Comparison, LearningData
+from tests.rows import make_thread
+
+TOPICS = ("password reset", "invoice download", "API rate limits", "SSO certificate rotation")
+
+
+async def seed(url: str, count: int) -> None:
+    db = create_engine(url)
+    await upgrade(db)
+    try:
+        store = LearningData(db)
+        thread = await make_thread(db)
+        from storage.tables import utcnow
+        from tests.rows import call_values, insert_calls
+
+        await insert_calls(db, [call_values(thread, utcnow()) for _ in range(count)])
+        for n in range(count):
+            topic = TOPICS[n % len(TOPICS)]
+            hard = n % len(TOPICS) >= 2  # the last two topics need premium
+            await store.record_comparison(Comparison(
+                call_id=n + 1, thread_id=thread[0], message_id=thread[1],
+                question=f"Question {n}: how does {topic} work for my account?", context=(),
+                answered_tier="budget", shadow_tier="premium", shadow_model="m",
+                shadow_call_id=None, judge_call_id=None,
+                answered_score=4 if hard else 9, shadow_score=9,
+                answered_cost_nano_usd=1_000, shadow_cost_nano_usd=20_000,
+                router_version=None, router_score=None,
+            ))  # fmt: skip
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    asyncio.run(seed(f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}", 160))
+    return tmp_path
+
+
+def test_tune_versions_use_and_rollback(
+    deployment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["router", "tune", "--json"]) == 0
+    tuned = json.loads(capsys.readouterr().out)
+    assert tuned["version"] == 1 and tuned["labels"] == 160
+    assert sum(tuned["used"].values()) + sum(tuned["held_out"].values()) == 160
+    assert main(["router", "versions"]) == 0
+    listing = capsys.readouterr().out
+    active = "* 1 " if tuned["adopted"] else "* base"
+    assert active in listing, listing
+    assert main(["router", "use", "base"]) == 0
+    assert "the shipped analyzer" in capsys.readouterr().out
+    assert main(["router", "versions", "--json"]) == 0
+    assert not any(v["active"] for v in json.loads(capsys.readouterr().out))
+    assert main(["router", "use", "7"]) == 2
+    assert "no router version 7" in capsys.readouterr().err
+    assert main(["router", "use", "newest"]) == 2
+
+
+def test_calibrate_from_the_stored_shadow_comparisons(
+    deployment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["router", "calibrate", "--shadow", "--target", "0.9", "--dry-run"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["comparisons"] == 160 and report["routing_file"] is None
+    assert 0 <= report["budget_below"] <= report["premium_from"] <= 1
+    assert report["expected_savings"] is not None
