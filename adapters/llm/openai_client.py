@@ -151,6 +151,8 @@ class ProviderClient:
             if event.event != "error":
                 raise self._fail(progress, started, "malformed stream chunk") from None
             chunk = event.data  # a plain-text error event
+        if event.event != "error" and '"error"' not in event.data:
+            return chunk  # every error shape names "error" somewhere: skip the full check
         error = stream_error(event.event, chunk, self._redact)
         if error is None:
             return chunk
@@ -199,11 +201,13 @@ class _Progress:
             return ""
         if isinstance(chunk.get("model"), str) and chunk["model"]:
             self.model = chunk["model"]
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = usage_of(chunk["usage"]) or self.usage
-        cost = reported_cost(chunk)
-        if cost is not None:
-            self.cost = cost
+        usage = chunk.get("usage")
+        if usage is not None or "cost" in chunk:  # the last chunk, usually
+            if isinstance(usage, dict):
+                self.usage = usage_of(usage) or self.usage
+            cost = reported_cost(chunk)
+            if cost is not None:
+                self.cost = cost
         delta = ""
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict):
