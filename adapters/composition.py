@@ -34,6 +34,7 @@ from bot.learning.quality import QualityReport
 from bot.learning.shadow import ShadowComparer, ShadowConfig
 from bot.learning.versions import DailyTune, RouterVersions
 from bot.llm.dispatch import Dispatcher, RetryPolicy
+from bot.llm.extras import parse_headers, parse_query
 from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
@@ -202,7 +203,15 @@ def http_provider(settings: Settings, http: httpx.AsyncClient, base_url: str) ->
         settings.llm_first_token_timeout_s,
         settings.llm_total_timeout_s,
     )
-    return ProviderClient(http, base_url, key or "simulated", timeouts)
+    headers = settings.llm_extra_headers
+    return ProviderClient(
+        http,
+        base_url,
+        key or "simulated",
+        timeouts,
+        extra_headers=parse_headers(headers.get_secret_value() if headers else ""),
+        extra_query=parse_query(settings.llm_extra_query),
+    )
 
 
 async def build(

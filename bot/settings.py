@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.llm.extras import parse_headers, parse_query
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 CsvInts = Annotated[tuple[int, ...], NoDecode]
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     llm_backoff_base_s: float = Field(0.5, ge=0)
     llm_backoff_max_s: float = Field(8.0, ge=0)
     llm_max_output_tokens: int = Field(1024, gt=0)
+    llm_extra_headers: SecretStr | None = None  # JSON object or "Name: value" pairs
+    llm_extra_query: str = ""  # e.g. "api-version=2024-10-21"
 
     # --- conversation ----------------------------------------------------------
     system_prompt: str = (
@@ -127,6 +130,19 @@ class Settings(BaseSettings):
         "budget_alert_thresholds",
         mode="before",
     )(_split)
+
+    @field_validator("llm_extra_headers")
+    @classmethod
+    def _valid_headers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_headers(value.get_secret_value())
+        return value
+
+    @field_validator("llm_extra_query")
+    @classmethod
+    def _valid_query(cls, value: str) -> str:
+        parse_query(value)
+        return value
 
     @field_validator("digest_time")
     @classmethod

@@ -54,7 +54,8 @@ class SpendTotal:
 
 LEDGER_COLUMNS = ("id", "created_at", "platform", "workspace", "channel", "thread", "user",
                   "purpose", "strategy", "tier", "model", "status", "error_kind", "attempt",
-                  "input_tokens", "output_tokens", "cost_nano_usd", "cost_source",
+                  "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                  "reasoning_tokens", "cost_nano_usd", "cost_source",
                   "baseline_cost_nano_usd", "latency_ms", "ttft_ms")  # fmt: skip
 
 

@@ -65,6 +65,9 @@ class CallRecord:
     model_served: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
     cost_nano_usd: int | None = None
     baseline_cost_nano_usd: int | None = None
     latency_ms: int | None = None

@@ -103,6 +103,10 @@ class Call(SQLModel, table=True):
     model_served: str | None = Field(default=None, max_length=255)
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # Parts of input_tokens / output_tokens priced at their own rate (migration 0008).
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
     cost_nano_usd: int | None = _nano()
     cost_source: str = Field(max_length=16)  # reported | priced | estimated | unpriced
     baseline_cost_nano_usd: int | None = _nano()

@@ -11,22 +11,19 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
+from adapters.llm.wire import Redactor, error_for_code, reported_cost, stream_error, usage_of
 from bot.errors import (
-    AuthenticationFailed,
-    BadRequest,
-    OutOfCredits,
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
-    RateLimited,
-    RequestTooLarge,
     StreamBroken,
 )
 from bot.llm.types import ChatRequest, StreamResult, Usage
@@ -44,7 +41,13 @@ class Timeouts:
 
 
 class ProviderClient:
-    """Streams one completion; raises a `ProviderError` subclass on any failure."""
+    """Streams one completion; raises a `ProviderError` subclass on any failure.
+
+    `extra_headers` and `extra_query` go with every request (OpenRouter's `HTTP-Referer`,
+    Azure's `api-version`); the extra headers may replace ours, e.g. a proxy's own
+    `Authorization`. Provider text kept as an error's detail never contains the API key or
+    a credential-looking extra header.
+    """
 
     def __init__(
         self,
@@ -52,12 +55,22 @@ class ProviderClient:
         base_url: str,
         api_key: str,
         timeouts: Timeouts = Timeouts(),
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Sequence[tuple[str, str]] = (),
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/chat/completions"
         # A pasted key often carries a trailing newline, which is an illegal header value.
         self._api_key = api_key.strip()
         self._timeouts = timeouts
+        self._headers = httpx.Headers({"Accept": "text/event-stream"})
+        if self._api_key:  # local servers (Ollama, vLLM) need none; a missing one gets a 401
+            self._headers["Authorization"] = f"Bearer {self._api_key}"
+        self._headers.update(extra_headers or {})  # names compare case-insensitively
+        self._query = httpx.QueryParams(list(extra_query))
+        credentials = [v for k, v in (extra_headers or {}).items() if _is_credential(k)]
+        self._redact = Redactor.of([self._api_key, *credentials])
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | StreamResult, None]:
         """Text deltas as they arrive, then the `StreamResult`; a `ProviderError` on failure.
@@ -73,7 +86,7 @@ class ProviderClient:
         except httpx.TimeoutException as exc:
             error: ProviderError = ProviderTimeout(detail=type(exc).__name__)
         except (httpx.TransportError, httpx.StreamError) as exc:
-            error = ProviderUnavailable(detail=f"{type(exc).__name__}: {exc}")
+            error = ProviderUnavailable(detail=self._redact(f"{type(exc).__name__}: {exc}"))
         else:
             yield progress.snapshot(started)
             return
@@ -84,49 +97,80 @@ class ProviderClient:
     async def _stream(
         self, request: ChatRequest, started: float, progress: _Progress
     ) -> AsyncIterator[str]:
-        headers = {"Accept": "text/event-stream"}
-        if self._api_key:  # local servers (Ollama, vLLM) need none; a missing one gets a 401
-            headers["Authorization"] = f"Bearer {self._api_key}"
         timeout = httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s)
         first_deadline = started + self._timeouts.first_token_s
         deadline = started + self._timeouts.total_s
         async with self._http.stream(
-            "POST", self._url, json=request.body(), headers=headers, timeout=timeout
+            "POST",
+            self._url,
+            json=request.body(),
+            headers=self._headers,
+            params=self._query,
+            timeout=timeout,
         ) as response:
             if response.status_code >= 400:
                 await response.aread()
-                raise error_for_status(response)
-            lines = response.aiter_lines()
-            while True:
-                try:
-                    if progress.ttft_ms is None:
-                        remaining = max(0.001, min(first_deadline, deadline) - time.perf_counter())
-                        line = await asyncio.wait_for(anext(lines), remaining)
-                    else:
-                        line = await anext(lines)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    raise self._fail(progress, started, "no first token in time",
-                                     timeout=True) from None  # fmt: skip
-                if time.perf_counter() > deadline:
-                    raise self._fail(progress, started, "total timeout", timeout=True)
-                if not line.startswith("data:"):
-                    continue
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    progress.done = True
-                    await _drain(lines)
-                    break
-                try:
-                    chunk = json.loads(data)
-                except json.JSONDecodeError:
-                    raise self._fail(progress, started, "malformed stream chunk") from None
-                delta = progress.absorb(chunk, started)
-                if delta:
-                    yield delta
+                raise error_for_status(response, self._redact)
+            async with contextlib.aclosing(EventSource(response).aiter_sse()) as events:
+                while True:
+                    try:
+                        if progress.ttft_ms is None:
+                            left = max(0.001, min(first_deadline, deadline) - time.perf_counter())
+                            event = await asyncio.wait_for(anext(events), left)
+                        else:
+                            event = await anext(events)
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        raise self._fail(progress, started, "no first token in time",
+                                         timeout=True) from None  # fmt: skip
+                    except SSEError:
+                        raise await self._not_a_stream(response) from None
+                    if time.perf_counter() > deadline:
+                        raise self._fail(progress, started, "total timeout", timeout=True)
+                    if event.data.strip() == "[DONE]":
+                        progress.done = True
+                        await _drain(events)
+                        break
+                    chunk = self._chunk(event, progress, started)
+                    if chunk is None:
+                        continue
+                    delta = progress.absorb(chunk, started)
+                    if delta:
+                        yield delta
         if not progress.done:
             raise self._fail(progress, started, "stream ended without [DONE]")
+
+    def _chunk(self, event: ServerSentEvent, progress: _Progress, started: float) -> Any:
+        """The event's JSON, None for an empty one; an in-stream error ends the attempt."""
+        if not event.data.strip() and event.event != "error":
+            return None  # an `id:` or `retry:` line alone
+        try:
+            chunk = json.loads(event.data)
+        except json.JSONDecodeError:
+            if event.event != "error":
+                raise self._fail(progress, started, "malformed stream chunk") from None
+            chunk = event.data  # a plain-text error event
+        if event.event != "error" and '"error"' not in event.data:
+            return chunk  # every error shape names "error" somewhere: skip the full check
+        error = stream_error(event.event, chunk, self._redact)
+        if error is None:
+            return chunk
+        if progress.text:
+            raise _broken(progress.snapshot(started), error.detail) from error
+        raise error
+
+    async def _not_a_stream(self, response: httpx.Response) -> ProviderError:
+        """A 200 that is not an event stream: an error object if it holds one."""
+        await response.aread()
+        kind = response.headers.get("content-type", "nothing")
+        try:
+            error = stream_error("", response.json(), self._redact)
+        except ValueError:
+            error = None
+        return error or ProviderUnavailable(
+            detail=self._redact(f"expected an event stream, got {kind}: {response.text}")[:300]
+        )
 
     def _fail(
         self, progress: _Progress, started: float, detail: str, *, timeout: bool = False
@@ -157,10 +201,13 @@ class _Progress:
             return ""
         if isinstance(chunk.get("model"), str) and chunk["model"]:
             self.model = chunk["model"]
-        if isinstance(chunk.get("usage"), dict):
-            self.usage = _usage(chunk["usage"]) or self.usage
-        if chunk.get("cost") is not None:
-            self.cost = _decimal(chunk["cost"])
+        usage = chunk.get("usage")
+        if usage is not None or "cost" in chunk:  # the last chunk, usually
+            if isinstance(usage, dict):
+                self.usage = usage_of(usage) or self.usage
+            cost = reported_cost(chunk)
+            if cost is not None:
+                self.cost = cost
         delta = ""
         for choice in chunk.get("choices") or ():
             if not isinstance(choice, dict):
@@ -188,12 +235,12 @@ class _Progress:
         )
 
 
-async def _drain(lines: AsyncIterator[str]) -> None:
+async def _drain(events: AsyncIterator[ServerSentEvent]) -> None:
     """Read the (empty) rest of the body: a fully read response returns its connection to the
     pool, an abandoned one is closed, and the next call pays for a new TCP connection."""
     with contextlib.suppress(TimeoutError, httpx.HTTPError):
         async with asyncio.timeout(DRAIN_TIMEOUT_S):
-            async for _ in lines:
+            async for _ in events:
                 pass
 
 
@@ -207,36 +254,15 @@ def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def _usage(raw: dict[str, Any]) -> Usage | None:
-    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
-    if isinstance(prompt, int) and isinstance(completion, int):
-        return Usage(input_tokens=prompt, output_tokens=completion)
-    return None
+def _is_credential(header: str) -> bool:
+    name = header.lower()
+    return any(word in name for word in ("key", "auth", "token", "secret", "cookie"))
 
 
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        cost = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return cost if cost.is_finite() and cost >= 0 else None
-
-
-def error_for_status(response: httpx.Response) -> ProviderError:
+def error_for_status(response: httpx.Response, redact: Redactor | None = None) -> ProviderError:
     """Map an HTTP error response to the error tree, keeping the provider's words as detail."""
-    status = response.status_code
-    detail = f"HTTP {status}: {response.text[:300]}"
-    if status in (401, 403):
-        return AuthenticationFailed(detail=detail)
-    if status == 402:
-        return OutOfCredits(detail=detail)
-    if status == 429:
-        return RateLimited(detail=detail, retry_after_s=_retry_after(response))
-    if status == 413:
-        return RequestTooLarge(detail=detail)
-    if status >= 500:
-        return ProviderUnavailable(detail=detail)
-    return BadRequest(detail=detail)
+    detail = (redact or Redactor())(f"HTTP {response.status_code}: {response.text}")[:300]
+    return error_for_code(response.status_code, detail, _retry_after(response))
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -10,17 +10,19 @@ own with `answer_override`) and every response carries the header `x-simulator: 
 `@edenai` routing picks `router_candidates[blake2b(seed, last user message) % len]`. Faults are
 consumed in queue order by the first requests they match (after authentication and validation).
 With `report_cost=False` the server behaves like a plain OpenAI endpoint: no `cost`, `status` or
-`provider` fields and no `@edenai` router.
+`provider` fields and no `@edenai` router. `accounting` adds cached, cache-write and reasoning
+token counts and OpenRouter's `usage.cost`; `sse_extras` sends the rest of the SSE format real
+providers use (`: ping` comments, `event:` and `id:` lines, JSON split over several `data:`
+lines); a `stream_error` fault sends `data: {"error": ...}` mid-stream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -43,18 +45,24 @@ from adapters.llm.simulator_profiles import (
     seeded_rng,
     split_tokens,
 )
+from adapters.llm.simulator_wire import (
+    MALFORMED_LINE,
+    Accounting,
+    chatty_event,
+    event,
+    stream_error_payload,
+)
 
 __all__ = [
     "DEFAULT_PROFILES",
     "ROUTER_MODEL",
+    "Accounting",
     "Fault",
     "FaultKind",
     "LLMSimulator",
     "ModelProfile",
     "RecordedRequest",
 ]
-
-_MALFORMED_LINE = b"data: {not json\n\n"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +96,8 @@ class LLMSimulator:
         report_cost: bool = True,
         speed: float = 1.0,
         answer_override: Callable[[dict[str, Any]], str] | None = None,
+        accounting: Accounting | None = None,
+        sse_extras: bool = False,
     ) -> None:
         self.seed = seed
         self.profiles: Mapping[str, ModelProfile] = (
@@ -95,6 +106,8 @@ class LLMSimulator:
         self.report_cost = report_cost
         self.speed = speed
         self.answer_override = answer_override
+        self.accounting = accounting or Accounting()
+        self.sse_extras = sse_extras
         self.requests: list[RecordedRequest] = []
         self._faults: list[_Pending] = []
         self._served = 0
@@ -154,7 +167,7 @@ class LLMSimulator:
             raw = None
         body: dict[str, Any] = raw if isinstance(raw, dict) else {}
         headers = {k.lower(): v for k, v in request.headers.items()}
-        self.requests.append(RecordedRequest(request.path, headers, body))
+        self.requests.append(RecordedRequest(request.path, headers, body, dict(request.query)))
         token = headers.get("authorization", "").removeprefix("Bearer").strip()
         if not headers.get("authorization", "").startswith("Bearer ") or not token:
             return web.json_response({"detail": "Invalid token"}, status=401)
@@ -203,16 +216,12 @@ class LLMSimulator:
             await asyncio.sleep(fault.delay_s)  # deliberately not scaled by speed
         await self._pause(call.profile.first_token_ms / 1000 * rng.uniform(0.8, 1.2))
 
-    def _usage(self, call: ChatCall, completion: int) -> dict[str, int]:
+    def _usage(self, call: ChatCall, visible: int) -> dict[str, Any]:
         prompt = count_prompt_tokens(call.messages)
-        return {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        }
+        return self.accounting.usage(call.profile, prompt, visible)
 
     def _extras(
-        self, request: web.Request, call: ChatCall, usage: dict[str, int]
+        self, request: web.Request, call: ChatCall, usage: dict[str, Any]
     ) -> dict[str, Any]:
         """Eden's top-level additions (none in plain OpenAI mode)."""
         if not self.report_cost:
@@ -282,9 +291,17 @@ class LLMSimulator:
             "model": call.profile.name,
         }
 
+        sent = 0
+
+        async def write(payload: Mapping[str, Any], name: str | None = None) -> None:
+            nonlocal sent
+            sent += 1
+            chunk = chatty_event(payload, name, sent) if self.sse_extras else event(payload, name)
+            await response.write(chunk)
+
         async def send(delta: dict[str, str], finish_reason: str | None = None) -> None:
             choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
-            await response.write(_event(base | {"choices": [choice]}))
+            await write(base | {"choices": [choice]})
 
         await self._before_first_token(call, fault, rng)
         await send({"role": "assistant", "content": ""})
@@ -295,7 +312,13 @@ class LLMSimulator:
             if breaking == "disconnect" and i == after:
                 return _drop(request, response)
             if breaking == "malformed" and i == after:
-                await response.write(_MALFORMED_LINE)
+                await response.write(MALFORMED_LINE)
+            if breaking == "stream_error" and i == after and fault is not None:
+                key = request.headers.get("authorization", "").removeprefix("Bearer ")
+                name, payload = stream_error_payload(fault, key)
+                await write(payload if name else base | payload, name)
+                await response.write_eof()
+                return response
             if chunk is None:
                 break
             await self._pause(len(chunk) / call.profile.tokens_per_s * rng.uniform(0.7, 1.3))
@@ -303,9 +326,7 @@ class LLMSimulator:
         await send({}, finish)
         if call.include_usage:
             usage = self._usage(call, len(tokens))
-            await response.write(
-                _event(base | {"choices": [], "usage": usage} | self._extras(request, call, usage))
-            )
+            await write(base | {"choices": [], "usage": usage} | self._extras(request, call, usage))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
@@ -313,10 +334,6 @@ class LLMSimulator:
 
 async def _label(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["x-simulator"] = "switchboard"
-
-
-def _event(payload: Mapping[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def _drop(request: web.Request, response: web.StreamResponse | None = None) -> web.StreamResponse:

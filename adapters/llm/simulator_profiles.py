@@ -33,6 +33,7 @@ FaultKind = Literal[
     "credits",
     "too_large",
     "bad_model",
+    "stream_error",
 ]
 
 
@@ -71,6 +72,13 @@ class Fault:
     status: int = 500
     after_chunks: int = 2
     delay_s: float = 5.0
+    # stream_error: the error object sent mid-stream; "{api_key}" in the message becomes the
+    # caller's key (providers do echo keys). `anthropic` sends it as Anthropic does:
+    # `event: error` and `{"type": "error", "error": {...}}`.
+    error_type: str = "server_error"
+    message: str = "Upstream provider error"
+    code: int | str | None = None
+    anthropic: bool = False
 
 
 def _profile(

@@ -1,8 +1,9 @@
 """What a call cost, in integer nano-dollars, and how we know.
 
-Order of trust: the provider's own reported `cost`; else its reported token usage priced with
-genai-prices (or a configured price); else an estimate from the text, flagged `estimated`.
-A model nobody can price is `unpriced` with a cost of None: never zero.
+Order of trust: the provider's own reported cost (Eden's `cost`, OpenRouter's `usage.cost`);
+else its reported token usage priced with genai-prices, cache reads, cache writes and reasoning
+tokens each at their own rate (or a configured price); else an estimate from the text, flagged
+`estimated`. A model nobody can price is `unpriced` with a cost of None: never zero.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Cost:
 
 @dataclass(frozen=True)
 class ModelPrice:
-    """USD per one million tokens."""
+    """USD per one million tokens. Cached prompt tokens are charged the full input price
+    (there is no cache price to configure): an override never under-states a cost."""
 
     input_per_mtok: Decimal
     output_per_mtok: Decimal
@@ -70,7 +72,7 @@ class Pricer:
         override = self._overrides.get(model)
         if override is not None:
             return override.nano_usd(usage)
-        return _genai_price(model, usage.input_tokens, usage.output_tokens)
+        return _genai_price(model, usage)
 
     def cost(
         self,
@@ -120,13 +122,32 @@ def price_attempt(
     return AttemptCost(cost.nano_usd, cost.source, result.usage or estimated)
 
 
+def price_usage(usage: Usage) -> PriceUsage:
+    """Our usage in genai-prices' terms (the same meaning: cache and reasoning counts are
+    parts of the input and output totals). Parts larger than their total, an inconsistent
+    report genai-prices refuses, are dropped: those tokens are charged in full."""
+    cached = usage.cache_read_tokens + usage.cache_write_tokens <= usage.input_tokens
+    parts = {
+        "cache_read_tokens": usage.cache_read_tokens if cached else 0,
+        "cache_write_tokens": usage.cache_write_tokens if cached else 0,
+        "output_reasoning_tokens": (
+            usage.reasoning_tokens if usage.reasoning_tokens <= usage.output_tokens else 0
+        ),
+    }
+    return PriceUsage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        **{name: count for name, count in parts.items() if count},
+    )
+
+
 @lru_cache(maxsize=4096)
-def _genai_price(model: str, input_tokens: int, output_tokens: int) -> int | None:
+def _genai_price(model: str, usage: Usage) -> int | None:
     provider, _, name = model.rpartition("/")
-    usage = PriceUsage(input_tokens=input_tokens, output_tokens=output_tokens)
+    counted = price_usage(usage)
     for provider_id in ([provider] if provider else []) + [None]:
         try:
-            result = calc_price(usage, name, provider_id=provider_id)
+            result = calc_price(counted, name, provider_id=provider_id)
         except LookupError:
             continue
         return to_nano(Decimal(result.total_price))

@@ -39,8 +39,15 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class Usage:
+    """Billed tokens, as genai-prices counts them: `input_tokens` is the whole prompt, cache
+    reads and writes included; `output_tokens` is everything generated, reasoning included.
+    The other counts are the parts of those that are priced differently."""
+
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0  # prompt tokens served from the provider's prompt cache
+    cache_write_tokens: int = 0  # prompt tokens written to it (Anthropic bills them at 1.25x)
+    reasoning_tokens: int = 0  # output tokens the model thought but did not say
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,9 @@ class StreamResult:
     text: str
     model_served: str | None
     usage: Usage | None  # None when the provider never reported it (e.g. broken stream)
-    reported_cost_usd: Decimal | None  # Eden's `cost`; None for plain OpenAI-compatible APIs
+    # The provider's own figure (Eden's `cost`, OpenRouter's `usage.cost`); None for plain
+    # OpenAI-compatible APIs.
+    reported_cost_usd: Decimal | None
     ttft_ms: int | None
     latency_ms: int
     finish_reason: str | None = None

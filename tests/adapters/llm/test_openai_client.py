@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
-from adapters.llm.openai_client import ProviderClient, Timeouts
-from adapters.llm.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
+from adapters.llm.openai_client import ProviderClient, Timeouts, error_for_status
+from adapters.llm.simulator import DEFAULT_PROFILES, Accounting, Fault, LLMSimulator, ModelProfile
 from adapters.llm.simulator_profiles import count_prompt_tokens
+from adapters.llm.wire import Redactor
 from bot.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -21,7 +23,8 @@ from bot.errors import (
     RequestTooLarge,
     StreamBroken,
 )
-from bot.llm.types import ChatMessage, ChatRequest, StreamResult
+from bot.llm.pricing import CostSource, Pricer, price_attempt
+from bot.llm.types import ChatMessage, ChatRequest, StreamResult, Usage
 
 MESSAGES = (ChatMessage("system", "Be brief."), ChatMessage("user", "How do I reset my password?"))
 
@@ -33,9 +36,13 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def client_for(
-    sim: LLMSimulator, http: httpx.AsyncClient, first_token_s: float = 5.0, key: str = "k"
+    sim: LLMSimulator,
+    http: httpx.AsyncClient,
+    first_token_s: float = 5.0,
+    key: str = "k",
+    **extras: Any,
 ) -> ProviderClient:
-    return ProviderClient(http, sim.base_url, key, Timeouts(2.0, first_token_s, 20.0))
+    return ProviderClient(http, sim.base_url, key, Timeouts(2.0, first_token_s, 20.0), **extras)
 
 
 class Collector:
@@ -230,3 +237,176 @@ async def test_key_with_trailing_newline_still_authenticates(
     )
     assert result.text
     assert simulator.requests[-1].headers["authorization"] == "Bearer k-from-a-file"
+
+
+# --- cached and reasoning tokens, reported costs (issue 11, item 9) ------------------------
+
+# One user message of 7,984 characters: ceil(7984 / 4) + 4 = 2,000 prompt tokens.
+PROMPT_2000 = (ChatMessage("user", "x" * 7984),)
+
+
+def words(count: int) -> Any:
+    return lambda body: " ".join(["word"] * count)
+
+
+async def test_cached_prompt_tokens_are_read_and_priced_at_the_cache_rate(
+    http: httpx.AsyncClient,
+) -> None:
+    # The issue's gpt-4o call: 1,500 of 2,000 prompt tokens cached, 100 output tokens.
+    cached = Accounting(cached_tokens=1500)
+    async with LLMSimulator(speed=0, report_cost=False, accounting=cached,
+                            answer_override=words(100)) as sim:  # fmt: skip
+        result = await stream(client_for(sim, http), ChatRequest("openai/gpt-4o", PROMPT_2000),
+                              Collector())  # fmt: skip
+    assert result.usage == Usage(2000, 100, cache_read_tokens=1500)
+    cost = price_attempt(Pricer(), "openai/gpt-4o", result, prompt_tokens=0)
+    # 500 x $2.50/M + 1,500 x $1.25/M + 100 x $10/M; all 2,000 at $2.50/M was 6,000,000.
+    assert (cost.nano_usd, cost.source) == (4_125_000, CostSource.PRICED)
+
+
+async def test_reasoning_tokens_are_read_and_priced_as_output(http: httpx.AsyncClient) -> None:
+    o4_mini = ModelProfile("openai/o4-mini", Decimal("1.10"), Decimal("4.40"), 0, 1000.0, (1, 2))
+    async with LLMSimulator(speed=0, report_cost=False, profiles={o4_mini.name: o4_mini},
+                            accounting=Accounting(reasoning_tokens=2500),
+                            answer_override=words(500)) as sim:  # fmt: skip
+        prompt = (ChatMessage("user", "x" * 3984),)  # 1,000 prompt tokens
+        result = await stream(client_for(sim, http), ChatRequest(o4_mini.name, prompt),
+                              Collector())  # fmt: skip
+    assert result.usage == Usage(1000, 3000, reasoning_tokens=2500)
+    cost = price_attempt(Pricer(), o4_mini.name, result, prompt_tokens=0)
+    assert (cost.nano_usd, cost.source) == (1000 * 1100 + 3000 * 4400, CostSource.PRICED)
+    assert cost.nano_usd == 14_300_000
+
+
+async def test_openrouter_usage_cost_wins_over_pricing(http: httpx.AsyncClient) -> None:
+    # OpenRouter: no top-level cost, the charge in usage.cost. Before, it was ignored and the
+    # call priced from its usage (4,125,000 here); now the provider's own figure is kept.
+    openrouter = Accounting(cached_tokens=1500, cost_in_usage=True)
+    async with LLMSimulator(speed=0, report_cost=False, accounting=openrouter,
+                            answer_override=words(100)) as sim:  # fmt: skip
+        result = await stream(client_for(sim, http), ChatRequest("openai/gpt-4o", PROMPT_2000),
+                              Collector())  # fmt: skip
+    # The simulator charges its list price, cache or not: (2000 x 2.50 + 100 x 10) / 1e6.
+    assert result.reported_cost_usd == Decimal("0.006")
+    cost = price_attempt(Pricer(), "openai/gpt-4o", result, prompt_tokens=0)
+    assert (cost.nano_usd, cost.source) == (6_000_000, CostSource.REPORTED)
+    assert cost.usage is not None and cost.usage.cache_read_tokens == 1500
+
+
+async def test_eden_cost_wins_over_cache_aware_pricing(http: httpx.AsyncClient) -> None:
+    async with LLMSimulator(speed=0, accounting=Accounting(cached_tokens=1500),
+                            answer_override=words(100)) as sim:  # fmt: skip
+        result = await stream(client_for(sim, http), ChatRequest("openai/gpt-4o", PROMPT_2000),
+                              Collector())  # fmt: skip
+    cost = price_attempt(Pricer(), "openai/gpt-4o", result, prompt_tokens=0)
+    assert (cost.nano_usd, cost.source) == (6_000_000, CostSource.REPORTED)
+    assert result.usage == Usage(2000, 100, cache_read_tokens=1500)
+
+
+# --- the whole SSE format, and errors sent inside the stream -------------------------------
+
+
+async def test_comments_event_names_ids_and_multi_line_data_are_parsed(
+    http: httpx.AsyncClient,
+) -> None:
+    # Before: `data: {` alone is not JSON, so this stream failed as "malformed stream chunk".
+    async with LLMSimulator(seed=3, speed=0, sse_extras=True) as sim:
+        deltas = Collector()
+        result = await stream(client_for(sim, http), request(), deltas)
+    assert result.text.startswith("[simulated]") and "".join(deltas.deltas) == result.text
+    assert result.usage is not None and result.reported_cost_usd is not None
+    assert result.finish_reason == "stop"
+
+
+async def test_error_chunk_before_any_text_is_the_providers_retryable_error(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    # Anthropic's shape: `event: error` + {"type": "error", "error": {"type", "message"}}.
+    simulator.inject(Fault("stream_error", after_chunks=0, error_type="overloaded_error",
+                           message="Overloaded", anthropic=True))  # fmt: skip
+    deltas = Collector()
+    with pytest.raises(ProviderUnavailable) as caught:
+        await stream(client_for(simulator, http), request(), deltas)
+    assert deltas.deltas == []
+    assert caught.value.retryable and not isinstance(caught.value, StreamBroken)
+    assert caught.value.detail == "in-stream error (overloaded_error): Overloaded"
+
+
+async def test_rate_limit_error_chunk_is_rate_limited(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    simulator.inject(Fault("stream_error", after_chunks=0, error_type="requests",
+                           code="rate_limit_exceeded", message="Rate limit reached"))  # fmt: skip
+    with pytest.raises(RateLimited) as caught:
+        await stream(client_for(simulator, http), request(), Collector())
+    assert "Rate limit reached" in caught.value.detail
+
+
+async def test_error_chunk_after_text_is_a_broken_stream_with_the_providers_message(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    # Before: "stream ended without [DONE]"; the provider's message was lost.
+    simulator.inject(Fault("stream_error", after_chunks=2, code="server_error",
+                           message="Provider disconnected unexpectedly"))  # fmt: skip
+    deltas = Collector()
+    with pytest.raises(StreamBroken) as caught:
+        await stream(client_for(simulator, http), request(), deltas)
+    assert "Provider disconnected unexpectedly" in caught.value.detail
+    partial = caught.value.partial
+    assert partial is not None and partial.text == "".join(deltas.deltas) != ""
+
+
+async def test_a_key_echoed_in_an_error_chunk_is_redacted(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    key = "sk-live-a1b2c3d4e5f6"
+    simulator.inject(Fault("stream_error", after_chunks=0, code=401,
+                           message="Incorrect API key provided: {api_key}"))  # fmt: skip
+    with pytest.raises(AuthenticationFailed) as caught:
+        await stream(client_for(simulator, http, key=key), request(), Collector())
+    assert key not in caught.value.detail and key not in str(caught.value)
+    assert caught.value.detail.endswith("Incorrect API key provided: [redacted]")
+
+
+def test_a_key_echoed_in_an_error_response_is_redacted() -> None:
+    key = "sk-live-a1b2c3d4e5f6"
+    response = httpx.Response(401, text=f'{{"error": "bad key {key}"}}')
+    error = error_for_status(response, Redactor.of([key]))
+    assert isinstance(error, AuthenticationFailed)
+    assert error.detail == 'HTTP 401: {"error": "bad key [redacted]"}'
+
+
+async def test_an_error_object_instead_of_a_stream_keeps_its_message(
+    http: httpx.AsyncClient,
+) -> None:
+    # Some gateways answer 200 with a JSON error rather than an event stream.
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"type": "invalid_request_error", "message": "stream not supported"}}
+        return httpx.Response(200, json=body)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as mocked:
+        client = ProviderClient(mocked, "http://127.0.0.1:9/v1", "k")
+        with pytest.raises(BadRequest) as caught:
+            await stream(client, request(), Collector())
+    assert "stream not supported" in caught.value.detail
+
+
+# --- extra headers and query parameters -----------------------------------------------------
+
+
+async def test_extra_headers_and_query_parameters_are_sent(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    client = client_for(
+        simulator,
+        http,
+        extra_headers={"HTTP-Referer": "https://example.com", "X-Title": "Switchboard"},
+        extra_query=[("api-version", "2024-10-21")],
+    )
+    assert (await stream(client, request(), Collector())).text
+    sent = simulator.requests[-1]
+    assert sent.path == "/v3/chat/completions"
+    assert sent.query == {"api-version": "2024-10-21"}
+    assert sent.headers["http-referer"] == "https://example.com"
+    assert sent.headers["x-title"] == "Switchboard"
+    assert sent.headers["authorization"] == "Bearer k"

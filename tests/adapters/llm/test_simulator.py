@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.llm.simulator import DEFAULT_PROFILES, Fault, LLMSimulator
+from adapters.llm.simulator import DEFAULT_PROFILES, Accounting, Fault, LLMSimulator
 from adapters.llm.simulator_profiles import pick_candidate
 
 AUTH = {"Authorization": "Bearer sk-test"}
@@ -392,3 +392,53 @@ def test_default_profiles_cover_the_catalogue() -> None:
     mini, opus = DEFAULT_PROFILES[MINI], DEFAULT_PROFILES["anthropic/claude-opus-4-5"]
     assert mini.first_token_ms < opus.first_token_ms and mini.tokens_per_s > opus.tokens_per_s
     assert mini.answer_tokens[1] < opus.answer_tokens[1]
+
+
+async def test_sse_extras_send_comments_names_ids_and_split_data() -> None:
+    async with (
+        LLMSimulator(seed=7, speed=0, sse_extras=True) as sim,
+        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+    ):
+        lines = await stream_lines(c, chat())
+    assert lines.count(": ping") >= 3
+    assert "event: completion" in lines and "id: 1" in lines
+    assert lines[-1] == "data: [DONE]"
+    data = [line for line in lines if line.startswith("data: ")]
+    assert "data: {" in data, "each JSON object spans several data lines"
+
+
+async def test_stream_error_fault_sends_the_providers_error_and_no_done() -> None:
+    async with (
+        LLMSimulator(seed=7, speed=0) as sim,
+        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+    ):
+        sim.inject(Fault("stream_error", after_chunks=1, code=429, message="key {api_key}"))
+        sim.inject(Fault("stream_error", after_chunks=0, error_type="overloaded_error",
+                         message="Overloaded", anthropic=True))  # fmt: skip
+        openai_style = await stream_lines(c, chat())
+        anthropic_style = await stream_lines(c, chat())
+    error = json.loads(openai_style[-1].removeprefix("data: "))
+    assert error["error"] == {"message": "key sk-test", "type": "server_error", "code": 429}
+    assert "data: [DONE]" not in openai_style
+    assert anthropic_style[-2:] == [
+        "event: error",
+        'data: {"type": "error", "error": {"message": "Overloaded", "type": "overloaded_error"}}',
+    ]
+
+
+async def test_accounting_reports_cache_reasoning_and_openrouter_cost() -> None:
+    extra = Accounting(cached_tokens=10, cache_write_tokens=5, reasoning_tokens=7,
+                       cost_in_usage=True)  # fmt: skip
+    async with (
+        LLMSimulator(seed=7, speed=0, report_cost=False, accounting=extra) as sim,
+        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+    ):
+        chunks = events(await stream_lines(c, chat()))
+    last = chunks[-1]
+    usage = last["usage"]
+    assert usage["prompt_tokens_details"] == {"cached_tokens": 10, "cache_write_tokens": 5}
+    assert usage["completion_tokens_details"] == {"reasoning_tokens": 7}
+    assert usage["completion_tokens"] == len(text_of(chunks).split()) + 7  # reasoning is billed
+    expected = DEFAULT_PROFILES[MINI].cost_usd(usage["prompt_tokens"], usage["completion_tokens"])
+    assert Decimal(str(usage["cost"])) == expected
+    assert "cost" not in last  # OpenRouter has no top-level cost
