@@ -123,6 +123,6 @@ async def test_thread_and_variant_aggregates_match_the_raw_rows(
     assert line.startswith(f"Experiment ab: A {a.threads} threads $0.")
     assert line.endswith(report.verdict)
     notice = await app.digest.notice(utcnow().astimezone(app.digest.zone).date(), chart=False)
-    assert notice.notes == (("Experiments", (line,)),)
+    assert ("Experiments", (line,)) in notice.notes
     stopped = replace(experiment, stop=utcnow() - timedelta(minutes=1))
     assert await experiment_digest_lines(data, [stopped], utcnow()) == []
