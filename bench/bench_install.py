@@ -45,7 +45,7 @@ def distribution_sizes(site: Path) -> dict[str, int]:
     """Bytes per installed distribution, from the files listed in each dist-info RECORD."""
     sizes: dict[str, int] = {}
     for record in site.glob("*.dist-info/RECORD"):
-        name = record.parent.name.rsplit("-", 1)[0]
+        name = record.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0]
         total = 0
         with record.open(newline="") as rows:
             for row in csv.reader(rows):

@@ -5,7 +5,8 @@ Run: python bench/bench_startup.py /work/old/.venv/bin/switchboard [--runs 10] [
 Each command runs `--warmup` times untimed (warm page cache), then `--runs` times; the table
 gives min / median / p90 / max wall time. Then, for the slowest command, the script re-runs it
 under `python -X importtime` (the venv's own interpreter, found next to the executable) and
-prints the top-level packages and the single modules with the largest cumulative import time.
+prints the top-level packages by import time, each with the first-party import chain that
+pulled it in, and the first-party modules with the largest cumulative import time.
 
 Every command runs in an empty temporary directory with DATA_DIR pointing into it, so no `.env`
 and no existing database is read. Any Python, any venv: the script imports nothing from the
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 COMMANDS: dict[str, list[str]] = {
@@ -60,34 +62,56 @@ def time_command(
     return times
 
 
+@dataclass
+class Import:
+    name: str
+    self_us: int
+    cumulative_us: int
+    chain: tuple[str, ...]  # the modules whose import led here, outermost first
+
+
 def import_costs(
     python: Path, exe: Path, args: list[str], env: dict[str, str], cwd: Path
-) -> list[tuple[str, int, int]]:
-    """(module, self µs, cumulative µs) per import, from `python -X importtime <exe> args`."""
+) -> list[Import]:
+    """Every module imported by `python -X importtime <exe> args`, with who imported it."""
     done = subprocess.run(
         [str(python), "-X", "importtime", str(exe), *args],
         env=env, cwd=cwd, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    rows = []
+    parsed = []
     for line in done.stderr.splitlines():
         match = IMPORT_LINE.match(line)
         if match:
-            rows.append((match[4], int(match[1]), int(match[2])))
+            depth = (len(match[3]) - 1) // 2
+            parsed.append((depth, match[4], int(match[1]), int(match[2])))
+    # The output is in post-order (a module after the modules it imported); reversed, a
+    # module's importer is the nearest earlier line one level up.
+    rows: list[Import] = []
+    stack: list[str] = []
+    for depth, name, own, cumulative in reversed(parsed):
+        del stack[depth:]
+        rows.append(Import(name, own, cumulative, tuple(stack)))
+        stack.append(name)
+    rows.reverse()
     return rows
 
 
-def print_import_report(rows: list[tuple[str, int, int]], top: int) -> None:
-    total_us = sum(own for _, own, _ in rows)
+def print_import_report(rows: list[Import], top: int, first_party: set[str]) -> None:
+    total_us = sum(row.self_us for row in rows)
     print(f"\nimport time (sum of self times): {total_us / 1000:.0f} ms over {len(rows)} modules")
     by_package: dict[str, int] = defaultdict(int)
-    for name, own, _ in rows:
-        by_package[name.split(".")[0]] += own
-    print(f"\ntop {top} top-level packages by self time (ms):")
-    for name, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {own / 1000:8.1f}  {name}")
-    print(f"\ntop {top} modules by cumulative time (ms, includes what they import):")
-    for name, _, cumulative in sorted(rows, key=lambda r: -r[2])[:top]:
-        print(f"  {cumulative / 1000:8.1f}  {name}")
+    for row in rows:
+        by_package[row.name.split(".")[0]] += row.self_us
+    print(f"\ntop {top} top-level packages by self time (ms), and the import that pulled each in:")
+    for package, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]:
+        first = next(row for row in rows if row.name.split(".")[0] == package)
+        ours = [name for name in first.chain if name.split(".")[0] in first_party]
+        via = " > ".join(ours[-3:]) if ours and package not in first_party else ""
+        print(f"  {own / 1000:8.1f}  {package:<20} {('via ' + via) if via else ''}")
+    print(f"\ntop {top} first-party modules by cumulative time (ms, includes what they import):")
+    ours = [row for row in rows if row.name.split(".")[0] in first_party]
+    for row in sorted(ours, key=lambda r: -r.cumulative_us)[:top]:
+        print(f"  {row.cumulative_us / 1000:8.1f}  {row.name}")
 
 
 def main() -> int:
@@ -98,6 +122,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10, help="timed runs per command (default 10)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     parser.add_argument("--top", type=int, default=25, help="rows of the import report")
+    parser.add_argument(
+        "--first-party",
+        default="bot,adapters,routing,storage",
+        help="the project's top-level packages (comma-separated), for the import report",
+    )
     parser.add_argument("--no-importtime", action="store_true", help="skip the import report")
     args = parser.parse_args()
     exe = args.switchboard.absolute()
@@ -131,7 +160,7 @@ def main() -> int:
             slowest = max(results, key=lambda label: percentile(results[label], 0.5))
             print(f"\nslowest: `switchboard {slowest}` under -X importtime")
             rows = import_costs(python, exe, COMMANDS[slowest], env, cwd)
-            print_import_report(rows, args.top)
+            print_import_report(rows, args.top, set(args.first_party.split(",")))
     return 0
 
 
