@@ -43,6 +43,7 @@ def main() -> int:
         analyzer.score(query, thread)
         timings.append((time.perf_counter_ns() - start) / 1000)
     timings.sort()
+    print("load average: " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
     chars = statistics.mean(len(q) for q in queries)
     print(f"queries: {N_QUERIES} (mean {chars:.0f} chars; 10% with one-message thread context)")
     print(f"model load: {load_ms:.1f} ms")
