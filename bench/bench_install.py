@@ -5,9 +5,9 @@ Run: python bench/bench_install.py /work/old [--top 10] [--keep DIR]
 The venv is created in a temporary directory with this interpreter's `venv` module and removed
 afterwards (unless `--keep`). pip uses its usual configuration (PIP_FIND_LINKS, the index), so
 the figure is what `pip install .` gives a user on this machine. Reported: the whole
-site-packages in MB (1 MB = 10^6 bytes, apparent file sizes), the same without pip and
-setuptools (which every venv carries), and the largest distributions, each sized from the files
-its `RECORD` lists (so `numpy.libs/` counts towards numpy).
+site-packages in MB (1 MB = 10^6 bytes; apparent file sizes, and the blocks `du` counts), the
+same without pip and setuptools (which every venv carries), and the largest distributions, each
+sized from the files its `RECORD` lists (so `numpy.libs/` counts towards numpy).
 """
 
 from __future__ import annotations
@@ -31,14 +31,17 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def tree_size(root: Path) -> int:
-    total = 0
+def tree_size(root: Path) -> tuple[int, int]:
+    """(apparent bytes, bytes on disk as `du` counts them) of the files under `root`."""
+    apparent = disk = 0
     for folder, _, files in os.walk(root):
         for name in files:
             path = Path(folder, name)
             if not path.is_symlink():
-                total += path.stat().st_size
-    return total
+                info = path.stat()
+                apparent += info.st_size
+                disk += info.st_blocks * 512
+    return apparent, disk
 
 
 def distribution_sizes(site: Path) -> dict[str, int]:
@@ -96,10 +99,11 @@ def main() -> int:
             print(f"error: expected one site-packages under {venv / 'lib'}", file=sys.stderr)
             return 1
         site = sites[0]
-        total = tree_size(site)
+        total, disk = tree_size(site)
         sizes = distribution_sizes(site)
         tools = sum(size for name, size in sizes.items() if name.lower() in VENV_TOOLS)
-        print(f"site-packages: {total / MB:.1f} MB ({len(sizes)} distributions)")
+        print(f"site-packages: {total / MB:.1f} MB ({len(sizes)} distributions); "
+              f"on disk (du): {disk / MB:.1f} MB")  # fmt: skip
         print(f"without pip/setuptools: {(total - tools) / MB:.1f} MB")
         print(f"\ntop {args.top} distributions (MB):")
         for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])[: args.top]:
