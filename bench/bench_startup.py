@@ -105,12 +105,12 @@ def print_import_report(rows: list[Import], top: int, first_party: set[str]) -> 
     print(f"\ntop {top} top-level packages by self time (ms), and the import that pulled each in:")
     for package, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]:
         first = next(row for row in rows if row.name.split(".")[0] == package)
-        ours = [name for name in first.chain if name.split(".")[0] in first_party]
-        via = " > ".join(ours[-3:]) if ours and package not in first_party else ""
+        importers = [name for name in first.chain if name.split(".")[0] in first_party]
+        via = " > ".join(importers[-3:]) if importers and package not in first_party else ""
         print(f"  {own / 1000:8.1f}  {package:<20} {('via ' + via) if via else ''}")
     print(f"\ntop {top} first-party modules by cumulative time (ms, includes what they import):")
-    ours = [row for row in rows if row.name.split(".")[0] in first_party]
-    for row in sorted(ours, key=lambda r: -r.cumulative_us)[:top]:
+    first_party_rows = [row for row in rows if row.name.split(".")[0] in first_party]
+    for row in sorted(first_party_rows, key=lambda r: -r.cumulative_us)[:top]:
         print(f"  {row.cumulative_us / 1000:8.1f}  {row.name}")
 
 

@@ -60,7 +60,7 @@ def instant_provider(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, content=CANNED_STREAM, headers={"content-type": "text/event-stream"})
 
 
-class TimedClient(ProviderClient):
+class TimedClient(ProviderClient):  # type: ignore[misc]
     """The real client; also sums the seconds spent inside `stream` (the provider's share)."""
 
     provider_s = 0.0
