@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 SECRET = "bench-signing-secret"
 BOT_USER = "UBOT"
@@ -338,9 +338,12 @@ async def send_events(
             body = mention_body(index, ts)
             headers = signed_headers(body)
             thread.sent = time.monotonic()
-            async with session.post(url, data=body.encode(), headers=headers) as response:
-                await response.read()
-                thread.status = response.status
+            try:
+                async with session.post(url, data=body.encode(), headers=headers) as response:
+                    await response.read()
+                    thread.status = response.status
+            except (ClientError, TimeoutError):
+                continue  # status stays 0: counted as not acked
             thread.acked = time.monotonic()
             if wait_answer:
                 with contextlib.suppress(TimeoutError):
@@ -357,7 +360,7 @@ class RunResult:
     failures: list[str]
 
 
-async def one_run(args: argparse.Namespace, number: int) -> RunResult:
+async def one_run(args: argparse.Namespace) -> RunResult:
     slack = SlackStandIn(native_streaming=not args.no_native_streaming)
     web_app = web.Application()
     web_app.router.add_post("/api/{method}", slack.api)
@@ -381,6 +384,8 @@ async def one_run(args: argparse.Namespace, number: int) -> RunResult:
                 stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         memory = Memory()
+        stop = asyncio.Event()
+        sampler: asyncio.Task[None] | None = None
         try:
             await wait_for_port(events_port, process, args.startup_timeout)
             figures["start-up to listening (s)"] = time.monotonic() - started
@@ -394,7 +399,6 @@ async def one_run(args: argparse.Namespace, number: int) -> RunResult:
                 slack.threads.clear()
                 slack.answered = 0
             slack.expected = args.events
-            stop = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(process.pid, memory, stop))
             load_started = time.monotonic()
             await send_events(
@@ -404,13 +408,16 @@ async def one_run(args: argparse.Namespace, number: int) -> RunResult:
             figures["last event acked (s)"] = time.monotonic() - load_started
             await wait_done(slack, args.timeout)
             figures["all answers done (s)"] = time.monotonic() - load_started
-            stop.set()
-            await sampler
             memory.hwm_kb = status_kb(process.pid, "VmHWM")
         finally:
+            stop.set()
+            if sampler is not None:
+                await sampler
             await stop_bot(process)
             await runner.cleanup()
-        log_text = log_path.read_text(errors="replace")
+            log_text = log_path.read_text(errors="replace")
+            if args.bot_log:
+                args.bot_log.write_text(log_text)
     threads = list(slack.threads.values())
     acks = [t.acked - t.sent for t in threads if t.acked]
     firsts = [t.first_post - t.sent for t in threads if t.first_post]
@@ -468,7 +475,7 @@ async def main_async(args: argparse.Namespace) -> int:
     for number in range(1, args.repeat + 1):
         print(f"run {number}/{args.repeat}: load average before {loadavg()}")
         try:
-            result = await one_run(args, number)
+            result = await one_run(args)
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -548,6 +555,7 @@ def main() -> int:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="the bot's LOG_LEVEL (default: the bot's own, INFO)",
     )
+    parser.add_argument("--bot-log", type=Path, help="save the bot's output (last run) here")
     parser.add_argument("--show-calls", action="store_true", help="print Web API call counts")
     args = parser.parse_args()  # fmt: skip
     args.switchboard = args.switchboard.absolute()
