@@ -39,6 +39,7 @@ import hashlib
 import hmac
 import json
 import os
+import pstats
 import signal
 import socket
 import statistics
@@ -254,6 +255,21 @@ def bot_env(
     return env
 
 
+def bot_command(args: argparse.Namespace) -> list[str]:
+    """`<switchboard> run`, or with `--profile` the same under the venv's cProfile."""
+    if args.profile is None:
+        return [str(args.switchboard), "run"]
+    python = args.switchboard.parent / "python"
+    return [str(python), "-m", "cProfile", "-o", str(args.profile), str(args.switchboard), "run"]
+
+
+def print_profile(path: Path, top: int) -> None:
+    stats = pstats.Stats(str(path))
+    for order in ("tottime", "cumulative"):
+        print(f"\nbot profile, top {top} by {order} (whole process: start-up, load, shutdown):")
+        stats.sort_stats(order).print_stats(top)
+
+
 async def wait_for_port(port: int, process: Process, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -380,7 +396,7 @@ async def one_run(args: argparse.Namespace) -> RunResult:
         started = time.monotonic()
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
-                str(args.switchboard), "run", cwd=workdir, env=env,
+                *bot_command(args), cwd=workdir, env=env,
                 stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         memory = Memory()
@@ -493,6 +509,8 @@ async def main_async(args: argparse.Namespace) -> int:
             values = [run[name] for run in runs if name in run]
             print(f"  {name:<38}{statistics.median(values):>10.3f}  "
                   f"[{min(values):.3f} - {max(values):.3f}]")  # fmt: skip
+    if args.profile is not None and args.profile.exists():
+        print_profile(args.profile, 30)
     return 1 if failed else 0
 
 
@@ -555,6 +573,12 @@ def main() -> int:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="the bot's LOG_LEVEL (default: the bot's own, INFO)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run the bot under cProfile, write its stats here and print the "
+        "top functions (slows the bot: figures are not comparable)",
+    )
     parser.add_argument("--bot-log", type=Path, help="save the bot's output (last run) here")
     parser.add_argument("--show-calls", action="store_true", help="print Web API call counts")
     args = parser.parse_args()  # fmt: skip
@@ -563,6 +587,10 @@ def main() -> int:
         parser.error(f"{args.switchboard} is not an executable file")
     if args.events < 1 or args.concurrency < 1 or args.repeat < 1:
         parser.error("--events, --concurrency and --repeat must be at least 1")
+    if args.profile is not None:
+        args.profile = args.profile.absolute()
+        if not (args.switchboard.parent / "python").exists():
+            parser.error(f"--profile needs a python next to {args.switchboard}")
     print(f"executable: {args.switchboard}")
     print(f"{args.events} mentions, {args.concurrency} concurrent senders ({args.mode}), "
           f"budgets={args.budgets}, "
