@@ -3,10 +3,12 @@
 Run: python bench/bench_startup.py /work/old/.venv/bin/switchboard [--runs 10] [--top 25]
 
 Each command runs `--warmup` times untimed (warm page cache), then `--runs` times; the table
-gives min / median / p90 / max wall time. Then, for the slowest command, the script re-runs it
-under `python -X importtime` (the venv's own interpreter, found next to the executable) and
-prints the top-level packages by import time, each with the first-party import chain that
-pulled it in, and the first-party modules with the largest cumulative import time.
+gives min / median / p90 / max wall time, and the median CPU time (user + system) of the
+process, which other jobs on a shared machine inflate much less than the wall time. Then, for
+the slowest command, the script re-runs it under `python -X importtime` (the venv's own
+interpreter, found next to the executable) and prints the top-level packages by import time,
+each with the first-party import chain that pulled it in, and the first-party modules with the
+largest cumulative import time.
 
 Every command runs in an empty temporary directory with DATA_DIR pointing into it, so no `.env`
 and no existing database is read. Any Python, any venv: the script imports nothing from the
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,17 +52,24 @@ def clean_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_command(
     argv: list[str], env: dict[str, str], cwd: Path, runs: int, warmup: int
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
+    """(wall seconds, CPU seconds: user + system) of each timed run."""
     for _ in range(warmup):
         subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), children_cpu_s()
         subprocess.run(argv, env=env, cwd=cwd, check=True, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return times
+        walls.append(time.perf_counter() - started)
+        cpus.append(children_cpu_s() - started_cpu)
+    return walls, cpus
 
 
 @dataclass
@@ -144,17 +154,20 @@ def main() -> int:
         cwd = Path(tmp)
         env = clean_env(cwd)
         results: dict[str, list[float]] = {}
-        print(f"\n{'command':<14}{'runs':>5}{'min':>9}{'median':>9}{'p90':>9}{'max':>9}  (s)")
+        print(f"\n{'command':<14}{'runs':>5}{'min':>9}{'median':>9}{'p90':>9}{'max':>9}"
+              f"{'cpu med':>9}  (s)")  # fmt: skip
         for label, command_args in COMMANDS.items():
             try:
-                times = time_command([str(exe), *command_args], env, cwd, args.runs, args.warmup)
+                argv = [str(exe), *command_args]
+                times, cpus = time_command(argv, env, cwd, args.runs, args.warmup)
             except subprocess.CalledProcessError as error:
                 print(f"error: `{label}` exited {error.returncode}: {error.stderr[-300:]!r}",
                       file=sys.stderr)  # fmt: skip
                 return 1
             results[label] = times
             print(f"{label:<14}{len(times):>5}{min(times):>9.3f}{percentile(times, 0.5):>9.3f}"
-                  f"{percentile(times, 0.9):>9.3f}{max(times):>9.3f}")  # fmt: skip
+                  f"{percentile(times, 0.9):>9.3f}{max(times):>9.3f}"
+                  f"{percentile(cpus, 0.5):>9.3f}")  # fmt: skip
         print(f"load average after: {loadavg()}")
         if not args.no_importtime:
             slowest = max(results, key=lambda label: percentile(results[label], 0.5))
