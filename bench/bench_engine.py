@@ -99,6 +99,10 @@ asyncio.run(serve())
 """
 
 
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -204,6 +208,7 @@ async def run(args: argparse.Namespace) -> None:
             await simulator.wait()
         await db.dispose()
     print(f"provider: {args.provider}")
+    print(f"load average: {loadavg()}")
     print(f"{'measure':<34}{'value':>12}")
     print("-" * 46)
     for name, ms in seq.items():

@@ -3,10 +3,10 @@
 Run: .venv/bin/python bench/bench_spend.py [--rows 1000000] [--days 60]
         [--sqlite var/bench_spend.db] [--postgres postgresql+asyncpg://postgres@127.0.0.1/test]
 
-The ledger is synthetic: models, prices and latencies come from the simulator's labelled profiles
-(bot/simulator_profiles.py); token counts come from a seeded generator. Rows are bulk-inserted
-(executemany on SQLite, COPY on PostgreSQL). `--keep` leaves the data in place, so
-`DATABASE_URL=sqlite+aiosqlite:///var/bench_spend.db switchboard digest` can read it.
+The ledger is synthetic: models, prices and latencies come from the simulator's labelled
+profiles (adapters/llm/simulator_profiles.py); token counts come from a seeded generator. Rows
+are bulk-inserted (executemany on SQLite, COPY on PostgreSQL). `--keep` leaves the data in
+place, so `DATABASE_URL=sqlite+aiosqlite:///var/bench_spend.db switchboard digest` can read it.
 """
 
 from __future__ import annotations
@@ -68,6 +68,10 @@ CALL_COLUMNS = (
     "escalation",
     "created_at",
 )
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def threads(n: int) -> Iterator[tuple[int, str, str, str, str, str]]:
@@ -195,7 +199,8 @@ async def timed(label: str, action: Callable[[], Awaitable[Any]], repeat: int = 
         await action()
         samples.append(time.perf_counter() - started)
     median = statistics.median(samples)
-    print(f"  {label:<42} median {median * 1000:8.1f} ms  (min {min(samples) * 1000:.1f})")
+    print(f"  {label:<42} median {median * 1000:8.1f} ms  (min {min(samples) * 1000:.1f}, "
+          f"max {max(samples) * 1000:.1f})  load {loadavg()}")  # fmt: skip
     return median
 
 
