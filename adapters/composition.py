@@ -60,7 +60,7 @@ from routing.strategies import (
 from routing.strategy import FixedStrategy, Strategy
 from storage.claims import Claims
 from storage.conversations import Conversations
-from storage.database import create_engine, upgrade
+from storage.database import upgrade
 from storage.experiments import ExperimentData
 from storage.learning import LearningData
 from storage.ledger import Ledger
@@ -176,17 +176,21 @@ def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
     return settings.baseline_model or routing.premium_model
 
 
-async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncEngine:
-    db = create_engine(settings.resolved_database_url)
-    if migrate:
-        await upgrade(db)
-    return db
+async def open_database(
+    settings: Settings, *, migrate: bool = True, create: bool = True
+) -> AsyncEngine:
+    """DATABASE_URL's engine; failures to open it become one `ConfigError` line (see
+    adapters/database.py); `create=False` never creates a database that is not there."""
+    from adapters.database import open_database as open_checked
+
+    return await open_checked(settings, migrate=migrate, create=create)
 
 
 @asynccontextmanager
-async def stores_for(settings: Settings) -> AsyncIterator[Stores]:
-    """The storage objects over DATABASE_URL, for commands that only read or write the ledger."""
-    db = await open_database(settings)
+async def stores_for(settings: Settings, *, create: bool = True) -> AsyncIterator[Stores]:
+    """The storage objects over DATABASE_URL, for commands that only read or write the ledger
+    (read-only ones pass `create=False`)."""
+    db = await open_database(settings, create=create)
     try:
         yield Stores.over(db)
     finally:

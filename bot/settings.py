@@ -2,12 +2,20 @@
 
 Field names map to upper-case environment variables (`llm_api_key` <- `LLM_API_KEY`).
 Secrets are `SecretStr`, so they never show up in a repr or a log line.
+
+Where things are, whatever the current directory: `.env` and every relative path in the
+settings (DATA_DIR, ROUTING_FILE, a SQLite DATABASE_URL) are read relative to the Switchboard
+home: SWITCHBOARD_HOME if set, else the checkout the code runs from (the directory holding
+pyproject.toml), else the current directory (an installed wheel: set SWITCHBOARD_HOME).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +25,59 @@ from bot.llm.extras import parse_headers, parse_query
 
 CsvList = Annotated[tuple[str, ...], NoDecode]
 CsvInts = Annotated[tuple[int, ...], NoDecode]
+
+
+def home_dir() -> Path:
+    """The directory `.env` and relative paths are resolved against (see the module doc)."""
+    configured = os.environ.get("SWITCHBOARD_HOME", "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout
+    return Path.cwd()
+
+
+def _under_home(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else home_dir() / path
+
+
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def mask_url(url: str) -> str:
+    """`scheme://user:secret@host` -> `scheme://user:***@host`, for messages and logs."""
+    return _PASSWORD.sub(r"\1***@", url)
+
+
+def database_url_for(raw: str, data_dir: Path) -> str:
+    """The SQLAlchemy async URL for DATABASE_URL / --database: empty = SQLite in `data_dir`;
+    a path = that SQLite file; postgres(ql):// = asyncpg; sqlite:// = aiosqlite."""
+    if not raw:
+        return f"sqlite+aiosqlite:///{data_dir / 'switchboard.db'}"
+    if "://" not in raw:
+        return f"sqlite+aiosqlite:///{_under_home(Path(raw))}"
+    scheme, rest = raw.split("://", 1)
+    if scheme in ("postgresql", "postgres", "postgresql+asyncpg"):
+        return f"postgresql+asyncpg://{rest}"
+    if scheme in ("sqlite", "sqlite+aiosqlite"):
+        path = rest[1:] if rest.startswith("/") else rest  # sqlite:///rel, sqlite:////abs
+        if path in ("", ":memory:"):
+            return f"sqlite+aiosqlite:///{path}"
+        return f"sqlite+aiosqlite:///{_under_home(Path(path))}"
+    raise ValueError(
+        "unsupported database: Switchboard runs on PostgreSQL "
+        "(postgresql://user:password@host:5432/name) or SQLite (a file path, or empty for "
+        "DATA_DIR/switchboard.db)"
+    )
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("expected an http(s) URL such as https://api.edenai.run/v3")
+    return value
 
 
 def _split(value: object) -> object:
@@ -50,6 +111,8 @@ class Settings(BaseSettings):
     llm_max_output_tokens: int = Field(1024, gt=0)
     llm_extra_headers: SecretStr | None = None  # JSON object or "Name: value" pairs
     llm_extra_query: str = ""  # e.g. "api-version=2024-10-21"
+    # Answer with the built-in simulator (fake, labelled answers) even when no key is set.
+    llm_simulator: bool = False
 
     # --- conversation ----------------------------------------------------------
     system_prompt: str = (
@@ -120,6 +183,8 @@ class Settings(BaseSettings):
     router_tune_daily: bool = False
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `switchboard run` on SIGTERM/SIGINT: how long answers in flight may take to finish.
+    shutdown_grace_s: float = Field(30.0, ge=0)
 
     _split_lists = field_validator(
         "slack_allowed_channels",
@@ -144,6 +209,22 @@ class Settings(BaseSettings):
         parse_query(value)
         return value
 
+    @field_validator("data_dir", "routing_file")
+    @classmethod
+    def _from_home(cls, value: Path | None) -> Path | None:
+        return None if value is None else _under_home(value)
+
+    @field_validator("llm_base_url", "slack_api_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database(cls, value: str) -> str:
+        database_url_for(value, Path("."))  # raises on an unsupported scheme
+        return value
+
     @field_validator("digest_time")
     @classmethod
     def _valid_time(cls, value: str) -> str:
@@ -165,22 +246,45 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        if self.database_url:
-            return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-        return f"sqlite+aiosqlite:///{self.data_dir / 'switchboard.db'}"
+        return database_url_for(self.database_url, self.data_dir)
+
+    @property
+    def database_shown(self) -> str:
+        """Where the database is, for messages: the SQLite file or the URL without password."""
+        url = self.resolved_database_url
+        if url.startswith("sqlite"):
+            return url.split("///", 1)[1]
+        return mask_url(self.database_url)
 
     @property
     def has_api_key(self) -> bool:
         return self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a validation error into one message naming each bad setting."""
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings (environment, then `.env` in the home directory), turning a validation
+    error into one line naming each bad setting and echoing its value, secrets masked."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=home_dir() / ".env", **overrides)  # type: ignore[call-arg]
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise ConfigError(f"Invalid setting(s): {problems}") from None
+        problems = "; ".join(_problem(e) for e in error.errors())
+        raise ConfigError(f"invalid setting {problems}") from None
+
+
+_SECRETS = frozenset(
+    name for name, field in Settings.model_fields.items() if "SecretStr" in str(field.annotation)
+)
+
+
+def _problem(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    name = loc[0] if loc else "settings"
+    value = error.get("input")
+    if name in _SECRETS:
+        shown = "(hidden)"
+    elif isinstance(value, str | int | float) and len(loc) == 1:
+        shown = repr(mask_url(str(value)) if isinstance(value, str) else value)
+    else:
+        shown = ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name.upper()}{'=' + shown if shown else ''}: {message}"

@@ -69,6 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
     socket.getaddrinfo = _guarded_getaddrinfo
 
 
+@pytest.fixture(autouse=True)
+def switchboard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's Switchboard home (where `.env` and relative paths are read) is its own
+    temporary directory, never the checkout's `.env`."""
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(tmp_path))
+    return tmp_path
+
+
 # --- databases ---------------------------------------------------------------------------
 
 

@@ -8,8 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.errors import SwitchboardError
-from routing.config import RoutingFileError
+from adapters.cli.errors import run_command
 
 COMMAND_MODULES = (
     "adapters.cli.commands.ab",
@@ -17,6 +16,7 @@ COMMAND_MODULES = (
     "adapters.cli.commands.demo",
     "adapters.cli.commands.replay",
     "adapters.cli.commands.db",
+    "adapters.cli.commands.doctor",
     "adapters.cli.commands.run",
     "adapters.cli.commands.route",
     "adapters.cli.commands.router",
@@ -43,14 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        code: int = args.func(args)
-    except (SwitchboardError, RoutingFileError) as error:
-        print(f"switchboard: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return code
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

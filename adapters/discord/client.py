@@ -6,8 +6,11 @@ Resources come in through the constructor (`SwitchboardBot(engine=..., ops=..., 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import discord
@@ -57,6 +60,8 @@ class SwitchboardBot(discord.Client):
         self.limits = limits
         self.tree = app_commands.CommandTree(self)
         add_commands(self.tree)
+        self.stopping = False  # set at shutdown: new messages are no longer taken
+        self._answering: set[asyncio.Task[Any]] = set()
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -85,17 +90,47 @@ class SwitchboardBot(discord.Client):
 
     async def answer(self, incoming: Incoming, reply: DiscordReply) -> Outcome | None:
         """Run the engine; an unexpected error is logged and the user gets an apology."""
+        async with self.in_flight():
+            try:
+                return await self.engine.handle(incoming, reply)
+            except Exception:  # the gateway task must survive any one message
+                log.exception("answering discord message %s failed", incoming.event_id)
+                await reply.fail(APOLOGY)
+                return None
+
+    @asynccontextmanager
+    async def in_flight(self) -> AsyncIterator[None]:
+        """Mark the current task as an answer that shutdown waits for."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
         try:
-            return await self.engine.handle(incoming, reply)
-        except Exception:  # the gateway task must survive any one message
-            log.exception("answering discord message %s failed", incoming.event_id)
-            await reply.fail(APOLOGY)
-            return None
+            yield
+        finally:
+            self._answering.discard(task)  # type: ignore[arg-type]
+
+    async def finish_answers(self, timeout_s: float) -> None:
+        """Stop taking messages; let answers in flight finish (up to `timeout_s`), cancel the
+        rest. Called before the connection closes, so their last edits still go out."""
+        self.stopping = True
+        pending = {t for t in self._answering if t is not asyncio.current_task()}
+        if not pending:
+            return
+        log.info("discord: finishing %d answer(s) in flight", len(pending))
+        _, late = await asyncio.wait(pending, timeout=timeout_s)
+        if late:
+            log.warning("discord: cancelling %d unfinished answer(s) at shutdown", len(late))
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late, timeout=1.0)
 
     # --- messages ------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
         if self.user is None or message.author.bot or message.is_system():
+            return
+        if self.stopping:
+            log.info("discord: shutting down, message %s not taken", message.id)
             return
         place = await self.place_for(message)
         if place is None:

@@ -16,6 +16,7 @@ class DiscordConfig:
     forum_channel_ids: tuple[int, ...] = ()
     admin_ids: tuple[int, ...] = ()
     show_context_line: bool = True
+    shutdown_grace_s: float = 30.0  # answers in flight get this long to finish at shutdown
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiscordConfig | None:
@@ -29,4 +30,5 @@ class DiscordConfig:
             forum_channel_ids=settings.discord_forum_channel_ids,
             admin_ids=settings.discord_admin_ids,
             show_context_line=settings.show_context_line,
+            shutdown_grace_s=settings.shutdown_grace_s,
         )

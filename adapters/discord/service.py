@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import logging
 
+import discord
+
+from adapters.discord.check import INTENT_FIX
 from adapters.discord.client import SwitchboardBot
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
 async def serve(bot: SwitchboardBot) -> None:
-    """Log in and connect (discord.py reconnects and handles rate limits) until cancelled."""
+    """Log in and connect (discord.py reconnects and handles rate limits) until cancelled;
+    then stop taking messages and let answers in flight finish before the connection closes.
+    A refused token or intent ends it with a `ConfigError` line, not a retry loop."""
     async with bot:
-        await bot.start(bot.config.token.get_secret_value())
+        try:
+            await bot.start(bot.config.token.get_secret_value())
+        except discord.LoginFailure:
+            raise ConfigError("Discord refused DISCORD_BOT_TOKEN (401)") from None
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(f"Discord refused the message content intent: {INTENT_FIX}") from None
+        finally:
+            await bot.finish_answers(bot.config.shutdown_grace_s)

@@ -52,7 +52,8 @@ class EscalateButton(
             await interaction.followup.send(UNKNOWN_ANSWER, ephemeral=True)
             return
         reply = bot.reply_in(channel)
-        outcome = await bot.engine.escalate(self.call_id, str(interaction.user.id), reply)
+        async with bot.in_flight():
+            outcome = await bot.engine.escalate(self.call_id, str(interaction.user.id), reply)
         if outcome.status == "duplicate":
             await interaction.followup.send(ALREADY_ESCALATED, ephemeral=True)
 

@@ -59,11 +59,14 @@ class SlackAdapter:
         self.client = client or web_client(config.bot_token, config.api_url)
         self.tasks = TaskTracker()
         self.streaming = StreamSupport(config.stream_mode)
-        secret = config.signing_secret
-        self._verifier = SignatureVerifier(secret.get_secret_value() if secret else "")
+        secret = config.signing_secret.get_secret_value() if config.signing_secret else ""
+        # HTTP mode verifies every request with the signing secret. Socket Mode has none (the
+        # websocket is authenticated by the app token), and slack-sdk refuses an empty secret.
+        self._verifier = SignatureVerifier(secret) if secret else None
         self.bolt = AsyncApp(
             client=self.client,
-            signing_secret=secret.get_secret_value() if secret else "",
+            signing_secret=secret or None,
+            request_verification_enabled=bool(secret),
             # Listeners are quick (they spawn tasks), so acking after them keeps work tracked.
             process_before_response=True,
         )
@@ -89,7 +92,7 @@ class SlackAdapter:
         try:
             request = AsyncBoltRequest(body=body, headers=_headers(headers))
         except (ValueError, AttributeError, TypeError) as error:  # Bolt parses eagerly
-            if not self._verifier.is_valid_request(body, headers):
+            if self._verifier is None or not self._verifier.is_valid_request(body, headers):
                 log.warning("rejected a Slack request: bad or stale signature")
                 return BoltResponse(status=401, body="")
             log.warning("rejected a malformed Slack request (%s): %r", error, body[:200])
@@ -116,7 +119,8 @@ class SlackAdapter:
         await self.tasks.drain()
 
     async def close(self) -> None:
-        await self.tasks.close()
+        """Let answers in flight finish (up to SHUTDOWN_GRACE_S), then cancel the rest."""
+        await self.tasks.close(self.config.shutdown_grace_s)
 
     # --- messages -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ class SlackConfig:
     slash_command: str = "/switchboard"
     stream_mode: Literal["auto", "native", "update"] = "auto"
     show_context_line: bool = True
+    shutdown_grace_s: float = 30.0  # answers in flight get this long to finish at shutdown
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackConfig | None:
@@ -42,6 +43,7 @@ class SlackConfig:
             slash_command=settings.slack_slash_command,
             stream_mode=settings.slack_stream_mode,
             show_context_line=settings.show_context_line,
+            shutdown_grace_s=settings.shutdown_grace_s,
         )
 
 

@@ -8,8 +8,10 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import SlackAdapter
+from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +19,8 @@ EVENTS_PATH = "/slack/events"
 
 
 async def serve(adapter: SlackAdapter) -> None:
-    """Run the Slack adapter until cancelled, then let answers in flight finish."""
+    """Run the Slack adapter until cancelled: stop taking events (close the socket or the
+    listener), then let answers in flight finish (up to SHUTDOWN_GRACE_S)."""
     config = adapter.config
     try:
         if config.app_token:
@@ -32,7 +35,12 @@ async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:
     handler = AsyncSocketModeHandler(adapter.bolt, app_token)
     log.info("Slack: connecting in Socket Mode")
     try:
-        await handler.connect_async()
+        try:
+            await handler.connect_async()
+        except SlackApiError as error:
+            code = error.response.get("error", "error")
+            raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({code})") from None
+        log.info("Slack: connected in Socket Mode")
         await asyncio.Event().wait()  # until cancelled
     finally:
         await handler.close_async()
@@ -51,7 +59,14 @@ async def serve_http(adapter: SlackAdapter, port: int, host: str = "0.0.0.0") ->
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ConfigError(
+            f"Slack HTTP mode cannot listen on port {port} ({error.strerror}): "
+            "set SLACK_HTTP_PORT to a free port"
+        ) from None
     log.info("Slack: HTTP mode, listening on %s:%d%s", host, port, EVENTS_PATH)
     try:
         await asyncio.Event().wait()  # until cancelled

@@ -1,5 +1,5 @@
 """`switchboard ab list` and `switchboard ab report NAME [--json]`: experiments from the routing
-file, analysed from the database (DATABASE_URL, or --database)."""
+file, analysed from the database (--database or DATABASE_URL; never created by a report)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import asyncio
 import json
 from datetime import datetime
 
-from adapters.composition import Stores, build_routing
+from adapters.cli.options import add_database, settings_for
+from adapters.composition import build_routing, stores_for
 from bot.experiments import statistics as st
 from bot.experiments.config import Experiment, find_experiment
 from bot.experiments.report import Report, build_report
-from bot.settings import load_settings
-from storage.database import create_engine, upgrade
+from bot.settings import Settings, load_settings
 from storage.tables import utcnow
 
 
@@ -26,31 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     report.add_argument("name", help="experiment name (from the routing file)")
     report.add_argument("--json", action="store_true", help="machine-readable output")
     report.set_defaults(func=_report)
-    for sub in (listing, report):
-        sub.add_argument("--database", help="database URL (default: DATABASE_URL / data dir)")
+    add_database(report)
 
 
 def _experiments() -> tuple[Experiment, ...]:
     return build_routing(load_settings()).experiments
 
 
-def _database_url(args: argparse.Namespace) -> str:
-    url = args.database or load_settings().resolved_database_url
-    return str(url).replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-async def _build(url: str, experiment: Experiment, now: datetime) -> Report:
-    db = create_engine(url)
-    try:
-        await upgrade(db)
-        return await build_report(Stores.over(db).experiments, experiment, now)
-    finally:
-        await db.dispose()
+async def _build(settings: Settings, experiment: Experiment, now: datetime) -> Report:
+    async with stores_for(settings, create=False) as stores:
+        return await build_report(stores.experiments, experiment, now)
 
 
 def _report(args: argparse.Namespace) -> int:
-    experiment = find_experiment(_experiments(), args.name)
-    report = asyncio.run(_build(_database_url(args), experiment, utcnow()))
+    settings = settings_for(args)
+    experiment = find_experiment(build_routing(settings).experiments, args.name)
+    report = asyncio.run(_build(settings, experiment, utcnow()))
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render(report))
     return 0
 

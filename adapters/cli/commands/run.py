@@ -1,20 +1,33 @@
-"""`switchboard run`: every configured adapter plus the background jobs, in one asyncio process."""
+"""`switchboard run`: every configured adapter plus the background jobs, in one asyncio process.
+
+Start: the settings, then the same live credential checks as `switchboard doctor` (a refused
+key or token stops here with one line and exit code 2, instead of retrying forever), then the
+database, then the services. Stop (SIGTERM from docker/systemd/Kubernetes, or Ctrl-C): stop
+taking new events, let answers in flight finish (up to SHUTDOWN_GRACE_S), close the platform
+connections and the database, exit 0. A second signal stops at once.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
-from adapters.composition import build, services
-from bot.settings import Settings, load_settings
+from adapters.checks import startup_checks
+from adapters.cli.options import add_database, settings_for
+from adapters.composition import Service, build, services
+from adapters.llm.endpoint import llm_endpoint
+from bot.errors import ConfigError
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run = subparsers.add_parser("run", help="run the Slack/Discord bot and scheduled jobs")
+    add_database(run)
     run.set_defaults(func=_run)
 
 
@@ -23,6 +36,12 @@ MISSING = """No platform is configured, so there is nothing to run. Set either:
   Discord: DISCORD_BOT_TOKEN
 (in the environment or .env; see .env.example and the README). `switchboard chat` works without."""
 
+NO_KEY = (
+    "LLM_API_KEY is not set, so there is no model to answer with: set LLM_API_KEY (and "
+    "LLM_BASE_URL if the provider is not Eden AI), or LLM_SIMULATOR=true to run on the built-in "
+    "simulator (fake answers, each labelled [simulated])"
+)
+
 
 def _configured(settings: Settings) -> bool:
     slack = settings.slack_bot_token and (settings.slack_app_token or settings.slack_signing_secret)
@@ -30,21 +49,70 @@ def _configured(settings: Settings) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_for(args)
     logging.getLogger().setLevel(settings.log_level)
     if not _configured(settings):
         print(MISSING, file=sys.stderr)
         return 2
-    asyncio.run(serve_all(settings))
+    if not settings.has_api_key and not settings.llm_simulator:
+        raise ConfigError(NO_KEY)
+    return asyncio.run(_serve_until_signalled(settings))
+
+
+async def _serve_until_signalled(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+
+    def on_signal(number: int) -> None:
+        log.warning("%s: stopping; answers in flight get up to %.0f s to finish "
+                    "(send it again to stop at once)", signal.Signals(number).name,
+                    settings.shutdown_grace_s)  # fmt: skip
+        stop.set()
+        for sig in signals:  # the next one gets the default behaviour: stop now
+            loop.remove_signal_handler(sig)
+
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await serve_all(settings, stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
     return 0
 
 
-async def serve_all(settings: Settings) -> None:
-    switchboard = await build(settings)
+async def serve_all(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Check the credentials, build, and run every service until `stop` is set (or one fails)."""
+    stop = stop or asyncio.Event()
+    async with llm_endpoint(settings) as base_url:
+        await startup_checks(settings, base_url)
+        switchboard = await build(settings, llm_base_url=base_url)
+        try:
+            await supervise(services(switchboard), stop)
+        finally:
+            await switchboard.close()
+    log.info("stopped")
+
+
+async def supervise(found: dict[str, Service], stop: asyncio.Event) -> None:
+    """Run the services until `stop` is set or one of them ends; then cancel them all. Each
+    service's own clean-up (on cancellation) closes its intake first, then finishes its
+    answers in flight. A service that failed is re-raised once all have stopped."""
+    tasks = {name: asyncio.create_task(serve(), name=name) for name, serve in found.items()}
+    for name in tasks:
+        log.info("started %s", name)
+    stopping = asyncio.create_task(stop.wait())
     try:
-        async with asyncio.TaskGroup() as group:
-            for name, serve in services(switchboard).items():
-                log.info("starting %s", name)
-                group.create_task(serve(), name=name)
+        await asyncio.wait({stopping, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        await switchboard.close()
+        stopping.cancel()
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    for name, task in tasks.items():
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            if not isinstance(error, ConfigError):
+                log.error("%s failed", name, exc_info=error)
+            raise error

@@ -1,6 +1,7 @@
 """`switchboard digest`, `switchboard spend` and `switchboard report`: the ledger from a terminal.
 
-All three read the database that DATABASE_URL names (default var/switchboard.db).
+All three read the database `--database` or DATABASE_URL names (default
+DATA_DIR/switchboard.db) and never create one: with no database they say where they looked.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from adapters.cli.options import add_database, settings_for
 from adapters.cli.render import print_notice
 from adapters.composition import (
     build_routing,
@@ -29,7 +31,6 @@ from adapters.composition import (
     stores_for,
 )
 from bot.errors import ConfigError
-from bot.settings import load_settings
 from bot.spend.money import format_usd
 from storage.ledger import LEDGER_COLUMNS
 from storage.rollups import Dimension, Rollup, local_days
@@ -71,6 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     report.add_argument("--format", choices=("csv", "json"), default="csv")
     report.add_argument("--output", "-o", help="file to write (default: standard output)")
     report.set_defaults(func=_report_to_file)
+    for command in (digest, spend, report):
+        add_database(command)
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,8 @@ def _today(zone: ZoneInfo) -> date:
 
 
 async def _digest(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    async with stores_for(settings) as stores, AsyncExitStack() as resources:
+    settings = settings_for(args)
+    async with stores_for(settings, create=False) as stores, AsyncExitStack() as resources:
         notifiers = await platform_notifiers(settings, resources) if args.post else []
         job = digest_job(settings, stores, build_routing(settings), notifiers)
         day = args.date or _today(job.zone) - timedelta(days=1)
@@ -128,14 +131,14 @@ async def _digest(args: argparse.Namespace) -> int:
 
 
 async def _spend(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_for(args)
     zone = ZoneInfo(settings.timezone)
     today = _today(zone)
     since = args.since or today.replace(day=1)
     if since > today:
         raise ConfigError(f"--since {since} is in the future")
     days = local_days(since, today, zone)
-    async with stores_for(settings) as stores:
+    async with stores_for(settings, create=False) as stores:
         groups = await stores.ledger.rollup(
             start=days[0].start, end=days[-1].end, by=(args.by,), zone=zone
         )
@@ -169,12 +172,12 @@ def _report_to_file(args: argparse.Namespace) -> int:
 
 
 async def _report(args: argparse.Namespace, out: TextIO) -> int:
-    settings = load_settings()
+    settings = settings_for(args)
     zone = ZoneInfo(settings.timezone)
     days = local_days(args.since, args.until or _today(zone), zone)
     if not days:
         raise ConfigError("--until is before --since")
-    async with stores_for(settings) as stores:
+    async with stores_for(settings, create=False) as stores:
         rows = stores.ledger.export(start=days[0].start, end=days[-1].end)
         count = await _write(out, args.format, rows, zone)
         quality = await quality_report(settings, stores).lines(days[-1].end, days=len(days))

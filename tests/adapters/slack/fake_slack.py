@@ -7,6 +7,10 @@ It also folds the recorded calls into `messages()`: what each posted message fin
 `apps.connections.open` hands out a local Socket Mode websocket: it greets with `hello`, `push()`
 sends envelopes down it, and every frame the client sends back (the acks) lands in `frames`.
 `until(condition)` waits (woken by each call, connection and frame) for a condition to hold.
+
+`tokens` (when given) are the only tokens it accepts: any other gets `invalid_auth`, as Slack
+answers a wrong or revoked token. `auth.test` reports the granted `scopes` in the
+`x-oauth-scopes` header, as Slack does (default: every scope the manifest asks for).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from adapters.slack.check import manifest_scopes
 
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -62,9 +68,21 @@ class Message:
 
 
 class FakeSlack:
-    def __init__(self, *, native_streaming: bool = True, assistant_status: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        native_streaming: bool = True,
+        assistant_status: bool = True,
+        tokens: set[str] | None = None,
+        scopes: frozenset[str] | None = None,
+    ) -> None:
         self.native_streaming = native_streaming
         self.assistant_status = assistant_status
+        self.tokens = tokens
+        self.scopes = manifest_scopes() if scopes is None else scopes
+        self.channels: dict[str, dict[str, Any]] = {
+            "C1": {"id": "C1", "name": "support", "is_member": True},
+        }
         self.calls: list[ApiCall] = []
         self.uploads: list[bytes] = []
         self._failures: list[Failure] = []
@@ -79,7 +97,7 @@ class FakeSlack:
 
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)  # a few methods are GETs
         app.router.add_post("/upload/{file}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -155,6 +173,11 @@ class FakeSlack:
                 args[key] = json.loads(args[key])
         call = ApiCall(method, args)
         self.calls.append(call)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.tokens is not None and token not in self.tokens:
+            call.response = {"ok": False, "error": "invalid_auth"}
+            self._activity.set()
+            return web.json_response(call.response)
         failure = next((f for f in self._failures if f.method == method), None)
         if failure is not None:
             self._failures.remove(failure)
@@ -166,7 +189,8 @@ class FakeSlack:
             return web.json_response(call.response, status=failure.status)
         call.response = self._answer(method, args, request)
         self._activity.set()
-        return web.json_response(call.response)
+        headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))} if method == "auth.test" else {}
+        return web.json_response(call.response, headers=headers)
 
     def _answer(self, method: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:
         channel = args.get("channel") or args.get("channel_id")
@@ -191,6 +215,10 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": args.get("ts")}
         if method == "assistant.threads.setStatus":
             return {"ok": True} if self.assistant_status else {"ok": False, "error": "not_allowed"}
+        if method == "conversations.info":
+            found = self.channels.get(str(channel))
+            return {"ok": True, "channel": found} if found else {
+                "ok": False, "error": "channel_not_found"}  # fmt: skip
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.next_ts()}
         if method == "files.getUploadURLExternal":

@@ -1,0 +1,219 @@
+"""Live checks of each configured part: what `switchboard doctor` prints, one line each, and
+what `switchboard run` verifies before it starts (it stops on a `fatal` failure instead of
+retrying a bad credential forever).
+
+Each check talks to the real thing (the LLM API, Slack, Discord, the database) through the same
+clients the bot uses; the platform ones live next to their adapters (adapters/*/check.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.errors import ConfigError, SwitchboardError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Finding:
+    part: str  # what was checked: "LLM", "Slack", "database", ...
+    ok: bool
+    detail: str  # what we found, safe to print (no secrets)
+    fix: str = ""  # what to do about a failure
+    fatal: bool = False  # `switchboard run` refuses to start on it
+
+    def line(self) -> str:
+        text = f"{'✓' if self.ok else '✗'} {self.part}: {self.detail}"
+        return f"{text} → {self.fix}" if self.fix and not self.ok else text
+
+    def sentence(self) -> str:
+        """The failure as one `switchboard: ...` line for `run`."""
+        return f"{self.part}: {self.detail}" + (f": {self.fix}" if self.fix else "")
+
+
+def passed(part: str, detail: str) -> Finding:
+    return Finding(part, True, detail)
+
+
+def failed(part: str, detail: str, fix: str = "", *, fatal: bool = False) -> Finding:
+    return Finding(part, False, detail, fix, fatal)
+
+
+# --- the parts -----------------------------------------------------------------------------
+
+
+def llm_simulated(settings: Settings) -> bool:
+    return settings.llm_simulator or not settings.has_api_key
+
+
+async def check_llm(settings: Settings, base_url: str) -> Finding:
+    if settings.llm_simulator:
+        return passed(
+            "LLM",
+            "the built-in simulator (LLM_SIMULATOR=true): every answer is fake "
+            "and labelled [simulated]",
+        )
+    if not settings.has_api_key:
+        return failed(
+            "LLM",
+            "LLM_API_KEY is not set",
+            "set LLM_API_KEY (and LLM_BASE_URL if the provider is not Eden AI), or "
+            "LLM_SIMULATOR=true to run on fake, labelled answers",
+            fatal=True,
+        )
+    import httpx
+
+    from adapters.composition import http_provider, load_routing_file
+    from adapters.llm.check import probe
+
+    routing = load_routing_file(settings)
+    model = (
+        settings.fixed_model
+        if settings.routing_strategy == "fixed"
+        else (routing.tiers["budget"][0])
+    )
+    async with httpx.AsyncClient() as http:
+        return await probe(http_provider(settings, http, base_url), base_url, model)
+
+
+async def check_database(settings: Settings) -> Finding:
+    from adapters.database import explain, revisions, sqlite_path
+    from storage.database import create_engine
+
+    where = settings.database_shown
+    path = sqlite_path(settings.resolved_database_url)
+    create = "run `switchboard db upgrade` (`switchboard run` also does it at start)"
+    if path is not None and not path.exists():
+        return failed("database", f"no database at {where} yet", create)
+    db = create_engine(settings.resolved_database_url)
+    try:
+        state = await revisions(db)
+    except Exception as error:
+        explained = explain(error, settings)
+        if explained is None:
+            log.exception("database check failed")
+            explained = (f"cannot open {where} ({type(error).__name__})", "check DATABASE_URL")
+        return failed("database", *explained, fatal=True)
+    finally:
+        await db.dispose()
+    if not state.current:
+        return failed("database", f"{where} has no Switchboard tables", create)
+    if not state.latest:
+        return failed(
+            "database",
+            f"{where} is at {state.describe()}, the latest is {state.describe(state.heads)}",
+            create,
+        )
+    return passed("database", f"{where} at the latest migration ({state.describe()})")
+
+
+def check_time_zone(settings: Settings, now: datetime | None = None) -> Finding:
+    zone = ZoneInfo(settings.timezone)
+    local = (now or datetime.now(zone)).astimezone(zone)
+    return passed(
+        "time zone",
+        f"{settings.timezone} (now {local:%Y-%m-%d %H:%M %Z}); daily digest at "
+        f"{settings.digest_time} local",
+    )
+
+
+def check_routing(settings: Settings) -> Finding:
+    from adapters.composition import build_routing
+
+    try:
+        routing = build_routing(settings)
+    except SwitchboardError as error:
+        return failed("routing", str(error), "fix ROUTING_FILE / ROUTING_STRATEGY", fatal=True)
+    source = settings.routing_file or "the bundled routing file"
+    experiments = len(routing.experiments)
+    return passed(
+        "routing",
+        f"strategy {settings.routing_strategy} from {source}"
+        + (f", {experiments} experiment(s)" if experiments else ""),
+    )
+
+
+async def platform_checks(settings: Settings, *, thorough: bool) -> list[Finding]:
+    """Slack and Discord, each only when configured. `thorough` (doctor) also opens the
+    Socket Mode websocket and looks up the channels; `run` only checks the credentials."""
+    from adapters.discord.config import DiscordConfig
+    from adapters.slack.config import SlackConfig
+
+    parts: list[Awaitable[list[Finding]]] = []
+    slack = SlackConfig.from_settings(settings)
+    if slack is not None:
+        from adapters.slack.check import check_slack
+
+        channel = settings.digest_slack_channel if thorough else ""
+        parts.append(check_slack(slack, digest_channel=channel, connect_socket=thorough))
+    discord = DiscordConfig.from_settings(settings)
+    if discord is not None:
+        from adapters.discord.check import check_discord
+
+        channel_id = settings.digest_discord_channel_id if thorough else None
+        parts.append(check_discord(discord, digest_channel_id=channel_id, channels=thorough))
+    found: list[Finding] = []
+    for findings in await asyncio.gather(*parts):
+        found.extend(findings)
+    return found
+
+
+def check_platforms_configured(settings: Settings) -> Finding:
+    names = []
+    if settings.slack_bot_token:
+        names.append("Slack")
+    if settings.discord_bot_token:
+        names.append("Discord")
+    if not names:
+        return failed(
+            "platforms",
+            "neither Slack nor Discord is configured",
+            "set SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or "
+            "DISCORD_BOT_TOKEN (`switchboard chat` works without)",
+        )
+    if settings.slack_bot_token and not (settings.slack_app_token or settings.slack_signing_secret):
+        return failed(
+            "platforms",
+            "SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET",
+            "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
+        )
+    return passed("platforms", " and ".join(names))
+
+
+async def doctor(settings: Settings, base_url: str) -> list[Finding]:
+    """Every check, in the order `switchboard doctor` prints them."""
+    llm, platforms, database = await asyncio.gather(
+        check_llm(settings, base_url),
+        platform_checks(settings, thorough=True),
+        check_database(settings),
+    )
+    return [
+        check_routing(settings),
+        llm,
+        check_platforms_configured(settings),
+        *platforms,
+        database,
+        check_time_zone(settings),
+    ]
+
+
+async def startup_checks(settings: Settings, base_url: str) -> None:
+    """What `switchboard run` verifies first: the LLM and each platform's credentials.
+    A fatal failure raises `ConfigError` (one line); the others are logged as warnings."""
+    llm, platforms = await asyncio.gather(
+        check_llm(settings, base_url), platform_checks(settings, thorough=False)
+    )
+    for finding in (llm, *platforms):
+        if finding.ok:
+            log.info("%s", finding.line())
+        elif finding.fatal:
+            raise ConfigError(finding.sentence())
+        else:
+            log.warning("%s", finding.line())
