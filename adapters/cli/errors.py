@@ -19,7 +19,9 @@ def say(message: str) -> None:
 
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe must end below, not in a trace
+        return code
     except SwitchboardError as error:
         say(str(error))
         return USAGE

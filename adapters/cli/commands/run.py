@@ -14,6 +14,7 @@ import asyncio
 import logging
 import signal
 import sys
+import threading
 
 from adapters.checks import startup_checks
 from adapters.cli.options import add_database, settings_for
@@ -62,12 +63,14 @@ def _run(args: argparse.Namespace) -> int:
 async def _serve_until_signalled(settings: Settings) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT)
+    # Signal handlers can only be set from the main thread (tests run `main` in a worker).
+    main_thread = threading.current_thread() is threading.main_thread()
+    signals = (signal.SIGTERM, signal.SIGINT) if main_thread else ()
 
     def on_signal(number: int) -> None:
-        log.warning("%s: stopping; answers in flight get up to %.0f s to finish "
-                    "(send it again to stop at once)", signal.Signals(number).name,
-                    settings.shutdown_grace_s)  # fmt: skip
+        name = signal.Signals(number).name
+        grace = settings.shutdown_grace_s
+        log.warning("%s: stopping, answers in flight get up to %.0f s", name, grace)
         stop.set()
         for sig in signals:  # the next one gets the default behaviour: stop now
             loop.remove_signal_handler(sig)
