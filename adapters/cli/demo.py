@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adapters.cli.console import ConsoleReply
+from adapters.cli.render import Column, FittedTable
 from adapters.composition import build, load_routing_file, open_database
 from adapters.llm.endpoint import llm_endpoint
 from bot.conversation.messages import Incoming
@@ -34,11 +37,13 @@ def load_conversations() -> list[Conversation]:
     return [Conversation(c["kind"], tuple(c["messages"])) for c in raw["conversations"]]
 
 
-async def play(settings: Settings, base_url: str, run: str) -> None:
+async def play(
+    settings: Settings, base_url: str, run: str, on_turn: Callable[[], None] = lambda: None
+) -> None:
     """One pass over the conversation set with the settings' routing strategy.
 
     Conversations run concurrently (as they would in a busy channel); turns within one
-    conversation run in order.
+    conversation run in order. `on_turn` is called after each answered turn (progress).
     """
     app = await build(settings, llm_base_url=base_url, migrate=False)
 
@@ -54,6 +59,7 @@ async def play(settings: Settings, base_url: str, run: str) -> None:
                 event_id=f"{run}-{number}-{turn}",
             )
             await app.engine.handle(incoming, ConsoleReply(echo=False))
+            on_turn()
 
     try:
         conversations = load_conversations()
@@ -87,18 +93,28 @@ async def run_demo(
     db = await open_database(demo_settings)  # migrated once, before the runs share it
     await db.dispose()
     console.print(f"[bold]Playing the support conversations with strategies {', '.join(runs)}...")
-    async with llm_endpoint(settings, speed=simulator_speed) as base_url:
-        await asyncio.gather(*(
-            play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run)
-            for run in runs
-        ))  # fmt: skip
+    turns = sum(len(c.messages) for c in load_conversations()) * len(runs)
+    # A live bar only on a terminal (rich leaves it out of pipes and files); gone when done.
+    progress = Progress(
+        TextColumn("answering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )  # fmt: skip
+    task = progress.add_task("answering", total=turns)
+    with progress:
+        async with llm_endpoint(settings, speed=simulator_speed) as base_url:
+            await asyncio.gather(*(
+                play(demo_settings.model_copy(update={"routing_strategy": run}), base_url, run,
+                     lambda: progress.advance(task))
+                for run in runs
+            ))  # fmt: skip
     db = create_engine(demo_settings.resolved_database_url)
     try:
         rows = await Ledger(db).call_rows(platform="demo")
     finally:
         await db.dispose()
-    console.print(calls_table(sorted(rows, key=lambda r: (runs.index(r.strategy), r.id))))
-    console.print(comparison_table(rows, runs))
+    ordered = sorted(rows, key=lambda r: (runs.index(r.strategy), r.id))
+    console.print(calls_table(ordered, console.width))
+    console.print(comparison_table(rows, runs, console.width))
     source = "simulated answers; costs from the simulator's reported usage and list prices"
     if settings.has_api_key:
         source = f"real answers from {settings.llm_base_url}"
@@ -110,16 +126,34 @@ def usd(nano: int | None) -> str:
     return "unknown" if nano is None else f"${nano / 1e9:.6f}"
 
 
-def calls_table(rows: list[CallRow]) -> Table:
-    table = Table(title="What each query cost (one row per LLM call attempt)")
-    for column in ("#", "strategy", "question", "tier", "model", "in", "out", "cost", "source",
-                   "latency", "status"):  # fmt: skip
-        table.add_column(column, overflow="ellipsis", no_wrap=column == "question")
+CALL_COLUMNS = (
+    Column("#", justify="right"),
+    Column("strategy"),
+    Column("question", ratio=1),
+    Column("tier"),
+    Column("model"),
+    Column("in", 120, "right"),
+    Column("out", 120, "right"),
+    Column("cost", justify="right"),
+    Column("source", 140),
+    Column("latency", 100, "right"),
+    Column("status", 100),
+)
+
+
+def short_model(model: str, width: int) -> str:
+    """`anthropic/claude-opus-4-5` -> `claude-opus-4-5` in terminals under 120 columns."""
+    return model if width >= 120 else model.rsplit("/", 1)[-1]
+
+
+def calls_table(rows: list[CallRow], width: int = 200) -> Table:
+    table = FittedTable("What each query cost (one row per LLM call attempt)", CALL_COLUMNS, width)
     for row in rows:
         table.add_row(
             str(row.id), row.strategy, row.question[:40].replace("\n", " "), row.tier or "-",
-            row.model, str(row.input_tokens or 0), str(row.output_tokens or 0),
-            usd(row.cost_nano_usd), row.cost_source, f"{row.latency_ms or 0} ms", row.status,
+            short_model(row.model, width), str(row.input_tokens or 0),
+            str(row.output_tokens or 0), usd(row.cost_nano_usd), row.cost_source,
+            f"{row.latency_ms or 0} ms", row.status,
         )  # fmt: skip
     priced = [r.cost_nano_usd for r in rows if r.cost_nano_usd is not None]
     latencies = [r.latency_ms or 0 for r in rows]
@@ -129,15 +163,25 @@ def calls_table(rows: list[CallRow]) -> Table:
         str(sum(r.output_tokens or 0 for r in rows)), usd(sum(priced)), "",
         f"avg {sum(latencies) // max(1, len(latencies))} ms", "",
     )  # fmt: skip
-    return table
+    return table.table
 
 
-def comparison_table(rows: list[CallRow], runs: tuple[str, ...]) -> Table:
+COMPARISON_COLUMNS = (
+    Column("strategy"),
+    Column("queries", justify="right"),
+    Column("total cost", justify="right"),
+    Column("cost/query", 100, "right"),
+    Column("savings", justify="right"),
+    Column("models", wrap=True, ratio=1),
+    Column("avg latency", 100, "right"),
+    Column("routing overhead", 120, "right"),
+)
+
+
+def comparison_table(rows: list[CallRow], runs: tuple[str, ...], width: int = 200) -> Table:
     """Per strategy: cost per query, savings against the first run, models, latency, overhead."""
-    table = Table(title=f"Strategies compared (savings against '{runs[0]}')")
-    for column in ("strategy", "queries", "total cost", "cost/query", "savings", "models",
-                   "avg latency", "routing overhead"):  # fmt: skip
-        table.add_column(column)
+    title = f"Strategies compared (savings against '{runs[0]}')"
+    table = FittedTable(title, COMPARISON_COLUMNS, width)
     baseline: int | None = None
     for run in runs:
         answered = [r for r in rows if r.strategy == run and r.status != "error"]
@@ -155,4 +199,4 @@ def comparison_table(rows: list[CallRow], runs: tuple[str, ...]) -> Table:
             f"{sum(r.latency_ms or 0 for r in answered) // max(1, len(answered))} ms",
             f"{sum(decision) / max(1, len(decision)):.0f} µs",
         )  # fmt: skip
-    return table
+    return table.table

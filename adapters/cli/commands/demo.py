@@ -17,5 +17,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _demo(args: argparse.Namespace) -> int:
-    asyncio.run(run_demo(load_settings(), Console(width=160)))
+    asyncio.run(run_demo(load_settings(), Console()))  # rich sizes it to the terminal
     return 0

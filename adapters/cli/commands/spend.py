@@ -11,14 +11,15 @@ import asyncio
 import csv
 import json
 import sys
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TextIO, get_args
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from adapters.cli.options import add_database, settings_for
@@ -164,23 +165,34 @@ async def _spend(args: argparse.Namespace) -> int:
 
 
 def _report_to_file(args: argparse.Namespace) -> int:
-    if not args.output:
-        return asyncio.run(_report(args, sys.stdout))
-    with open(args.output, "w", newline="", encoding="utf-8") as out:
-        asyncio.run(_report(args, out))
-    return 0
+    return asyncio.run(_report(args))
 
 
-async def _report(args: argparse.Namespace, out: TextIO) -> int:
+PROGRESS_FROM = 20_000  # rows: an export this long takes seconds, so show how far it got
+
+
+async def _report(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     zone = ZoneInfo(settings.timezone)
     days = local_days(args.since, args.until or _today(zone), zone)
     if not days:
         raise ConfigError("--until is before --since")
+    start, end = days[0].start, days[-1].end
     async with stores_for(settings, create=False) as stores:
-        rows = stores.ledger.export(start=days[0].start, end=days[-1].end)
-        count = await _write(out, args.format, rows, zone)
-        quality = await quality_report(settings, stores).lines(days[-1].end, days=len(days))
+        # A bar on stderr, only in a terminal: stdout (or --output) gets the rows alone.
+        console = Console(stderr=True)
+        total = (await stores.ledger.total(start=start, end=end)).calls if (
+            console.is_terminal
+        ) else 0  # fmt: skip
+        progress = Progress(
+            TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            console=console, transient=True, disable=total < PROGRESS_FROM,
+        )  # fmt: skip
+        task = progress.add_task("export", total=total)
+        with _output(args.output) as out, progress:
+            rows = stores.ledger.export(start=start, end=end)
+            count = await _write(out, args.format, rows, zone, lambda n: progress.advance(task, n))
+        quality = await quality_report(settings, stores).lines(end, days=len(days))
     for line in quality:  # on stderr: stdout is the export itself
         print(f"judged quality: {line}", file=sys.stderr)
     if args.output:
@@ -188,7 +200,19 @@ async def _report(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-async def _write(out: TextIO, fmt: str, rows: Any, zone: ZoneInfo) -> int:
+@contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    """The file --output names (opened only once there is something to write), else stdout."""
+    if not path:
+        yield sys.stdout
+        return
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        yield out
+
+
+async def _write(
+    out: TextIO, fmt: str, rows: Any, zone: ZoneInfo, done: Callable[[int], None]
+) -> int:
     count = 0
     columns = (*LEDGER_COLUMNS, "local_time", "cost_usd")
     writer = csv.DictWriter(out, fieldnames=columns) if fmt == "csv" else None
@@ -207,6 +231,8 @@ async def _write(out: TextIO, fmt: str, rows: Any, zone: ZoneInfo) -> int:
         else:
             out.write(("," if count else "") + "\n" + json.dumps(row))
         count += 1
+        if count % 1000 == 0:
+            done(1000)
     if writer is None:
         out.write("\n]\n")
     return count
