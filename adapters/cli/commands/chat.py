@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import shutil
 import sys
 import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
 
 from adapters.cli.console import ConsoleReply
+from adapters.cli.options import add_database, settings_for
 from adapters.composition import build
 from adapters.llm.endpoint import llm_endpoint
 from bot.conversation.messages import Incoming
-from bot.settings import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    chat = subparsers.add_parser("chat", help="talk to the bot in the terminal")
+    chat = subparsers.add_parser(
+        "chat",
+        help="talk to the bot in the terminal",
+        description="Talk to the bot in the terminal: line editing and history (arrow keys), "
+        "Ctrl-C cancels the answer being written and keeps the session, Ctrl-D quits.",
+    )
     chat.add_argument("--thread", help="continue this thread id (default: a new thread)")
-    chat.set_defaults(func=lambda args: asyncio.run(_chat(args)))
+    add_database(chat)
+    chat.set_defaults(func=_chat)
     ask = subparsers.add_parser("ask", help="ask one question and print the answer")
     ask.add_argument("text", help="the question")
     ask.add_argument("--thread", help="thread id, to continue a conversation")
     ask.add_argument("--json", action="store_true", help="print the answer and metadata as JSON")
+    add_database(ask)
     ask.set_defaults(func=lambda args: asyncio.run(_ask(args)))
 
 
@@ -38,28 +50,80 @@ def _incoming(thread: str, text: str) -> Incoming:
     )
 
 
-async def _chat(args: argparse.Namespace) -> int:
-    settings = load_settings()
+def _chat(args: argparse.Namespace) -> int:
+    """One event loop for the session, run only while an answer is being written: the prompt
+    is a plain `input()` in the main thread (readline: editing, history), and Ctrl-C while
+    answering cancels that answer only (asyncio.Runner turns it into a cancellation)."""
+    settings = settings_for(args)
     thread = args.thread or f"chat-{uuid.uuid4().hex[:8]}"
-    async with llm_endpoint(settings) as base_url:
-        app = await build(settings, llm_base_url=base_url)
+    history = line_history(settings.data_dir / "chat_history")
+    with asyncio.Runner() as runner:
+        resources = AsyncExitStack()
         try:
-            print(f"thread {thread} · Ctrl-D quits · start with !budget/!balanced/!premium "
-                  "to force a tier")  # fmt: skip
+            base_url = runner.run(resources.enter_async_context(llm_endpoint(settings)))
+            app = runner.run(build(settings, llm_base_url=base_url))
+            resources.push_async_callback(app.close)
+            print(f"thread {thread} · Ctrl-C stops an answer · Ctrl-D quits · start with "
+                  "!budget/!balanced/!premium to force a tier")  # fmt: skip
             while True:
                 try:
-                    text = await asyncio.to_thread(input, "you> ")
+                    text = input("you> ")
                 except EOFError:
                     print()
                     return 0
-                if text.strip():
-                    await app.engine.handle(_incoming(thread, text), ConsoleReply())
+                except KeyboardInterrupt:  # at the prompt: drop the line, keep the session
+                    print()
+                    continue
+                if not text.strip():
+                    continue
+                reply = ConsoleReply(width=_terminal_width())
+                try:
+                    runner.run(app.engine.handle(_incoming(thread, text), reply))
+                except KeyboardInterrupt:
+                    reply.interrupted()
         finally:
-            await app.close()
+            history.save()
+            runner.run(resources.aclose())
+
+
+def _terminal_width() -> int | None:
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+@dataclass(frozen=True)
+class LineHistory:
+    """readline's history of what was typed in `chat`, kept in DATA_DIR between sessions."""
+
+    path: Path | None
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        import readline
+
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(self.path)
+
+
+def line_history(path: Path) -> LineHistory:
+    """Line editing and history for `input()` when it reads from a terminal."""
+    if not sys.stdin.isatty():
+        return LineHistory(None)
+    try:
+        import readline  # importing it is what gives input() editing and arrow keys
+    except ImportError:  # not on every platform
+        return LineHistory(None)
+    readline.set_history_length(1000)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    return LineHistory(path)
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = settings_for(args)
     thread = args.thread or f"ask-{uuid.uuid4().hex[:8]}"
     async with llm_endpoint(settings, quiet=args.json) as base_url:
         app = await build(settings, llm_base_url=base_url)
