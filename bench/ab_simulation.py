@@ -8,10 +8,13 @@ sometimes marks the thread solved. An optional judge scores a sample of answers.
 
     .venv/bin/python bench/ab_simulation.py --database var/ab.db --threads 700
     ROUTING_FILE=var/ab_routing.toml .venv/bin/switchboard ab report sim-price --database \
-        sqlite+aiosqlite:///var/ab.db
+        var/ab.db
 
 The script writes the routing file it used next to the database, so the report command reads
-the same experiment.
+the same experiment. It starts from an empty database and, by default, plays one thread at a
+time: call ids (and so the judge's sample, picked by a hash of the call id) come out the same
+on every run, and so does the report (latencies aside). `--concurrency 8` is faster, but the
+judge then scores a different sample each run.
 """
 
 from __future__ import annotations
@@ -138,6 +141,8 @@ async def simulate(
 
 async def main(args: argparse.Namespace) -> None:
     database = Path(args.database)
+    for suffix in ("", "-wal", "-shm"):  # a fresh database: a rerun must not mix with the last
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
     routing = write_routing(database.with_name(database.stem + "_routing.toml"), args.target)
     url = f"sqlite+aiosqlite:///{database}"
     async with LLMSimulator(
@@ -149,7 +154,7 @@ async def main(args: argparse.Namespace) -> None:
             db=create_engine(url),
         )
         try:
-            await simulate(app, 0, args.threads, SimulatedUsers(args.seed))
+            await simulate(app, 0, args.threads, SimulatedUsers(args.seed), args.concurrency)
         finally:
             await app.close()
     print(f"{args.threads} simulated threads in {database}; routing file {routing}")
@@ -162,4 +167,7 @@ if __name__ == "__main__":
     parser.add_argument("--target", type=int, default=300, help="target threads per variant")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--judge-rate", type=float, default=0.1)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="threads played at once (1: reproducible)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 import threading
 
 from adapters.checks import startup_checks
@@ -32,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.set_defaults(func=_run)
 
 
-MISSING = """No platform is configured, so there is nothing to run. Set either:
-  Slack:   SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)
-  Discord: DISCORD_BOT_TOKEN
-(in the environment or .env; see .env.example and the README). `switchboard chat` works without."""
+MISSING = (
+    "no platform is configured, so there is nothing to run: set SLACK_BOT_TOKEN and "
+    "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode), or DISCORD_BOT_TOKEN "
+    "(see .env.example; `switchboard chat` works without)"
+)
 
 NO_KEY = (
     "LLM_API_KEY is not set, so there is no model to answer with: set LLM_API_KEY (and "
@@ -53,8 +53,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     logging.getLogger().setLevel(settings.log_level)
     if not _configured(settings):
-        print(MISSING, file=sys.stderr)
-        return 2
+        raise ConfigError(MISSING)
     if not settings.has_api_key and not settings.llm_simulator:
         raise ConfigError(NO_KEY)
     return asyncio.run(_serve_until_signalled(settings))

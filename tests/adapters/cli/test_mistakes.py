@@ -109,6 +109,7 @@ CASES: dict[str, Case] = {
         ["report", "--since", "2026-01-01"], "no database at {home}/var/switchboard.db"
     ),
     "digest with no database": Case(["digest"], "no database at {home}/var/switchboard.db"),
+    "run with no platform": Case(["run"], "no platform is configured, so there is nothing to run"),
     "run without LLM_API_KEY": Case(
         ["run"], "LLM_API_KEY is not set", {"DISCORD_BOT_TOKEN": "t", "LLM_API_KEY": None}
     ),

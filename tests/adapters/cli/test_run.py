@@ -90,16 +90,18 @@ async def test_slack_http_mode_starts_with_the_bot_token_and_signing_secret(
     assert answer.thread_ts == "800.000100" and answer.body.startswith("[simulated]")
 
 
+@pytest.mark.parametrize("model", ["api key", "LLM_SIMULATOR=true"])
 async def test_discord_starts_with_its_token(
-    simulator: LLMSimulator, monkeypatch: pytest.MonkeyPatch
+    model: str, simulator: LLMSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With a key; or, without one, on the built-in simulator only when asked explicitly."""
     async with FakeDiscord() as discord_:
         discord_.install(monkeypatch)  # discord.com and the gateway -> loopback
         settings = only_env(
             monkeypatch,
             DISCORD_BOT_TOKEN=discord_.token,
             DISCORD_HELP_CHANNEL_IDS=HELP_ID,
-            **llm(simulator),
+            **(llm(simulator) if model == "api key" else {"LLM_SIMULATOR": "true"}),
         )
         async with running(settings) as run:
             await until(lambda: discord_.ready, run, 15)
