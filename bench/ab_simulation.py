@@ -139,10 +139,14 @@ async def simulate(
         await app.judge.drain()
 
 
+def fresh_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 async def main(args: argparse.Namespace) -> None:
     database = Path(args.database)
-    for suffix in ("", "-wal", "-shm"):  # a fresh database: a rerun must not mix with the last
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    fresh_database(database)  # a rerun must not mix with the last one
     routing = write_routing(database.with_name(database.stem + "_routing.toml"), args.target)
     url = f"sqlite+aiosqlite:///{database}"
     async with LLMSimulator(

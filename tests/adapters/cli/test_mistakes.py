@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from adapters.cli.main import main
 from adapters.llm.simulator import LLMSimulator
 from bot.errors import ConfigError
-from storage.database import create_engine, upgrade
+from storage.database import alembic_config, create_engine, upgrade
 from tests.adapters.cli.environment import only_env
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.bot.experiments.helpers import fixed_ab, routing_file
@@ -65,11 +66,14 @@ CASES: dict[str, Case] = {
     "route --jsonl a missing file": Case(
         ["route", "--jsonl", "missing.jsonl"], "cannot use missing.jsonl: No such file"
     ),
-    "router eval without its data": Case(
-        ["router", "eval", "--data-dir", "no-such-dir"], "cannot use "
+    "router eval without its data": Case(["router", "eval"], "router eval: --data-dir PATH"),
+    "router eval with a missing data folder": Case(
+        ["router", "eval", "--data-dir", "no-such-dir"],
+        "router eval: data folder no-such-dir does not exist",
     ),
-    "router train without its data": Case(
-        ["router", "train", "--data-dir", "no-such-dir", "--out", "model.json"], "cannot use "
+    "router train with a missing data folder": Case(
+        ["router", "train", "--data-dir", "no-such-dir", "--out", "model.json"],
+        "router train: data folder no-such-dir does not exist",
     ),
     "ab report --database with a path that has no database": Case(
         ["ab", "report", "ab", "--database", "var/ab.db"],
@@ -81,7 +85,7 @@ CASES: dict[str, Case] = {
     ),
     "db upgrade --revision 0001 on a newer database": Case(
         ["db", "upgrade", "--revision", "0001"],
-        "the database is at 0004, newer than 0001: `db upgrade` never downgrades",
+        "the database is at {heads}, newer than 0001: `db upgrade` never downgrades",
         prepare=newer_database,
     ),
     "DATABASE_URL names a missing PostgreSQL database": Case(
@@ -150,7 +154,8 @@ async def test_a_mistake_gets_one_line_and_exit_code_2(
         code = await asyncio.wait_for(asyncio.to_thread(main, case.argv), 60)
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    expected = case.says.format(home=tmp_path, cwd=cwd)
+    heads = ", ".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    expected = case.says.format(home=tmp_path, cwd=cwd, heads=heads)
     assert code == 2, (out, err)
     assert len(lines) == 1 and lines[0].startswith(f"switchboard: {expected}"), err
     assert "hunter2" not in err
