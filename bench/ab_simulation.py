@@ -89,29 +89,38 @@ class SimulatedUsers:
     """SIMULATION: seeded users whose behaviour does not depend on the variant."""
 
     def __init__(
-        self, seed: int, thumbs_up: float = 0.97, follow_up: float = 0.25, solved: float = 0.4
+        self,
+        seed: int,
+        thumbs_up: float = 0.97,
+        follow_up: float = 0.25,
+        solved: float = 0.4,
+        settle: bool = False,
     ) -> None:
         self.seed, self.thumbs_up, self.follow_up, self.solved = seed, thumbs_up, follow_up, solved
+        # settle: wait for the background judge after each answer, so call ids (and with them
+        # the judge's sample) come out in the same order on every run.
+        self.settle = settle
 
     async def converse(self, app: Switchboard, number: int) -> None:
         rng = seeded_rng("simulated-user", self.seed, number)
         thread = f"sim-{self.seed}-{number}"
         question = f"{QUESTIONS[rng.randrange(len(QUESTIONS))]} (ticket {rng.randrange(10**6)})"
-        outcome = await _ask(app, thread, question, f"{thread}-1")
+        outcome = await self._ask(app, thread, question, f"{thread}-1")
         if outcome is None:
             return
         value = 1 if rng.random() < self.thumbs_up else -1
         await app.ops.feedback_on_call(outcome, "sim-user", value, source="simulation")
         if rng.random() < self.follow_up:
-            await _ask(app, thread, "Thanks. And how long does that take?", f"{thread}-2")
+            await self._ask(app, thread, "Thanks. And how long does that take?", f"{thread}-2")
         if rng.random() < self.solved:
             await app.ops.solved("console", "local", "help", thread, "sim-user")
 
-
-async def _ask(app: Switchboard, thread: str, text: str, event: str) -> int | None:
-    incoming = Incoming("console", "local", "help", thread, "sim-user", text, event)
-    outcome = await app.engine.handle(incoming, ConsoleReply(echo=False))
-    return outcome.meta.call_id if outcome.meta else None
+    async def _ask(self, app: Switchboard, thread: str, text: str, event: str) -> int | None:
+        incoming = Incoming("console", "local", "help", thread, "sim-user", text, event)
+        outcome = await app.engine.handle(incoming, ConsoleReply(echo=False))
+        if self.settle and app.judge is not None:
+            await app.judge.drain()
+        return outcome.meta.call_id if outcome.meta else None
 
 
 def settings_for(database_url: str, routing: Path, judge_rate: float) -> Settings:
@@ -158,7 +167,8 @@ async def main(args: argparse.Namespace) -> None:
             db=create_engine(url),
         )
         try:
-            await simulate(app, 0, args.threads, SimulatedUsers(args.seed), args.concurrency)
+            users = SimulatedUsers(args.seed, settle=args.concurrency == 1)
+            await simulate(app, 0, args.threads, users, args.concurrency)
         finally:
             await app.close()
     print(f"{args.threads} simulated threads in {database}; routing file {routing}")

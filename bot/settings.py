@@ -265,7 +265,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings (environment, then `.env` in the home directory), turning a validation
     error into one line naming each bad setting and echoing its value, secrets masked."""
     try:
-        return Settings(_env_file=home_dir() / ".env", **overrides)  # type: ignore[call-arg]
+        overrides.setdefault("_env_file", home_dir() / ".env")
+        return Settings(**overrides)
     except ValidationError as error:
         problems = "; ".join(_problem(e) for e in error.errors())
         raise ConfigError(f"invalid setting {problems}") from None
