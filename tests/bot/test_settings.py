@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, home_dir, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,30 @@ def test_database_url_resolution(tmp_path: Path) -> None:
     pg = Settings(_env_file=None, database_url="postgresql://u@h:5432/db")  # type: ignore[call-arg]
     assert pg.resolved_database_url == "postgresql+asyncpg://u@h:5432/db"
     assert not Settings(_env_file=None).has_api_key  # type: ignore[call-arg]
+
+
+def test_dotenv_and_relative_paths_come_from_the_home_whatever_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / ".env").write_text("DATA_DIR=var\nROUTING_FILE=conf/routing.toml\n")
+    (elsewhere / ".env").write_text("DATA_DIR=wrong\n")  # a stray .env where cron runs
+    monkeypatch.setenv("SWITCHBOARD_HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings()
+    assert settings.data_dir == home / "var"
+    assert settings.routing_file == home / "conf" / "routing.toml"
+    assert settings.database_shown == str(home / "var" / "switchboard.db")
+    relative = load_settings(database_url="sqlite:///data/sb.db").resolved_database_url
+    assert relative == f"sqlite+aiosqlite:///{home / 'data' / 'sb.db'}"
+    assert load_settings(database_url="/srv/sb.db").resolved_database_url == (
+        "sqlite+aiosqlite:////srv/sb.db"
+    )
+
+
+def test_without_switchboard_home_the_checkout_is_the_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHBOARD_HOME")
+    checkout = Path(__file__).resolve().parents[2]
+    assert home_dir() == checkout
