@@ -13,9 +13,9 @@ sometimes marks the thread solved. An optional judge scores a sample of answers.
 The script writes the routing file it used next to the database, so the report command reads
 the same experiment. It starts from an empty database and, by default, plays one thread at a
 time and waits for the background judge after each answer: call ids (and so the judge's
-sample, picked by a hash of the call id) come out the same
-on every run, and so does the report (latencies aside). `--concurrency 8` is faster, but the
-judge then scores a different sample each run.
+sample, picked by a hash of the call id) come out the same on every run, and so does the
+report (latencies aside). `--concurrency 8` is faster, but the judge then scores a different
+sample each run.
 """
 
 from __future__ import annotations
