@@ -73,7 +73,7 @@ class ScriptedWorld:
         return f"A: {a}\nB: {b}"
 
 
-async def play(app: Switchboard, texts: Sequence[str], concurrency: int = 8) -> None:
+async def play(app: Switchboard, texts: Sequence[str], concurrency: int = 1) -> None:
     pending = iter(enumerate(texts))
 
     async def worker() -> None:
