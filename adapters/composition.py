@@ -9,9 +9,8 @@ here. Everything is passed in explicitly, in dependency order; nothing is patche
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +21,16 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# Re-exported: the routing half of the root lives apart so `switchboard route` starts fast.
+from adapters.routing_setup import Routing as Routing
+from adapters.routing_setup import baseline_model as baseline_model
+from adapters.routing_setup import build_routing as build_routing
+from adapters.routing_setup import load_routing_file as load_routing_file
+from adapters.routing_setup import shipped_analyzer as shipped_analyzer
 from bot.conversation.answer import Answerer
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
-from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
-from bot.experiments.config import Experiment, parse_experiments
 from bot.experiments.judge import Judge
 from bot.llm.dispatch import Dispatcher, RetryPolicy
 from bot.llm.health import HealthObserver
@@ -41,17 +44,6 @@ from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
 from bot.spend.scheduler import DigestJob
-from routing.analyzer.scorer import QueryAnalyzer
-from routing.config import RoutingConfig, RoutingFileError, load_routing
-from routing.health import ModelHealth
-from routing.strategies import (
-    AnalyzerJudge,
-    EdenStrategy,
-    TieredEdenStrategy,
-    TieredStrategy,
-    keyword_judge,
-)
-from routing.strategy import FixedStrategy, Strategy
 from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import create_engine, upgrade
@@ -80,16 +72,6 @@ class Stores:
         return cls(db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db))
 
 
-@dataclass(frozen=True)
-class Routing:
-    """The routing file, its experiments, and the strategies built from it."""
-
-    config: RoutingConfig
-    strategies: Mapping[str, Strategy]
-    experiments: tuple[Experiment, ...]
-    health: ModelHealth
-
-
 @dataclass
 class Switchboard:
     """The wired core. Adapters are handed the parts they need (`engine`, `ops`), never this."""
@@ -106,44 +88,6 @@ class Switchboard:
 
     async def close(self) -> None:
         await self.resources.aclose()
-
-
-def load_routing_file(settings: Settings) -> RoutingConfig:
-    try:
-        return load_routing(settings.routing_file)
-    except RoutingFileError as error:
-        raise ConfigError(str(error)) from None
-
-
-@functools.cache
-def shipped_analyzer() -> QueryAnalyzer:
-    """The analyzer model bundled with the package: immutable, so loaded once per process."""
-    return QueryAnalyzer.load()
-
-
-def build_routing(settings: Settings) -> Routing:
-    config = load_routing_file(settings)
-    health = ModelHealth()
-    judge = AnalyzerJudge(shipped_analyzer(), config)
-    strategies: dict[str, Strategy] = {
-        "fixed": FixedStrategy(settings.fixed_model),
-        "tiered": TieredStrategy(judge, config, health),
-        "tiered-edenai": TieredEdenStrategy(judge, config),
-        "edenai": EdenStrategy(config.edenai_candidates),
-        "keyword": TieredStrategy(keyword_judge, config, health, name="keyword"),
-    }
-    if settings.routing_strategy not in strategies:
-        known = ", ".join(sorted(strategies))
-        raise ConfigError(
-            f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} (known: {known})"
-        )
-    experiments = parse_experiments(config.experiments, tuple(strategies))
-    return Routing(config, strategies, experiments, health)
-
-
-def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
-    """Savings are measured against BASELINE_MODEL, else the premium tier's first model."""
-    return settings.baseline_model or routing.premium_model
 
 
 async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncEngine:

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Sequence
 
 from bot.errors import SwitchboardError
-from routing.config import RoutingFileError
 
 COMMAND_MODULES = (
     "adapters.cli.commands.ab",
@@ -38,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from routing.config import RoutingFileError  # pydantic: not needed for --help
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -8,10 +8,6 @@ import json
 from pathlib import Path
 
 from adapters.cli.commands.route import read_jsonl
-from bot.settings import load_settings
-from routing.analyzer.scorer import QueryAnalyzer
-from routing.calibration import calibrate
-from routing.config import DEFAULT_ROUTING_FILE, write_thresholds
 
 
 def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +24,11 @@ def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
+    from bot.settings import load_settings
+    from routing.analyzer.scorer import QueryAnalyzer
+    from routing.calibration import calibrate
+    from routing.config import DEFAULT_ROUTING_FILE, write_thresholds
+
     analyzer = QueryAnalyzer.load()
     texts = [text for _, text in read_jsonl(args.queries) if text is not None]
     result = calibrate(

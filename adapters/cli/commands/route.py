@@ -7,12 +7,11 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from adapters.composition import build_routing
-from bot.errors import ConfigError
-from bot.settings import load_settings
-from routing.strategy import Decision, RouteRequest, Strategy
+# The rest is imported where it is used: `switchboard --help` imports every command module.
+if TYPE_CHECKING:
+    from routing.strategy import Decision, Strategy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,6 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def load_strategy(name: str | None) -> Strategy:
+    from adapters.routing_setup import build_routing
+    from bot.errors import ConfigError
+    from bot.settings import load_settings
+
     settings = load_settings()
     strategies = build_routing(settings).strategies
     chosen = name or settings.routing_strategy
@@ -65,6 +68,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[Any, str | None]]:
 
 
 def route_file(strategy: Strategy, path: Path, out: TextIO) -> int:
+    from routing.strategy import RouteRequest
+
     bad = 0
     for item_id, text in read_jsonl(path):
         if text is None:
@@ -77,6 +82,8 @@ def route_file(strategy: Strategy, path: Path, out: TextIO) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
+    from routing.strategy import RouteRequest
+
     strategy = load_strategy(args.strategy)
     if args.jsonl:
         bad = route_file(strategy, args.jsonl, sys.stdout)
