@@ -37,13 +37,16 @@ from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
 from bot.llm.recorder import CallRecorder
+from bot.llm.types import Usage
 from bot.metrics import Metrics
 from bot.notices import LogNotifier
 from bot.ports import AnswerObserver, Notifier
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
+from bot.spend.meter import SpendMeter
 from bot.spend.scheduler import DigestJob
+from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import create_engine, upgrade
@@ -182,12 +185,17 @@ async def _build(
         random.Random(),
     )
     metrics = Metrics(stores.ledger, budget, clock)
-    alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, clock=clock)
+    pricer = Pricer()
+    meter = SpendMeter(stores.ledger, budget, refresh_s=settings.budget_refresh_s, clock=clock)
+    resources.push_async_callback(meter.close)
+    alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, meter=meter,
+                         marks=AlertMarks(db), clock=clock)  # fmt: skip
     recorder = CallRecorder(
         stores.conversations,
-        Pricer(),
+        pricer,
         baseline_model=baseline,
-        observers=(HealthObserver(routing.health), alerts, metrics),
+        # The meter first: the alerts read it.
+        observers=(meter, HealthObserver(routing.health), alerts, metrics),
         clock=clock,
     )
     judge = None
@@ -219,11 +227,21 @@ async def _build(
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
         ),
-        guard=BudgetGuard(stores.ledger, budget, clock),
+        guard=BudgetGuard(meter, budget, clock, call_estimate(pricer, settings)),
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
     return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, resources)
+
+
+def call_estimate(pricer: Pricer, settings: Settings) -> Callable[[str, int], int | None]:
+    """At most what one call can cost: its prompt plus the output cap, at the model's price."""
+    cap = settings.llm_max_output_tokens
+
+    def estimate(model: str, prompt_tokens: int) -> int | None:
+        return pricer.price(model, Usage(prompt_tokens, cap))
+
+    return estimate
 
 
 def digest_job(
