@@ -200,26 +200,37 @@ class _Totals(SQLModel):
     compared_nano_usd: int = Field(default=0, sa_type=sa.BigInteger)
 
 
-class CallHour(_Totals, table=True):
-    """Per-hour (UTC) totals of `calls` by channel, model, tier and strategy.
+class ModelHour(_Totals, table=True):
+    """Per-hour (UTC) totals of `calls` by model, tier and strategy (and platform/workspace).
 
     Kept exact by triggers on `calls` (migration 0005): written in the statement that writes
-    the call row, so the totals always equal the raw rows, whoever writes them.
+    the call row, so the totals always equal the raw rows, whoever writes them. Each totals
+    table groups few columns, so an hour holds few rows however busy it was.
     """
 
-    __tablename__ = "call_hours"
+    __tablename__ = "model_hours"
 
     hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
     platform: str = Field(max_length=32, primary_key=True)
     workspace: str = Field(max_length=255, primary_key=True)
-    channel: str = Field(max_length=255, primary_key=True)
     model: str = Field(max_length=255, primary_key=True)  # model served, else asked
     tier: str = Field(max_length=16, primary_key=True)  # '' when none
     strategy: str = Field(max_length=64, primary_key=True)
 
 
+class ChannelHour(_Totals, table=True):
+    """Per-hour (UTC) totals of `calls` by channel, kept like `model_hours`."""
+
+    __tablename__ = "channel_hours"
+
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    platform: str = Field(max_length=32, primary_key=True)
+    workspace: str = Field(max_length=255, primary_key=True)
+    channel: str = Field(max_length=255, primary_key=True)
+
+
 class UserHour(_Totals, table=True):
-    """Per-hour (UTC) totals of `calls` by user, kept like `call_hours`."""
+    """Per-hour (UTC) totals of `calls` by user, kept like `model_hours`."""
 
     __tablename__ = "user_hours"
 
@@ -250,6 +261,7 @@ feedback_t: sa.Table = Feedback.__table__  # type: ignore[attr-defined]
 channel_settings_t: sa.Table = ChannelSetting.__table__  # type: ignore[attr-defined]
 claims_t: sa.Table = Claim.__table__  # type: ignore[attr-defined]
 judgements_t: sa.Table = Judgement.__table__  # type: ignore[attr-defined]
-call_hours_t: sa.Table = CallHour.__table__  # type: ignore[attr-defined]
+model_hours_t: sa.Table = ModelHour.__table__  # type: ignore[attr-defined]
+channel_hours_t: sa.Table = ChannelHour.__table__  # type: ignore[attr-defined]
 user_hours_t: sa.Table = UserHour.__table__  # type: ignore[attr-defined]
 budget_alerts_t: sa.Table = BudgetAlert.__table__  # type: ignore[attr-defined]

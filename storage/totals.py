@@ -1,6 +1,6 @@
-"""Ledger aggregates from the hourly totals (`call_hours`, `user_hours`) plus the raw rows at the
-window's ragged edges: the same figures as summing `calls`, at a cost that does not grow with
-the number of calls.
+"""Ledger aggregates from the hourly totals (`model_hours`, `channel_hours`, `user_hours`) plus
+the raw rows at the window's ragged edges: the same figures as summing `calls`, at a cost that
+grows with the hours in the window, not with the number of calls.
 
 The totals tables are kept by triggers on `calls` (migration 0005), in the statement that
 writes each call row, so a total is never behind or ahead of the raw rows. A window
@@ -26,7 +26,7 @@ from storage.rollups import (
     local_days,
     measures,
 )
-from storage.tables import call_hours_t, calls_t, user_hours_t
+from storage.tables import calls_t, channel_hours_t, model_hours_t, user_hours_t
 
 TOTALS = ("nano_usd", "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
           "unpriced_calls", "baseline_nano_usd", "compared_nano_usd")  # fmt: skip
@@ -40,9 +40,12 @@ class TotalsTable:
     scopes: frozenset[str]  # the Scope fields it can filter on
 
 
+# Each groups a few columns (an hour holds few rows); a grouping or filter that needs columns
+# of two tables (say models in one channel) is read from the raw rows.
 TOTALS_TABLES = (
-    TotalsTable(call_hours_t,
-                frozenset({"platform", "workspace", "channel", "model", "tier", "strategy"}),
+    TotalsTable(model_hours_t, frozenset({"platform", "workspace", "model", "tier", "strategy"}),
+                frozenset({"platform", "workspace"})),
+    TotalsTable(channel_hours_t, frozenset({"platform", "workspace", "channel"}),
                 frozenset({"platform", "workspace", "channel"})),
     TotalsTable(user_hours_t, frozenset({"platform", "workspace", "user"}),
                 frozenset({"platform", "workspace", "user"})),

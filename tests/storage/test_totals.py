@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.ledger import Ledger
 from storage.rollups import Dimension, Scope, local_days
-from storage.tables import call_hours_t, calls_t, user_hours_t
+from storage.tables import calls_t, channel_hours_t, model_hours_t, user_hours_t
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
 
@@ -25,7 +25,8 @@ START = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)  # spans the US switch to summer
 MEASURES = ("nano_usd", "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
             "unpriced_calls", "baseline_nano_usd", "compared_nano_usd")  # fmt: skip
 KEYS = {
-    "call_hours": ("platform", "workspace", "channel", "model", "tier", "strategy"),
+    "model_hours": ("platform", "workspace", "model", "tier", "strategy"),
+    "channel_hours": ("platform", "workspace", "channel"),
     "user_hours": ("platform", "workspace", "user"),
 }
 
@@ -74,7 +75,7 @@ def measures_of(row: Any) -> tuple[int, ...]:
 async def assert_totals_equal_raw(db: AsyncEngine) -> int:
     async with db.connect() as conn:
         raw = (await conn.execute(sa.select(calls_t))).all()
-        for table in (call_hours_t, user_hours_t):
+        for table in (model_hours_t, channel_hours_t, user_hours_t):
             expected: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 9)
             for row in raw:
                 sums = expected[key_of(row, table.name)]
@@ -132,7 +133,7 @@ async def test_hot_totals_row_under_concurrent_writers(database: Database) -> No
             *(insert_calls(db, [call_values(thread, now, cost_nano_usd=i)]) for i in range(40))
         )
         async with db.connect() as conn:
-            row = (await conn.execute(sa.select(call_hours_t))).one()
+            row = (await conn.execute(sa.select(model_hours_t))).one()
         assert (row.calls, row.nano_usd) == (40, sum(range(40)))
     finally:
         await db.dispose()

@@ -1,4 +1,4 @@
-"""call_hours / user_hours: hourly totals of the ledger kept by triggers; budget_alerts
+"""model_hours, channel_hours, user_hours: hourly ledger totals kept by triggers; budget_alerts
 
 Revision ID: 0005
 Revises: 0004
@@ -26,8 +26,14 @@ SUMMED = ('created_at', 'platform', 'workspace', 'channel', 'user', 'model_asked
           'model_served', 'tier', 'strategy', 'cost_nano_usd', 'cost_source', 'status',
           'input_tokens', 'output_tokens', 'baseline_cost_nano_usd')
 TABLES = {
-    'call_hours': ('platform', 'workspace', 'channel', 'model', 'tier', 'strategy'),
+    'model_hours': ('platform', 'workspace', 'model', 'tier', 'strategy'),
+    'channel_hours': ('platform', 'workspace', 'channel'),
     'user_hours': ('platform', 'workspace', 'user'),
+}
+KEY_TYPES = {
+    'platform': sa.String(length=32), 'workspace': sa.String(length=255),
+    'channel': sa.String(length=255), 'user': sa.String(length=255),
+    'model': sa.String(length=255), 'tier': sa.String(length=16), 'strategy': sa.String(length=64),
 }
 
 
@@ -131,28 +137,14 @@ def _totals_columns() -> list[sa.Column]:
 
 
 def upgrade() -> None:
-    op.create_table(
-        'call_hours',
-        sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('platform', sa.String(length=32), nullable=False),
-        sa.Column('workspace', sa.String(length=255), nullable=False),
-        sa.Column('channel', sa.String(length=255), nullable=False),
-        sa.Column('model', sa.String(length=255), nullable=False),
-        sa.Column('tier', sa.String(length=16), nullable=False),
-        sa.Column('strategy', sa.String(length=64), nullable=False),
-        *_totals_columns(),
-        sa.PrimaryKeyConstraint('hour', 'platform', 'workspace', 'channel', 'model', 'tier',
-                                'strategy'),
-    )
-    op.create_table(
-        'user_hours',
-        sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('platform', sa.String(length=32), nullable=False),
-        sa.Column('workspace', sa.String(length=255), nullable=False),
-        sa.Column('user', sa.String(length=255), nullable=False),
-        *_totals_columns(),
-        sa.PrimaryKeyConstraint('hour', 'platform', 'workspace', 'user'),
-    )
+    for table, keys in TABLES.items():
+        op.create_table(
+            table,
+            sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
+            *(sa.Column(key, KEY_TYPES[key], nullable=False) for key in keys),
+            *_totals_columns(),
+            sa.PrimaryKeyConstraint('hour', *keys),
+        )
     op.create_table(
         'budget_alerts',
         sa.Column('budget', sa.String(length=255), nullable=False),
@@ -175,5 +167,5 @@ def downgrade() -> None:
         for name in ('insert', 'delete', 'update'):
             op.execute(f'DROP TRIGGER calls_totals_{name}')
     op.drop_table('budget_alerts')
-    op.drop_table('user_hours')
-    op.drop_table('call_hours')
+    for table in TABLES:
+        op.drop_table(table)
