@@ -28,7 +28,11 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # No rollback when a connection goes back to the pool: every transaction here ends in a
+        # commit or a rollback of its own (AsyncConnection.close rolls back one left open), and
+        # on aiosqlite the redundant rollback is one more worker-thread round trip per
+        # transaction (three per message).
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
