@@ -7,13 +7,14 @@ import argparse
 import asyncio
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-# Everything else is imported where it is used: `switchboard --help` imports every command.
-if TYPE_CHECKING:
-    from bot.experiments import statistics as st
-    from bot.experiments.config import Experiment
-    from bot.experiments.report import Report
+from adapters.composition import Stores, build_routing
+from bot.experiments import statistics as st
+from bot.experiments.config import Experiment, find_experiment
+from bot.experiments.report import Report, build_report
+from bot.settings import load_settings
+from storage.database import create_engine, upgrade
+from storage.tables import utcnow
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,24 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _experiments() -> tuple[Experiment, ...]:
-    from adapters.routing_setup import build_routing
-    from bot.settings import load_settings
-
     return build_routing(load_settings()).experiments
 
 
 def _database_url(args: argparse.Namespace) -> str:
-    from bot.settings import load_settings
-
     url = args.database or load_settings().resolved_database_url
     return str(url).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def _build(url: str, experiment: Experiment, now: datetime) -> Report:
-    from adapters.composition import Stores
-    from bot.experiments.report import build_report
-    from storage.database import create_engine, upgrade
-
     db = create_engine(url)
     try:
         await upgrade(db)
@@ -57,9 +49,6 @@ async def _build(url: str, experiment: Experiment, now: datetime) -> Report:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bot.experiments.config import find_experiment
-    from storage.tables import utcnow
-
     experiment = find_experiment(_experiments(), args.name)
     report = asyncio.run(_build(_database_url(args), experiment, utcnow()))
     print(json.dumps(report.as_dict(), indent=2, default=str) if args.json else render(report))
@@ -67,8 +56,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from storage.tables import utcnow
-
     now = utcnow()
     experiments = _experiments()
     if not experiments:

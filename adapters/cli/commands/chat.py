@@ -7,10 +7,12 @@ import asyncio
 import json
 import sys
 import uuid
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported when used: `switchboard --help` imports every command module
-    from bot.conversation.messages import Incoming
+from adapters.cli.console import ConsoleReply
+from adapters.composition import build
+from adapters.llm.endpoint import llm_endpoint
+from bot.conversation.messages import Incoming
+from bot.settings import load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,8 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _incoming(thread: str, text: str) -> Incoming:
-    from bot.conversation.messages import Incoming
-
     return Incoming(
         platform="console",
         workspace="local",
@@ -39,11 +39,6 @@ def _incoming(thread: str, text: str) -> Incoming:
 
 
 async def _chat(args: argparse.Namespace) -> int:
-    from adapters.cli.console import ConsoleReply
-    from adapters.composition import build
-    from adapters.llm.endpoint import llm_endpoint
-    from bot.settings import load_settings
-
     settings = load_settings()
     thread = args.thread or f"chat-{uuid.uuid4().hex[:8]}"
     async with llm_endpoint(settings) as base_url:
@@ -64,11 +59,6 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    from adapters.cli.console import ConsoleReply
-    from adapters.composition import build
-    from adapters.llm.endpoint import llm_endpoint
-    from bot.settings import load_settings
-
     settings = load_settings()
     thread = args.thread or f"ask-{uuid.uuid4().hex[:8]}"
     async with llm_endpoint(settings, quiet=args.json) as base_url:

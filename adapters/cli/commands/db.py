@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from bot.settings import load_settings
+from storage.database import create_engine, upgrade
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     db = subparsers.add_parser("db", help="database maintenance")
@@ -15,9 +18,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    from bot.settings import load_settings
-    from storage.database import create_engine, upgrade
-
     settings = load_settings()
 
     async def run() -> None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from rich.console import Console
+
+from adapters.cli.demo import run_demo
+from bot.settings import load_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     demo = subparsers.add_parser("demo", help="play the demo support conversations")
@@ -12,10 +17,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from adapters.cli.demo import run_demo
-    from bot.settings import load_settings
-
     asyncio.run(run_demo(load_settings(), Console(width=160)))
     return 0

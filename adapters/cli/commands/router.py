@@ -6,29 +6,18 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from adapters.cli.commands.calibrate import add_calibrate
-from bot.errors import ConfigError
-from routing.analyzer.scorer import MODEL_PATH
-
-if TYPE_CHECKING:
-    from routing.analyzer.scorer import QueryAnalyzer
-    from routing.training.evaluation import LabelledPrompt, Scorer
-
-TRAIN_EXTRA = (
-    "router train and router eval need the training extra (numpy, scipy): "
-    "pip install 'switchboard[train]' (from a checkout: pip install -e '.[train]')"
+from routing.analyzer.scorer import MODEL_PATH, QueryAnalyzer
+from routing.training.evaluation import (
+    LabelledPrompt,
+    Scorer,
+    evaluate,
+    hard_auc,
+    keyword_scores,
+    random_scorer,
+    support_metrics,
 )
-
-
-def training_stack() -> None:
-    """Fail with one line naming the extra when numpy/scipy are not installed."""
-    import importlib.util
-
-    if any(importlib.util.find_spec(name) is None for name in ("numpy", "scipy")):
-        raise ConfigError(TRAIN_EXTRA)
-
 
 DEFAULT_DATA_DIR = "../shared/data"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_train(args: argparse.Namespace) -> int:
     # Imported here: training pulls in numpy/scipy, which the bot itself never needs.
-    training_stack()
     from routing.training.fit import save_model, train_from_dir
 
     model = train_from_dir(resolve_data_dir(args.data_dir), seed=args.seed)
@@ -74,8 +62,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def heldout_prompts(data_dir: Path, seed: int) -> list[LabelledPrompt]:
-    training_stack()
-    from routing.training.evaluation import LabelledPrompt
     from routing.training.fit import load_examples
 
     return [
@@ -88,8 +74,6 @@ def heldout_prompts(data_dir: Path, seed: int) -> list[LabelledPrompt]:
 
 
 def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
-    from routing.training.evaluation import keyword_scores, random_scorer
-
     def learned(texts: Sequence[str]) -> list[float]:
         return [analyzer.score(text).score for text in texts]
 
@@ -97,9 +81,6 @@ def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from routing.analyzer.scorer import QueryAnalyzer
-    from routing.training.evaluation import evaluate, hard_auc, support_metrics
-
     prompts = heldout_prompts(resolve_data_dir(args.data_dir), args.seed)
     named = scorers(QueryAnalyzer.load(args.model), args.seed)
     table = evaluate(prompts, named)

@@ -6,10 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported when run: `switchboard --help` imports every command module
-    from bot.settings import Settings
+from adapters.composition import build, services
+from bot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +30,6 @@ def _configured(settings: Settings) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.settings import load_settings
-
     settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
     if not _configured(settings):
@@ -43,8 +40,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 async def serve_all(settings: Settings) -> None:
-    from adapters.composition import build, services
-
     switchboard = await build(settings)
     try:
         async with asyncio.TaskGroup() as group:

@@ -14,16 +14,22 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO, get_args
 from zoneinfo import ZoneInfo
 
+from rich.console import Console
+from rich.table import Table
+
+from adapters.cli.render import print_notice
+from adapters.composition import build_routing, digest_job, platform_notifiers, stores_for
+from bot.errors import ConfigError
+from bot.settings import load_settings
 from bot.spend.money import format_usd
+from storage.ledger import LEDGER_COLUMNS
+from storage.rollups import Dimension, Rollup, local_days
+from storage.tables import utcnow
 
-# The rest is imported where it is used: `switchboard --help` imports every command module.
-if TYPE_CHECKING:
-    from storage.rollups import Rollup
-
-SPEND_BY = (  # every storage.rollups.Dimension (a test holds them equal)
+SPEND_BY = (
     "channel",
     "model",
     "tier",
@@ -34,6 +40,7 @@ SPEND_BY = (  # every storage.rollups.Dimension (a test holds them equal)
     "strategy",
     "thread",
 )
+assert set(SPEND_BY) == set(get_args(Dimension))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,19 +96,10 @@ def _date(value: str) -> date:
 
 
 def _today(zone: ZoneInfo) -> date:
-    from storage.tables import utcnow
-
     return utcnow().astimezone(zone).date()
 
 
 async def _digest(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from adapters.cli.render import print_notice
-    from adapters.composition import build_routing, digest_job, platform_notifiers, stores_for
-    from bot.errors import ConfigError
-    from bot.settings import load_settings
-
     settings = load_settings()
     async with stores_for(settings) as stores, AsyncExitStack() as resources:
         notifiers = await platform_notifiers(settings, resources) if args.post else []
@@ -124,14 +122,6 @@ async def _digest(args: argparse.Namespace) -> int:
 
 
 async def _spend(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from adapters.composition import stores_for
-    from bot.errors import ConfigError
-    from bot.settings import load_settings
-    from storage.rollups import local_days
-
     settings = load_settings()
     zone = ZoneInfo(settings.timezone)
     today = _today(zone)
@@ -169,11 +159,6 @@ def _report_to_file(args: argparse.Namespace) -> int:
 
 
 async def _report(args: argparse.Namespace, out: TextIO) -> int:
-    from adapters.composition import stores_for
-    from bot.errors import ConfigError
-    from bot.settings import load_settings
-    from storage.rollups import local_days
-
     settings = load_settings()
     zone = ZoneInfo(settings.timezone)
     days = local_days(args.since, args.until or _today(zone), zone)
@@ -188,8 +173,6 @@ async def _report(args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def _write(out: TextIO, fmt: str, rows: Any, zone: ZoneInfo) -> int:
-    from storage.ledger import LEDGER_COLUMNS
-
     count = 0
     columns = (*LEDGER_COLUMNS, "local_time", "cost_usd")
     writer = csv.DictWriter(out, fieldnames=columns) if fmt == "csv" else None

@@ -7,13 +7,10 @@ import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import get_args
 
 import pytest
 
-from adapters.cli.commands.spend import SPEND_BY
 from adapters.cli.main import main
-from storage.rollups import Dimension
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
 
@@ -68,7 +65,3 @@ def test_digest_spend_and_report_print_the_ledger(
     with target.open() as f:
         parsed = list(csv.DictReader(f))
     assert [r["cost_usd"] for r in parsed] == ["0.001234567", ""]
-
-
-def test_spend_by_offers_every_rollup_dimension() -> None:
-    assert set(SPEND_BY) == set(get_args(Dimension))

@@ -1,11 +1,13 @@
-"""Start-up cost: `switchboard --help` and `route` import only what they use (bench/ times it),
-and the training commands name the extra they need when it is missing."""
+"""Start-up cost: `switchboard --help` and `route` import only what they use (bench/ times it)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+
+from adapters.cli.main import COMMAND_MODULES, COMMANDS, parser
 
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "httpx", "aiohttp", "slack_bolt", "discord",
          "numpy", "scipy", "matplotlib", "alembic", "prometheus_client", "rich")  # fmt: skip
@@ -30,12 +32,19 @@ def test_route_imports_no_database_http_or_platform_library() -> None:
     assert found.isdisjoint({"sqlalchemy", "httpx", "aiohttp", "slack_bolt", "discord", "numpy"})
 
 
-def test_router_train_without_the_extra_names_it() -> None:
-    code = ("import sys\nsys.modules['numpy'] = None  # as if the [train] extra were missing\n"
-            "from adapters.cli.main import main\nsys.exit(main(['router', 'train']))")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "switchboard: router train and router eval need the training extra (numpy, scipy): "
-        "pip install 'switchboard[train]' (from a checkout: pip install -e '.[train]')"
-    ]
+def test_the_help_table_matches_what_the_command_modules_register() -> None:
+    full = parser(every=True)
+    actions = [a for a in full._actions if isinstance(a, argparse._SubParsersAction)]
+    registered = {c.dest: c.help for c in actions[0]._choices_actions}
+    assert registered == {name: help_text for name, (_, help_text) in COMMANDS.items()}
+    assert set(COMMAND_MODULES) == {module for module, _ in COMMANDS.values()}
+
+
+def test_only_the_named_command_module_is_imported() -> None:
+    argv = ["-v", "route", "hi"]
+    code = (
+        f"import sys\nfrom adapters.cli.main import parser\nparser({argv}).parse_args({argv})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('adapters.cli.commands.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['adapters.cli.commands.route']"
