@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.migration_heads import at_heads
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -58,11 +63,17 @@ def alembic_config() -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (idempotent; run at every start-up)."""
+    if revision == "heads":
+        async with engine.connect() as connection:
+            if await connection.run_sync(at_heads):
+                return  # nothing to do, and Alembic is never imported (storage.migration_heads)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_sync, revision)
 
 
 def _upgrade_sync(connection: sa.Connection, revision: str) -> None:
+    from alembic import command
+
     if connection.dialect.name == "postgresql":
         # Replicas starting together: one migrates, the others wait and then find nothing to do.
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
