@@ -186,6 +186,7 @@ async def _build(
     )
     metrics = Metrics(stores.ledger, budget, clock)
     pricer = Pricer()
+    pricer.price(baseline, Usage(1, 1))  # read the price list now, not inside the first answer
     meter = SpendMeter(stores.ledger, budget, refresh_s=settings.budget_refresh_s, clock=clock)
     resources.push_async_callback(meter.close)
     alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, meter=meter,

@@ -30,6 +30,7 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
+    peer: Any = None  # the client's (host, port): one per TCP connection
 
 
 @dataclass
@@ -153,7 +154,10 @@ class FakeSlack:
         for key in ("blocks", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        call = ApiCall(method, args)
+        transport = request.transport
+        call = ApiCall(
+            method, args, peer=transport.get_extra_info("peername") if transport else None
+        )
         self.calls.append(call)
         failure = next((f for f in self._failures if f.method == method), None)
         if failure is not None:

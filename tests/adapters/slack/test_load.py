@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+from pydantic import SecretStr
+
 from adapters.slack.app import SlackAdapter
-from adapters.slack.config import SlackConfig
+from adapters.slack.config import SlackConfig, web_client
+from adapters.slack.service import shared_session
 from adapters.slack.tasks import TaskTracker
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers, slack_settings
@@ -50,3 +53,15 @@ async def test_a_burst_is_bounded_queued_and_pushed_back(
     await adapter.close()
     answers = [m for m in fake_slack.messages() if m.body.startswith("Here is how")]
     assert len(answers) == 8 and len({m.thread_ts for m in answers}) == 8
+
+
+async def test_web_api_calls_share_one_keep_alive_connection(fake_slack: FakeSlack) -> None:
+    client = web_client(SecretStr("xoxb-test"), fake_slack.base_url)
+    for _ in range(3):  # slack_sdk on its own: a new session and connection per call
+        await client.chat_postMessage(channel="C1", text="hi")
+    async with shared_session(client):
+        for _ in range(5):
+            await client.chat_postMessage(channel="C1", text="hi")
+    peers = [call.peer for call in fake_slack.named("chat.postMessage")]
+    assert len(set(peers[:3])) == 3 and len(set(peers[3:])) == 1
+    assert client.session is None  # closed with the service
