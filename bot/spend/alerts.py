@@ -12,6 +12,7 @@ unique row first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from storage.records import CallRecord
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+
+ANNOUNCE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -113,11 +116,16 @@ class SpendAlerts:
             resets = win.end.astimezone(self._policy.zone)
             doing = "blocking answers" if self._policy.action == "block" else "using budget models"
             action = f"Now {doing} until {resets:%a %d %b %H:%M} ({self._policy.zone.key})."
-        await self._send(
-            f"Budget alert: {budget.label} at {threshold}%",
+        title = f"Budget alert: {budget.label} at {threshold}%"
+        body = (
             f"{format_usd(amount)} of {format_usd(budget.limit_nano_usd)} spent "
-            f"({share:.0f}%) for {win.key}{also}. {action}".strip(),
+            f"({share:.0f}%) for {win.key}{also}. {action}".strip()
         )
+        try:  # posted under the alert row's lock (on SQLite, every writer waits): bounded
+            await asyncio.wait_for(self._send(title, body), ANNOUNCE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("budget alert %r took over %s s to post; not waiting for it", title,
+                        ANNOUNCE_TIMEOUT_S)  # fmt: skip
 
     async def _unpriced(self, record: CallRecord, now: datetime) -> None:
         model = record.model_served or record.model_asked
