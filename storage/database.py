@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage.migration_heads import at_heads
+from storage.totals_ddl import ensure_triggers, triggers_present
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,10 +66,14 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations up to `revision` (idempotent; run at every start-up)."""
     if revision == "heads":
         async with engine.connect() as connection:
-            if await connection.run_sync(at_heads):
+            if await connection.run_sync(_current):
                 return  # nothing to do, and Alembic is never imported (storage.migration_heads)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_sync, revision)
+
+
+def _current(connection: sa.Connection) -> bool:
+    return at_heads(connection) and triggers_present(connection)
 
 
 def _upgrade_sync(connection: sa.Connection, revision: str) -> None:
@@ -80,6 +85,9 @@ def _upgrade_sync(connection: sa.Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+    if ensure_triggers(connection):
+        log.warning("the ledger totals' triggers were missing (a migration rebuilt `calls`); "
+                    "put back")  # fmt: skip
 
 
 async def insert_ignore(

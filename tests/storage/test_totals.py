@@ -192,3 +192,29 @@ async def test_rollups_from_totals_equal_sums_of_the_raw_rows(
         assert (total.nano_usd, total.calls, total.unpriced_calls) == (c3[0], c3[1], c3[6])
     finally:
         await db.dispose()
+
+
+async def test_totals_triggers_dropped_by_a_migration_are_put_back_at_start_up(
+    database: Database,
+) -> None:
+    """A later migration that rebuilds `calls` (SQLite batch mode does, for a new constraint)
+    drops its triggers with the old table: start-up puts them back and the totals stay exact."""
+    from storage.database import upgrade
+    from storage.totals_ddl import drop_trigger_ddl, triggers_present
+
+    db = database.engine()
+    try:
+        thread = await make_thread(db)
+        await insert_calls(db, random_calls(random.Random(2), thread, 20))
+        async with db.begin() as conn:
+            for statement in drop_trigger_ddl(conn.dialect.name):
+                if "FUNCTION" not in statement:
+                    await conn.execute(sa.text(statement))
+            assert not await conn.run_sync(triggers_present)
+        await upgrade(db)
+        async with db.connect() as conn:
+            assert await conn.run_sync(triggers_present)
+        await insert_calls(db, random_calls(random.Random(3), thread, 20))
+        assert await assert_totals_equal_raw(db) == 40
+    finally:
+        await db.dispose()
