@@ -9,9 +9,8 @@ here. Everything is passed in explicitly, in dependency order; nothing is patche
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +21,18 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# Re-exported: the routing half of the root lives apart so `switchboard route` starts fast.
+from adapters.routing_setup import Routing as Routing
+from adapters.routing_setup import active_routing as active_routing
+from adapters.routing_setup import baseline_model as baseline_model
+from adapters.routing_setup import build_routing as build_routing
+from adapters.routing_setup import load_routing_file as load_routing_file
+from adapters.routing_setup import shipped_analyzer as shipped_analyzer
 from bot.conversation.answer import Answerer
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
-from bot.experiments.config import Experiment, parse_experiments
 from bot.experiments.judge import Judge
 from bot.learning.labels import LabelWeights, collect
 from bot.learning.quality import QualityReport
@@ -39,25 +44,19 @@ from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
 from bot.llm.recorder import CallRecorder
+from bot.llm.types import Usage
 from bot.metrics import Metrics
 from bot.notices import LogNotifier
 from bot.ports import AnswerObserver, Notifier
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
+from bot.spend.meter import SpendMeter
 from bot.spend.scheduler import DigestJob
 from routing.active import ScorerSlot
-from routing.analyzer.scorer import QueryAnalyzer
-from routing.config import RoutingConfig, RoutingFileError, load_routing
-from routing.health import ModelHealth
-from routing.strategies import (
-    AnalyzerJudge,
-    EdenStrategy,
-    TieredEdenStrategy,
-    TieredStrategy,
-    keyword_judge,
-)
-from routing.strategy import FixedStrategy, Strategy
+from routing.strategies import AnalyzerJudge, TieredEdenStrategy, TieredStrategy
+from routing.strategy import Strategy
+from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import upgrade
@@ -91,17 +90,6 @@ class Stores:
         )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Routing:
-    """The routing file, its experiments, and the strategies built from it."""
-
-    config: RoutingConfig
-    strategies: Mapping[str, Strategy]
-    experiments: tuple[Experiment, ...]
-    health: ModelHealth
-    scorer: ScorerSlot  # the router version the tiered strategies score with
-
-
 @dataclass
 class Switchboard:
     """The wired core. Adapters are handed the parts they need (`engine`, `ops`), never this."""
@@ -122,58 +110,9 @@ class Switchboard:
         await self.resources.aclose()
 
 
-def load_routing_file(settings: Settings) -> RoutingConfig:
-    try:
-        return load_routing(settings.routing_file)
-    except RoutingFileError as error:
-        raise ConfigError(str(error)) from None
-
-
-@functools.cache
-def shipped_analyzer() -> QueryAnalyzer:
-    """The analyzer model bundled with the package: immutable, so loaded once per process."""
-    return QueryAnalyzer.load()
-
-
-def build_routing(settings: Settings) -> Routing:
-    config = load_routing_file(settings)
-    health = ModelHealth()
-    scorer = ScorerSlot(shipped_analyzer())
-    judge = AnalyzerJudge(scorer, config)
-    strategies: dict[str, Strategy] = {
-        "fixed": FixedStrategy(settings.fixed_model),
-        "tiered": TieredStrategy(judge, config, health),
-        "tiered-edenai": TieredEdenStrategy(judge, config),
-        "edenai": EdenStrategy(config.edenai_candidates),
-        "keyword": TieredStrategy(keyword_judge, config, health, name="keyword"),
-    }
-    if settings.routing_strategy not in strategies:
-        known = ", ".join(sorted(strategies))
-        raise ConfigError(
-            f"ROUTING_STRATEGY: unknown strategy {settings.routing_strategy!r} (known: {known})"
-        )
-    experiments = parse_experiments(config.experiments, tuple(strategies))
-    return Routing(config, strategies, experiments, health, scorer)
-
-
-async def active_routing(settings: Settings) -> Routing:
-    """The strategies, scoring with the router version live traffic uses (read from the
-    database when there is one: routing alone needs none)."""
-    routing = build_routing(settings)
-    if settings.database_url or (settings.data_dir / "switchboard.db").exists():
-        async with stores_for(settings) as stores:
-            await router_versions(stores, routing.scorer).refresh()
-    return routing
-
-
 def router_versions(stores: Stores, slot: ScorerSlot | None = None) -> RouterVersions:
     base = shipped_analyzer()
     return RouterVersions(stores.learning, base, slot or ScorerSlot(base))
-
-
-def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
-    """Savings are measured against BASELINE_MODEL, else the premium tier's first model."""
-    return settings.baseline_model or routing.premium_model
 
 
 async def open_database(
@@ -282,15 +221,21 @@ async def _build(
         random.Random(),
     )
     metrics = Metrics(stores.ledger, budget, clock)
-    alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, clock=clock)
+    pricer = Pricer()
+    pricer.price(baseline, Usage(1, 1))  # read the price list now, not inside the first answer
+    meter = SpendMeter(stores.ledger, budget, refresh_s=settings.budget_refresh_s, clock=clock)
+    resources.push_async_callback(meter.close)
+    alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, meter=meter,
+                         marks=AlertMarks(db), clock=clock)  # fmt: skip
     recorder = CallRecorder(
         stores.conversations,
-        Pricer(),
+        pricer,
         baseline_model=baseline,
-        observers=(HealthObserver(routing.health), alerts, metrics),
+        # The meter first: the alerts read it.
+        observers=(meter, HealthObserver(routing.health), alerts, metrics),
         clock=clock,
     )
-    guard = BudgetGuard(stores.ledger, budget, clock)
+    guard = BudgetGuard(meter, budget, clock, call_estimate(pricer, settings))
     judge = None
     answer_observers: list[AnswerObserver] = []
     shadow = shadow_comparer(settings, stores, routing, dispatcher, recorder, guard)
@@ -382,6 +327,16 @@ def shadow_comparer(
         settings.llm_max_output_tokens,
     )
     return ShadowComparer(dispatcher, recorder, stores.learning, gate, config)
+
+
+def call_estimate(pricer: Pricer, settings: Settings) -> Callable[[str, int], int | None]:
+    """At most what one call can cost: its prompt plus the output cap, at the model's price."""
+    cap = settings.llm_max_output_tokens
+
+    def estimate(model: str, prompt_tokens: int) -> int | None:
+        return pricer.price(model, Usage(prompt_tokens, cap))
+
+    return estimate
 
 
 def digest_job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,10 +22,27 @@ class GuardVerdict:
     block_message: str | None = None  # answer with this instead of calling an LLM
 
 
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Spend held for one routed call until it is recorded (`release()` after the answer),
+    or the reason it may not be made."""
+
+    block_message: str | None = None
+    release: Callable[[], None] = _nothing
+
+
 class Guard(Protocol):
     """Decides, before a call, whether spending is allowed (budgets)."""
 
     async def check(self, incoming: Incoming) -> GuardVerdict: ...
+
+    async def reserve(self, incoming: Incoming, model: str, prompt_tokens: int) -> Hold:
+        """Once routed: hold the call's estimated cost, or refuse it (`block` budgets)."""
+        ...
 
 
 class CallObserver(Protocol):

@@ -162,6 +162,7 @@ class Settings(BaseSettings):
     budget_user_daily_usd: float | None = Field(None, ge=0)
     budget_alert_thresholds: CsvInts = (50, 80, 100)
     budget_action: Literal["downgrade", "block"] = "downgrade"
+    budget_refresh_s: float = Field(5.0, ge=0)
 
     # --- metrics -----------------------------------------------------------------
     metrics_port: int | None = Field(None, gt=0, lt=65536)

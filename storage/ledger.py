@@ -17,12 +17,11 @@ from storage.rollups import (
     QualityCounts,
     Rollup,
     Scope,
-    dimension_column,
-    measures,
     rollup_of,
     thread_labels,
 )
 from storage.tables import calls_t, feedback_t, messages_t, threads_t
+from storage.totals import rollup_select
 
 
 @dataclass(frozen=True)
@@ -111,19 +110,9 @@ class Ledger:
         user: str | None = None,
     ) -> SpendTotal:
         """Spend and call count in [start, end), optionally for one workspace / channel / user."""
-        conditions = [calls_t.c.created_at >= start, calls_t.c.created_at < end]
-        for column, value in (("platform", platform), ("workspace", workspace),
-                              ("channel", channel), ("user", user)):  # fmt: skip
-            if value is not None:
-                conditions.append(calls_t.c[column] == value)
-        query = sa.select(
-            sa.func.coalesce(sa.func.sum(calls_t.c.cost_nano_usd), 0),
-            sa.func.count(),
-            sa.func.count().filter(calls_t.c.cost_source == "unpriced"),
-        ).where(*conditions)
-        async with self._db.connect() as conn:
-            total, calls, unpriced = (await conn.execute(query)).one()
-        return SpendTotal(int(total), int(calls), int(unpriced))
+        scope = Scope(platform, workspace, channel, user)
+        total = await self.total(start=start, end=end, scope=scope)
+        return SpendTotal(total.nano_usd, total.calls, total.unpriced_calls)
 
     async def rollup(
         self,
@@ -138,17 +127,10 @@ class Ledger:
         """Aggregates of the calls in [start, end) grouped by `by` (none: one total row).
 
         Groups come most expensive first. Days are local days in `zone`; a thread's key is its
-        "channel/external id".
+        "channel/external id". Read from the hourly totals where they can answer (storage.totals),
+        so the cost grows with the hours in the window, not with the calls.
         """
-        dialect = self._db.dialect.name
-        keys = [
-            dimension_column(d, dialect, zone, start, end).label(f"k{i}") for i, d in enumerate(by)
-        ]
-        query = sa.select(*keys, *measures()).where(
-            calls_t.c.created_at >= start, calls_t.c.created_at < end, *scope.conditions()
-        )
-        if keys:
-            query = query.group_by(*keys).order_by(sa.desc("nano_usd"), *keys)
+        query = rollup_select(self._db.dialect.name, by, zone, start, end, scope)
         if limit is not None:
             query = query.limit(limit)
         async with self._db.connect() as conn:

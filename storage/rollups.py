@@ -95,25 +95,29 @@ def _utc_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _day_expression(
-    dialect: str, zone: ZoneInfo, start: datetime, end: datetime
+def day_expression(
+    dialect: str,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    column: sa.ColumnElement[datetime] | None = None,
 ) -> sa.ColumnElement[str]:
+    """The local day (YYYY-MM-DD in `zone`) of `column` (default: calls.created_at)."""
+    timestamp = calls_t.c.created_at if column is None else column
     if dialect == "postgresql":
-        local = sa.func.timezone(zone.key, calls_t.c.created_at)
+        local = sa.func.timezone(zone.key, timestamp)
         return sa.func.to_char(local, "YYYY-MM-DD")
     # SQLite has no time zones: the local days' UTC bounds, computed here, bucket the rows.
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    whens = [
-        (calls_t.c.created_at < d.end, d.day.isoformat()) for d in local_days(first, last, zone)
-    ]
+    whens = [(timestamp < d.end, d.day.isoformat()) for d in local_days(first, last, zone)]
     return sa.case(*whens, else_=last.isoformat())
 
 
 def dimension_column(name: Dimension, dialect: str, zone: ZoneInfo, start: datetime,
                end: datetime) -> sa.ColumnElement[Any]:  # fmt: skip
     if name == "day":
-        return _day_expression(dialect, zone, start, end)
+        return day_expression(dialect, zone, start, end)
     if name == "model":
         return sa.func.coalesce(calls_t.c.model_served, calls_t.c.model_asked)
     if name == "tier":

@@ -236,6 +236,71 @@ class RouterVersion(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class _Totals(SQLModel):
+    """The additive measures of a group of call rows (see storage.rollups.measures)."""
+
+    nano_usd: int = Field(default=0, sa_type=sa.BigInteger)
+    calls: int = 0
+    errors: int = 0
+    input_tokens: int = Field(default=0, sa_type=sa.BigInteger)
+    output_tokens: int = Field(default=0, sa_type=sa.BigInteger)
+    estimated_calls: int = 0
+    unpriced_calls: int = 0
+    baseline_nano_usd: int = Field(default=0, sa_type=sa.BigInteger)
+    compared_nano_usd: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class ModelHour(_Totals, table=True):
+    """Per-hour (UTC) totals of `calls` by model, tier and strategy (and platform/workspace).
+
+    Kept exact by triggers on `calls` (migration 0005): written in the statement that writes
+    the call row, so the totals always equal the raw rows, whoever writes them. Each totals
+    table groups few columns, so an hour holds few rows however busy it was.
+    """
+
+    __tablename__ = "model_hours"
+
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    platform: str = Field(max_length=32, primary_key=True)
+    workspace: str = Field(max_length=255, primary_key=True)
+    model: str = Field(max_length=255, primary_key=True)  # model served, else asked
+    tier: str = Field(max_length=16, primary_key=True)  # '' when none
+    strategy: str = Field(max_length=64, primary_key=True)
+
+
+class ChannelHour(_Totals, table=True):
+    """Per-hour (UTC) totals of `calls` by channel, kept like `model_hours`."""
+
+    __tablename__ = "channel_hours"
+
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    platform: str = Field(max_length=32, primary_key=True)
+    workspace: str = Field(max_length=255, primary_key=True)
+    channel: str = Field(max_length=255, primary_key=True)
+
+
+class UserHour(_Totals, table=True):
+    """Per-hour (UTC) totals of `calls` by user, kept like `model_hours`."""
+
+    __tablename__ = "user_hours"
+
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    platform: str = Field(max_length=32, primary_key=True)
+    workspace: str = Field(max_length=255, primary_key=True)
+    user: str = Field(max_length=255, primary_key=True)
+
+
+class BudgetAlert(SQLModel, table=True):
+    """The highest threshold announced for one budget in one period (alerts only go up)."""
+
+    __tablename__ = "budget_alerts"
+
+    budget: str = Field(max_length=255, primary_key=True)
+    period: str = Field(max_length=16, primary_key=True)
+    threshold: int = 0
+    updated_at: datetime = _ts()
+
+
 # The tables as SQLAlchemy Core objects, for the queries that aggregate or upsert
 # (SQLModel's class attribute is untyped, hence one ignore here rather than one per module).
 threads_t: sa.Table = Thread.__table__  # type: ignore[attr-defined]
@@ -248,3 +313,7 @@ claims_t: sa.Table = Claim.__table__  # type: ignore[attr-defined]
 judgements_t: sa.Table = Judgement.__table__  # type: ignore[attr-defined]
 shadow_comparisons_t: sa.Table = ShadowComparison.__table__  # type: ignore[attr-defined]
 router_versions_t: sa.Table = RouterVersion.__table__  # type: ignore[attr-defined]
+model_hours_t: sa.Table = ModelHour.__table__  # type: ignore[attr-defined]
+channel_hours_t: sa.Table = ChannelHour.__table__  # type: ignore[attr-defined]
+user_hours_t: sa.Table = UserHour.__table__  # type: ignore[attr-defined]
+budget_alerts_t: sa.Table = BudgetAlert.__table__  # type: ignore[attr-defined]

@@ -70,7 +70,7 @@ def test_the_image_runs_a_real_command_with_real_settings() -> None:
     assert command == ["switchboard", "run"]
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["switchboard"] == "adapters.cli.main:main"
-    args = parser().parse_args(command[1:])
+    args = parser(command[1:]).parse_args(command[1:])
     assert args.func.__module__ == "adapters.cli.commands.run"
     health = (ROOT / "Dockerfile").read_text()
     assert f"http://127.0.0.1:{env['METRICS_PORT']}/healthz" in health

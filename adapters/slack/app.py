@@ -29,7 +29,7 @@ from adapters.slack.reply import (
     SlackReply,
     StreamSupport,
 )
-from adapters.slack.tasks import TaskTracker
+from adapters.slack.tasks import Overloaded, TaskTracker
 from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming
 from bot.conversation.operations import Operations
@@ -265,6 +265,9 @@ class SlackAdapter:
         log.info("ignored Slack event type %r (%s)", event.get("type"), body.get("event_id"))
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        if isinstance(error, Overloaded):  # Bolt answers 500: Slack delivers the event again
+            log.warning("Slack event %s pushed back: %s", _describe(body), error)
+            return
         log.error("Slack listener failed on %s", _describe(body), exc_info=error)
 
 

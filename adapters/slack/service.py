@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackAdapter
 from bot.errors import ConfigError
@@ -22,13 +25,30 @@ async def serve(adapter: SlackAdapter) -> None:
     """Run the Slack adapter until cancelled: stop taking events (close the socket or the
     listener), then let answers in flight finish (up to SHUTDOWN_GRACE_S)."""
     config = adapter.config
+    async with shared_session(adapter.client):
+        try:
+            if config.app_token:
+                await _socket_mode(adapter, config.app_token.get_secret_value())
+            else:
+                await serve_http(adapter, config.http_port)
+        finally:
+            await adapter.close()
+
+
+@asynccontextmanager
+async def shared_session(client: AsyncWebClient) -> AsyncIterator[None]:
+    """One aiohttp session, so Web API calls reuse keep-alive connections: without one,
+    slack_sdk opens a session (and a TCP + TLS connection) for every call, several per answer."""
+    if client.session is not None:
+        yield
+        return
+    session = ClientSession(timeout=ClientTimeout(total=client.timeout))
+    client.session = session
     try:
-        if config.app_token:
-            await _socket_mode(adapter, config.app_token.get_secret_value())
-        else:
-            await serve_http(adapter, config.http_port)
+        yield
     finally:
-        await adapter.close()
+        client.session = None
+        await session.close()
 
 
 async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:

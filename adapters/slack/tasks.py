@@ -1,4 +1,10 @@
-"""Work a Slack listener hands off after acking: tracked, logged, awaited at shutdown."""
+"""Work a Slack listener hands off after acking: tracked, bounded, logged, awaited at shutdown.
+
+At most `concurrency` pieces of work run at once (each answer holds a database connection and
+an LLM stream while it runs); up to `backlog` more wait their turn. Past that, `spawn` refuses
+(the listener raises `Overloaded`, Slack gets a 500 and delivers the event again later, and the
+dedupe key answers it once): a burst queues or is pushed back, never grows tasks without bound.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,49 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot.errors import SwitchboardError
+
 log = logging.getLogger(__name__)
+
+CONCURRENCY = 32
+BACKLOG = 1000
+
+
+class Overloaded(SwitchboardError):
+    """Too much work queued: refuse the event so that Slack redelivers it later."""
 
 
 class TaskTracker:
     """Holds a reference to every task (asyncio keeps only weak ones) and logs their failures."""
 
-    def __init__(self) -> None:
+    def __init__(self, concurrency: int = CONCURRENCY, backlog: int = BACKLOG) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._concurrency, self._backlog = concurrency, backlog
+        self._slots: asyncio.Semaphore | None = None  # made in the running loop
+        self.refused = 0
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work, name=name)
+        """Run `work` when a slot is free; raises `Overloaded` when the backlog is full."""
+        if len(self._tasks) >= self._concurrency + self._backlog:
+            work.close()
+            self.refused += 1
+            log.warning("overloaded: %d tasks running or waiting; refused %s",
+                        len(self._tasks), name)  # fmt: skip
+            raise Overloaded(f"busy: {len(self._tasks)} tasks running or waiting")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._concurrency)
+        task = asyncio.create_task(self._run(self._slots, work), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    @staticmethod
+    async def _run(slots: asyncio.Semaphore, work: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            async with slots:
+                return await work
+        finally:
+            work.close()  # never started (cancelled while waiting): no "never awaited" warning
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
 from bot.conversation.messages import Incoming, Outcome, Reply
-from bot.conversation.prompt import TRIM_NOTICE, build_messages, history_window, parse_question
+from bot.conversation.prompt import (
+    TRIM_NOTICE,
+    build_messages,
+    history_window,
+    parse_question,
+    prompt_tokens,
+)
 from bot.conversation.text import clean_text
-from bot.ports import Guard, GuardVerdict, StrategyPicker
+from bot.ports import Guard, GuardVerdict, Hold, StrategyPicker
 from routing.strategy import RouteRequest
 from routing.tiers import parse_tier, tier_above
 from storage.conversations import Conversations
@@ -38,6 +44,9 @@ class AllowAll:
 
     async def check(self, incoming: Incoming) -> GuardVerdict:
         return GuardVerdict()
+
+    async def reserve(self, incoming: Incoming, model: str, prompt_tokens: int) -> Hold:
+        return Hold()
 
 
 class Engine:
@@ -95,18 +104,26 @@ class Engine:
                     ceiling_tier=verdict.ceiling_tier,
                 )
             )
+            messages = build_messages(config.system_prompt, history, question.text)
+            hold = await self._guard.reserve(incoming, decision.models[0], prompt_tokens(messages))
+            if hold.block_message:
+                await reply.fail(hold.block_message)
+                return Outcome("blocked", message=hold.block_message)
             job = AnswerJob(
                 incoming=incoming,
                 turn=turn,
                 decision=decision,
-                messages=build_messages(config.system_prompt, history, question.text),
+                messages=messages,
                 question=question.text,
                 context=context,
                 experiment=assignment.experiment or turn.experiment,
                 variant=assignment.variant or turn.variant,
                 notice=TRIM_NOTICE.format(chars=len(question.text)) if question.trimmed else "",
             )
-            return await self._answerer.run(job, reply)
+            try:
+                return await self._answerer.run(job, reply)
+            finally:
+                hold.release()
 
     async def escalate(self, call_id: int, user: str, reply: Reply) -> Outcome:
         """Re-answer the question behind `call_id` one tier up, once per answer."""

@@ -58,3 +58,8 @@ def build_messages(
         *(ChatMessage(t.role, t.text) for t in history),
         ChatMessage("user", question),
     )
+
+
+def prompt_tokens(messages: Sequence[ChatMessage]) -> int:
+    """The prompt's estimated size, as the answerer prices an unreported call."""
+    return sum(estimate_tokens(m.content) + 4 for m in messages)

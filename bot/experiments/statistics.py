@@ -5,21 +5,23 @@ uses the delta method on the log of the ratio of means; proportions use Wilson i
 a difference of proportions uses Newcombe's hybrid score interval (built from the two Wilson
 intervals: it keeps its coverage near 0% and 100%, where thumbs-up rates live) with the pooled
 two-proportion z-test for its p-value.
+
+Standard library only (the bot never needs numpy or scipy at run time): the normal quantiles
+come from `statistics.NormalDist`, Student's t from its regularized incomplete beta function
+(Lentz's continued fraction) inverted by safeguarded Newton steps (`t_quantile`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from scipy import stats
-
 CONFIDENCE = 0.95
-Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))  # 1.96
-Z_POWER = float(stats.norm.ppf(0.80))  # 80% power
+_NORMAL = statistics.NormalDist()
+Z = _NORMAL.inv_cdf(0.5 + CONFIDENCE / 2)  # 1.96
+Z_POWER = _NORMAL.inv_cdf(0.80)  # 80% power
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def rate_difference(control: Rate, challenger: Rate) -> Difference | None:
     high = diff + math.sqrt((w2.high - p2) ** 2 + (p1 - w1.low) ** 2)
     pooled = (control.successes + challenger.successes) / (control.n + challenger.n)
     se = math.sqrt(pooled * (1 - pooled) * (1 / control.n + 1 / challenger.n))
-    p_value = 1.0 if se == 0 else float(2 * stats.norm.sf(abs(diff) / se))
+    p_value = 1.0 if se == 0 else normal_two_sided_p(diff / se)
     return Difference(diff, Interval(low, high), p_value)
 
 
@@ -88,34 +90,34 @@ def mean(values: Sequence[float]) -> Mean:
     n = len(values)
     if n == 0:
         return Mean(0, None, None)
-    avg = float(np.mean(values))
+    avg = math.fsum(values) / n
     if n < 2:
         return Mean(n, avg, None)
-    half = (
-        float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1))
-        * float(np.std(values, ddof=1))
-        / (math.sqrt(n))
-    )
+    half = t_quantile(0.5 + CONFIDENCE / 2, n - 1) * math.sqrt(_variance(values, avg) / n)
     return Mean(n, avg, Interval(avg - half, avg + half))
 
 
 def welch(control: Sequence[float], challenger: Sequence[float]) -> Difference | None:
-    """Difference of means (challenger - control): Welch's t interval and p-value."""
+    """Difference of means (challenger - control): Welch's t interval and p-value, with the
+    Welch-Satterthwaite degrees of freedom."""
     if len(control) < 2 or len(challenger) < 2:
         return None
-    a, b = np.asarray(challenger, float), np.asarray(control, float)
-    if np.var(a) == 0 and np.var(b) == 0:
-        diff = float(a.mean() - b.mean())
+    ma, mb = math.fsum(challenger) / len(challenger), math.fsum(control) / len(control)
+    diff = ma - mb
+    va = _variance(challenger, ma) / len(challenger)
+    vb = _variance(control, mb) / len(control)
+    if va + vb == 0:
         return Difference(diff, Interval(diff, diff), None if diff else 1.0)
-    with warnings.catch_warnings():
-        # Costs that differ only in their last digits make scipy warn about precision; the
-        # interval it returns is still right (and near zero width).
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = stats.ttest_ind(a, b, equal_var=False)
-    ci = result.confidence_interval(CONFIDENCE)
-    return Difference(
-        float(a.mean() - b.mean()), Interval(float(ci.low), float(ci.high)), float(result.pvalue)
-    )
+    se = math.sqrt(va + vb)
+    df = welch_df(va, len(challenger), vb, len(control))
+    half = t_quantile(0.5 + CONFIDENCE / 2, df) * se
+    return Difference(diff, Interval(diff - half, diff + half), t_two_sided_p(diff / se, df))
+
+
+def welch_df(va: float, na: int, vb: float, nb: int) -> float:
+    """Welch-Satterthwaite degrees of freedom; `va`, `vb` are the variances of the two means
+    (sample variance / n)."""
+    return (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
 
 
 def ratio_of_means(control: Sequence[float], challenger: Sequence[float]) -> Difference | None:
@@ -126,24 +128,127 @@ def ratio_of_means(control: Sequence[float], challenger: Sequence[float]) -> Dif
     """
     if len(control) < 2 or len(challenger) < 2:
         return None
-    a, b = np.asarray(challenger, float), np.asarray(control, float)
-    ma, mb = float(a.mean()), float(b.mean())
+    ma, mb = math.fsum(challenger) / len(challenger), math.fsum(control) / len(control)
     if ma <= 0 or mb <= 0:
         return None
-    va = float(a.var(ddof=1)) / (len(a) * ma * ma)
-    vb = float(b.var(ddof=1)) / (len(b) * mb * mb)
+    va = _variance(challenger, ma) / (len(challenger) * ma * ma)
+    vb = _variance(control, mb) / (len(control) * mb * mb)
     ratio = ma / mb
     if va + vb == 0:
         return Difference(ratio, Interval(ratio, ratio))
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, df)) * math.sqrt(va + vb)
+    df = welch_df(va, len(challenger), vb, len(control))
+    half = t_quantile(0.5 + CONFIDENCE / 2, df) * math.sqrt(va + vb)
     return Difference(ratio, Interval(ratio * math.exp(-half), ratio * math.exp(half)))
 
 
 def coefficient_of_variation(values: Sequence[float]) -> float | None:
-    if len(values) < 2 or float(np.mean(values)) <= 0:
+    if len(values) < 2:
         return None
-    return float(np.std(values, ddof=1) / np.mean(values))
+    avg = math.fsum(values) / len(values)
+    if avg <= 0:
+        return None
+    return math.sqrt(_variance(values, avg)) / avg
+
+
+def _variance(values: Sequence[float], avg: float) -> float:
+    """Sample variance (n - 1), two-pass, so costs that differ only in their last digits
+    keep their spread."""
+    return math.fsum((v - avg) ** 2 for v in values) / (len(values) - 1)
+
+
+# --- distributions ------------------------------------------------------------------------
+
+
+def normal_two_sided_p(z: float) -> float:
+    """P(|Z| >= |z|) for a standard normal Z (erfc keeps precision far in the tail)."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def t_two_sided_p(t: float, df: float) -> float:
+    """P(|T| >= |t|) for Student's t with `df` (> 0, not necessarily whole) degrees of freedom."""
+    if math.isinf(df):
+        return normal_two_sided_p(t)
+    return _regularized_beta(df / (df + t * t), df / 2, 0.5)
+
+
+def t_cdf(t: float, df: float) -> float:
+    tail = t_two_sided_p(t, df) / 2
+    return 1 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The `p` quantile of Student's t with `df` degrees of freedom (0 < p < 1, df > 0)."""
+    if not 0 < p < 1 or not df > 0:
+        raise ValueError(f"t_quantile needs 0 < p < 1 and df > 0, got p={p}, df={df}")
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    if math.isinf(df) or df > 1e7:
+        return _NORMAL.inv_cdf(p)
+    # Newton on the CDF from the normal quantile, kept inside a bracket that bisection
+    # shrinks whenever a step would leave it (the t density is flat far in the tails).
+    low, high = 0.0, 1.0
+    while t_cdf(high, df) < p:
+        low, high = high, high * 2
+    t = min(max(_NORMAL.inv_cdf(p), low), high)
+    for _ in range(200):
+        error = t_cdf(t, df) - p
+        if error == 0:
+            return t
+        if error > 0:
+            high = t
+        else:
+            low = t
+        step = error / _t_density(t, df)
+        candidate = t - step
+        if not low < candidate < high:
+            candidate = (low + high) / 2
+        if abs(candidate - t) <= 1e-12 * max(1.0, abs(t)):
+            return candidate
+        t = candidate
+    return t
+
+
+def _t_density(t: float, df: float) -> float:
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    return math.exp(log_norm - (df + 1) / 2 * math.log1p(t * t / df))
+
+
+def _regularized_beta(x: float, a: float, b: float) -> float:
+    """I_x(a, b), by the continued fraction (Lentz) on whichever side converges fast."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    log_front = (
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+        + a * math.log(x) + b * math.log1p(-x)
+    )  # fmt: skip
+    if x < (a + 1) / (a + b + 2):
+        return math.exp(log_front) * _beta_fraction(x, a, b) / a
+    return 1 - math.exp(log_front) * _beta_fraction(1 - x, b, a) / b
+
+
+def _beta_fraction(x: float, a: float, b: float) -> float:
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        for numerator in (
+            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1) < 1e-15:
+            break
+    return result
 
 
 def threads_for_cost(cv_control: float, cv_challenger: float, ratio: float, bar: float) -> int:

@@ -1,12 +1,18 @@
 """Operator alerts after each call: budget thresholds, error-rate spikes, unknown prices.
 
-Each alert is sent at most once per (budget, threshold, period) — or per (model, day) for an
-unknown price, per hour for an error spike — by claiming a unique row first, so concurrent calls
-and several replicas still send it once.
+Budget alerts only go up: per budget and period the highest threshold announced is a row
+(`AlertMarks`), raised under a lock while the alert is posted, so any number of replicas post
+each threshold at most once and never a lower one after a higher one; crossing several at
+once posts one alert for the highest, naming the others. The check after each call reads the
+`SpendMeter` (memory); the database is only touched when a threshold above the last one this
+process knows of is reached, and then the amount is read exactly from the ledger.
+An unknown price alerts once per (model, day), an error spike once per hour, by claiming a
+unique row first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,14 +20,18 @@ from datetime import datetime, timedelta
 
 from bot.notices import alert_notice, broadcast
 from bot.ports import Notifier
-from bot.spend.budget import Budget, BudgetPolicy, spent, window
+from bot.spend.budget import Budget, BudgetPolicy, Window, spent, window
+from bot.spend.meter import SpendMeter
 from bot.spend.money import format_usd
+from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.ledger import Ledger
 from storage.records import CallRecord
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+
+ANNOUNCE_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -47,14 +57,18 @@ class SpendAlerts:
         policy: BudgetPolicy,
         notifiers: Sequence[Notifier],
         *,
+        meter: SpendMeter,
+        marks: AlertMarks,
         spike: ErrorSpike | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._ledger, self._claims, self._policy = ledger, claims, policy
         self._notifiers = tuple(notifiers)
+        self._meter, self._marks = meter, marks
         self._spike = spike or ErrorSpike()
         self._clock = clock
         self._settled: set[tuple[str, str, str]] = set()
+        self._announced: dict[tuple[str, str], int] = {}  # (budget, period) -> highest mark seen
 
     async def on_call(self, call_id: int, record: CallRecord) -> None:
         now = record.created_at or self._clock()
@@ -67,31 +81,51 @@ class SpendAlerts:
         if record.status == "error":
             await self._error_spike(now)
 
+    def _highest(self, budget: Budget, amount: int) -> int:
+        """The highest threshold `amount` reaches (0: none)."""
+        reached = [t for t in self._policy.thresholds if amount * 100 >= budget.limit_nano_usd * t]
+        return reached[-1] if reached else 0
+
     async def _check_budget(self, budget: Budget, now: datetime) -> None:
         win = window(budget.period, now, self._policy.zone)
-        amount = await spent(self._ledger, budget, win)
-        reached = [t for t in self._policy.thresholds if amount * 100 >= budget.limit_nano_usd * t]
-        if not reached:
+        key = (budget.key, win.key)
+        if self._highest(budget, await self._meter.spent(budget, win)) <= self._announced.get(
+            key, 0
+        ):
             return
-        # Only the highest threshold reached alerts: lower ones it jumped over are settled
-        # silently, so a burst of concurrent calls never sends a stale "50%" after an "80%".
-        threshold = reached[-1]
-        won = await self._claim("budget-alert", f"{budget.key}@{threshold}", win.key)
-        for lower in reached[:-1]:
-            await self._claim("budget-alert", f"{budget.key}@{lower}", win.key)
-        if not won:
-            return
+        exact: list[int] = []
+
+        async def reached() -> int:
+            exact.append(await spent(self._ledger, budget, win))
+            return self._highest(budget, exact[-1])
+
+        async def announce(previous: int, threshold: int) -> None:
+            await self._announce(budget, win, previous, threshold, exact[-1])
+
+        mark = await self._marks.raise_to(budget.key, win.key, reached, announce)
+        self._announced[key] = max(mark, self._announced.get(key, 0))
+
+    async def _announce(
+        self, budget: Budget, win: Window, previous: int, threshold: int, amount: int
+    ) -> None:
+        passed = [t for t in self._policy.thresholds if previous < t < threshold]
+        also = f" (also passed {', '.join(f'{t}%' for t in passed)})" if passed else ""
         share = amount * 100 / budget.limit_nano_usd if budget.limit_nano_usd else 100.0
         action = ""
         if threshold >= 100:
             resets = win.end.astimezone(self._policy.zone)
             doing = "blocking answers" if self._policy.action == "block" else "using budget models"
             action = f"Now {doing} until {resets:%a %d %b %H:%M} ({self._policy.zone.key})."
-        await self._send(
-            f"Budget alert: {budget.label} at {threshold}%",
+        title = f"Budget alert: {budget.label} at {threshold}%"
+        body = (
             f"{format_usd(amount)} of {format_usd(budget.limit_nano_usd)} spent "
-            f"({share:.0f}%) for {win.key}. {action}".strip(),
+            f"({share:.0f}%) for {win.key}{also}. {action}".strip()
         )
+        try:  # posted under the alert row's lock (on SQLite, every writer waits): bounded
+            await asyncio.wait_for(self._send(title, body), ANNOUNCE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("budget alert %r took over %s s to post; not waiting for it", title,
+                        ANNOUNCE_TIMEOUT_S)  # fmt: skip
 
     async def _unpriced(self, record: CallRecord, now: datetime) -> None:
         model = record.model_served or record.model_asked

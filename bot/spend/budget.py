@@ -2,8 +2,12 @@
 
 Before a call the `BudgetGuard` checks every budget that applies; at 100% the configured action
 applies: `downgrade` caps routing at the budget tier, `block` answers with when the budget resets.
-Spend is summed from the ledger at each check, so overshoot is bounded by the calls in flight.
-Calls with an unknown price add nothing to spend: `SpendAlerts` flags them instead.
+Spend comes from the `SpendMeter` (memory, kept current with every recorded call; see its
+docstring for how far it can lag). With `block`, each admitted call also holds its estimated
+cost (prompt plus the output-token cap, at the routed model's price) until it is recorded, and
+a call is only admitted while spend plus the holds is under the limit: concurrent questions
+cannot all slip through at 99%. Spend past the limit is then bounded by what was in flight when
+it was reached. Calls with an unknown price add nothing to spend: `SpendAlerts` flags them.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from bot.conversation.messages import Incoming
-from bot.ports import GuardVerdict
+from bot.ports import GuardVerdict, Hold
 from bot.settings import Settings
 from bot.spend.money import format_usd, to_nano
 from storage.ledger import Ledger
 from storage.rollups import UTC_ZONE
 from storage.tables import utcnow
+
+if TYPE_CHECKING:
+    from bot.spend.meter import SpendMeter
 
 Period = Literal["day", "month"]
 
@@ -121,6 +128,18 @@ class BudgetPolicy:
         return found
 
 
+# Whose spend a budget limits: ("deployment",), ("channel", p, w, c) or ("user", p, w, u).
+Whose = tuple[str, ...]
+
+
+def whose(budget: Budget) -> Whose:
+    if budget.user is not None:
+        return ("user", budget.platform or "", budget.workspace or "", budget.user)
+    if budget.channel is not None:
+        return ("channel", budget.platform or "", budget.workspace or "", budget.channel)
+    return ("deployment",)
+
+
 async def spent(ledger: Ledger, budget: Budget, win: Window) -> int:
     result = await ledger.spend_total(
         start=win.start,
@@ -141,34 +160,65 @@ def block_message(budget: Budget, win: Window, zone: ZoneInfo) -> str:
     )
 
 
+# Nano-dollars a call may cost at most: (model, prompt tokens) -> None when the price is unknown.
+Estimate = Callable[[str, int], int | None]
+
+
 class BudgetGuard:
-    """The engine's `Guard`: checks each applicable budget before a call."""
+    """The engine's `Guard`: checks each applicable budget before a call, from the meter."""
 
     def __init__(
-        self, ledger: Ledger, policy: BudgetPolicy, clock: Callable[[], datetime] = utcnow
+        self,
+        meter: SpendMeter,
+        policy: BudgetPolicy,
+        clock: Callable[[], datetime] = utcnow,
+        estimate: Estimate | None = None,
     ) -> None:
-        self._ledger, self._policy, self._clock = ledger, policy, clock
+        self._meter, self._policy, self._clock = meter, policy, clock
+        self._estimate = estimate
+
+    def _budgets(self, incoming: Incoming) -> list[tuple[Budget, Window]]:
+        policy, now = self._policy, self._clock()
+        found = policy.budgets(incoming.platform, incoming.workspace, incoming.channel,
+                               incoming.user)  # fmt: skip
+        return [(b, window(b.period, now, policy.zone)) for b in found]
 
     async def check(self, incoming: Incoming) -> GuardVerdict:
-        policy = self._policy
-        budgets = policy.budgets(
-            incoming.platform, incoming.workspace, incoming.channel, incoming.user
-        )
-        if not budgets:
-            return GuardVerdict()
-        now = self._clock()
         spent_out: list[tuple[Budget, Window]] = []
-        for budget in budgets:
-            win = window(budget.period, now, policy.zone)
-            if await spent(self._ledger, budget, win) >= budget.limit_nano_usd:
+        for budget, win in self._budgets(incoming):
+            if await self._meter.spent(budget, win) >= budget.limit_nano_usd:
                 spent_out.append((budget, win))
         if not spent_out:
             return GuardVerdict()
-        if policy.action == "downgrade":
+        if self._policy.action == "downgrade":
             return GuardVerdict(ceiling_tier="budget")
+        return GuardVerdict(block_message=self._block(spent_out))
+
+    async def reserve(self, incoming: Incoming, model: str, prompt_tokens: int) -> Hold:
+        """With `block`: hold this call's estimated cost, or refuse it when spend plus the
+        calls already in flight has reached a limit. Nothing to hold with `downgrade`."""
+        if self._policy.action != "block":
+            return Hold()
+        budgets = self._budgets(incoming)
+        if not budgets:
+            return Hold()
+        full = []
+        for budget, win in budgets:
+            # No await between these reads and the reservation below unless a period has to be
+            # read first: concurrent questions see each other's holds.
+            used = await self._meter.spent(budget, win) + self._meter.reserved(budget, win)
+            if used >= budget.limit_nano_usd:
+                full.append((budget, win))
+        if full:
+            return Hold(block_message=self._block(full))
+        cost = (self._estimate(model, prompt_tokens) if self._estimate else None) or 0
+        reservation = self._meter.reserve(tuple((w.key, whose(b)) for b, w in budgets), cost)
+        return Hold(release=reservation.release)
+
+    def _block(self, spent_out: list[tuple[Budget, Window]]) -> str:
         # Name the budget that stays spent longest: that is when answers come back.
         budget, win = max(spent_out, key=lambda pair: pair[1].end)
-        return GuardVerdict(block_message=block_message(budget, win, policy.zone))
+        return block_message(budget, win, self._policy.zone)
 
     async def past_first_threshold(
         self, platform: str, workspace: str, channel: str, user: str
@@ -182,6 +232,6 @@ class BudgetGuard:
         now = self._clock()
         for budget in policy.budgets(platform, workspace, channel, user):
             win = window(budget.period, now, policy.zone)
-            if await spent(self._ledger, budget, win) * 100 >= budget.limit_nano_usd * first:
+            if await self._meter.spent(budget, win) * 100 >= budget.limit_nano_usd * first:
                 return True
         return False

@@ -8,11 +8,11 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.errors import ConfigError
-from bot.settings import load_settings
-from routing.strategy import Decision, RouteRequest, Strategy
+# The rest is imported where it is used: `switchboard --help` imports every command module.
+if TYPE_CHECKING:
+    from routing.strategy import Decision, Strategy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def load_strategy(name: str | None) -> Strategy:
-    from adapters.composition import active_routing  # the whole core: only when routing
+    from adapters.routing_setup import active_routing
+    from bot.errors import ConfigError
+    from bot.settings import load_settings
 
     settings = load_settings()
     strategies = asyncio.run(active_routing(settings)).strategies
@@ -67,6 +69,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[Any, str | None]]:
 
 
 def route_file(strategy: Strategy, path: Path, out: TextIO) -> int:
+    from routing.strategy import RouteRequest
+
     bad = 0
     for item_id, text in read_jsonl(path):
         if text is None:
@@ -79,6 +83,8 @@ def route_file(strategy: Strategy, path: Path, out: TextIO) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
+    from routing.strategy import RouteRequest
+
     strategy = load_strategy(args.strategy)
     if args.jsonl:
         bad = route_file(strategy, args.jsonl, sys.stdout)

@@ -28,7 +28,9 @@ TRAIN_EXTRA = "install switchboard[train] (numpy and scipy)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    router = subparsers.add_parser("router", help="train or evaluate the query analyzer")
+    router = subparsers.add_parser(
+        "router", help="train, evaluate, tune or calibrate the router; list and pick versions"
+    )
     commands = router.add_subparsers(dest="router_command", required=True)
     data_help = "the shared data folder (routellm/, arena_hard_rated/, banking77/, clinc150/)"
 

@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import contextlib
 
-from adapters.llm.simulator import LLMSimulator
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -34,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from adapters.llm.simulator import LLMSimulator
+
     simulator = LLMSimulator(seed=args.seed, report_cost=not args.no_cost)
     base_url = await simulator.start(host=args.host, port=args.port)
     print(base_url, flush=True)

@@ -36,6 +36,7 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
+    peer: Any = None  # the client's (host, port): one per TCP connection
 
 
 @dataclass
@@ -171,7 +172,10 @@ class FakeSlack:
         for key in ("blocks", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
-        call = ApiCall(method, args)
+        transport = request.transport
+        call = ApiCall(
+            method, args, peer=transport.get_extra_info("peername") if transport else None
+        )
         self.calls.append(call)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.tokens is not None and token not in self.tokens:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from bot.spend.alerts import ErrorSpike, SpendAlerts
 from bot.spend.budget import BudgetPolicy
+from bot.spend.meter import SpendMeter
+from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.ledger import Ledger
 from storage.records import CallRecord
@@ -18,9 +20,9 @@ async def test_error_spike_alerts_once_and_ignores_a_few_failures(sqlite_db: Dat
     engine = sqlite_db.engine()
     now = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
     notifier = RecordingNotifier()
-    alerts = SpendAlerts(
-        Ledger(engine), Claims(engine), BudgetPolicy(), [notifier], spike=ErrorSpike()
-    )
+    ledger, policy = Ledger(engine), BudgetPolicy()
+    alerts = SpendAlerts(ledger, Claims(engine), policy, [notifier], spike=ErrorSpike(),
+                         meter=SpendMeter(ledger, policy), marks=AlertMarks(engine))  # fmt: skip
     try:
         thread = await make_thread(engine)
         record = CallRecord(

@@ -46,7 +46,10 @@ async def test_block_at_100_percent_answers_with_reset_time_and_calls_no_llm(
 async def test_downgrade_at_100_percent_caps_the_strategy_at_budget(
     database: Database, make_app: MakeApp
 ) -> None:
-    app = await make_app(database, budget_channel_daily_usd=0.5, budget_action="downgrade")
+    # The seed row below is written behind the app's back (like another replica): read the
+    # ledger at every check rather than every BUDGET_REFRESH_S seconds.
+    app = await make_app(database, budget_channel_daily_usd=0.5, budget_action="downgrade",
+                         budget_refresh_s=0)  # fmt: skip
     db = app.stores.db
     first = await app.engine.handle(ask("!premium Hi?", "e1"), ConsoleReply(echo=False))
     thread = await make_thread(db, "c1", "seed", platform="console", workspace="local")
@@ -69,7 +72,7 @@ async def test_eight_concurrent_calls_crossing_80_percent_alert_once(
     database: Database, make_app: MakeApp
 ) -> None:
     alerts = RecordingNotifier()
-    app = await make_app(database, budget_daily_usd=1.0, notifiers=[alerts])
+    app = await make_app(database, budget_daily_usd=1.0, notifiers=[alerts], budget_refresh_s=0)
     ledger, db = app.stores.ledger, app.stores.db
     await app.engine.handle(ask("Warm up?", "w"), ConsoleReply(echo=False))
     spent = (await ledger.total(start=DAY[0], end=DAY[1])).nano_usd

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
+import struct
+import zlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import matplotlib.image
+import pytest
 
-from bot.spend.chart import PNG_MAGIC, spend_chart
+from bot.spend.chart import PNG_MAGIC, TIER_COLOURS, spend_chart
 from bot.spend.digest import build_digest, digest_notice
 from storage.ledger import Ledger
 from tests.conftest import Database
@@ -95,14 +96,43 @@ async def test_digest_figures_from_the_ledger(sqlite_db: Database) -> None:
     assert "billing/T2" in notice.text and "Saved by routing" in notice.text
 
 
-def test_chart_is_a_png_matplotlib_can_read() -> None:
+def decode_png(png: bytes) -> tuple[int, int, list[bytes]]:
+    """(width, height, RGB rows) of an 8-bit RGB PNG whose rows use filter 0."""
+    assert png.startswith(PNG_MAGIC)
+    chunks, offset = {}, len(PNG_MAGIC)
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        kind, data = png[offset + 4 : offset + 8], png[offset + 8 : offset + 8 + length]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length : offset + 12 + length])
+        assert crc == zlib.crc32(kind + data)
+        chunks[kind] = chunks.get(kind, b"") + data
+        offset += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour_type) == (8, 2) and b"IEND" in chunks
+    raw, stride = zlib.decompress(chunks[b"IDAT"]), width * 3 + 1
+    rows = [raw[y * stride : (y + 1) * stride] for y in range(height)]
+    assert all(row[0] == 0 for row in rows)
+    return width, height, [row[1:] for row in rows]
+
+
+def test_chart_is_a_png_with_one_stacked_bar_per_day() -> None:
     days = [DAY - timedelta(n) for n in range(13, -1, -1)]
     series = {"budget": [n * 1_000_000 for n in range(14)], "premium": [5_000_000] * 14}
-    png = spend_chart(days, series, "UTC")
-    assert png.startswith(PNG_MAGIC)
-    image = matplotlib.image.imread(io.BytesIO(png), format="png")
-    assert image.shape[0] > 100 and image.shape[1] > 300
-    assert spend_chart(days, {}, "UTC").startswith(PNG_MAGIC)  # a day without calls still draws
+    width, height, rows = decode_png(spend_chart(days, series, "UTC"))
+    assert (width, height) == (800, 320)
+
+    def colour_runs(hex_colour: str) -> list[int]:
+        """Per pixel column, how many pixels below the title and legend have the tier's colour."""
+        rgb = bytes.fromhex(hex_colour.lstrip("#"))
+        return [sum(row[x * 3 : x * 3 + 3] == rgb for row in rows[50:]) for x in range(width)]
+
+    budget, premium = colour_runs(TIER_COLOURS["budget"]), colour_runs(TIER_COLOURS["premium"])
+    # The last day: 13 of the axis's 20 thousandths of a dollar, with 5 on top of it.
+    assert max(budget) / max(premium) == pytest.approx(13 / 5, rel=0.03)
+    tall = [x for x in range(width) if budget[x]]
+    assert len({x for x in tall if x - 1 not in tall}) == 13  # day 0 has no budget spend
+    empty = spend_chart(days, {}, "UTC")
+    assert decode_png(empty)[:2] == (800, 320)  # a day without calls still draws
 
 
 async def test_running_experiments_get_a_line_in_every_form(sqlite_db: Database) -> None:
