@@ -61,6 +61,7 @@ from storage.signals import Signals
 from storage.tables import utcnow
 
 if TYPE_CHECKING:
+    from adapters.web.access import Access
     from bot.spend.scheduler import DigestScheduler
 
 
@@ -339,7 +340,9 @@ Service = Callable[[], Coroutine[Any, Any, None]]
 
 def services(switchboard: Switchboard) -> dict[str, Service]:
     """The long-running parts of `switchboard run`: each configured platform adapter, the
-    digest scheduler and the metrics endpoint. Platform SDKs are imported only when used."""
+    digest scheduler and the metrics endpoint. Platform SDKs are imported only when used.
+    A web listener left open to the network raises ConfigError here, before any service
+    starts."""
     sb, settings = switchboard, switchboard.settings
     found: dict[str, Service] = {}
     from adapters.slack.config import SlackConfig
@@ -363,8 +366,17 @@ def services(switchboard: Switchboard) -> dict[str, Service]:
     if settings.metrics_port is not None:
         from adapters.web.metrics import serve as serve_metrics
 
-        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db, settings.metrics_port)
+        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db,
+                                   metrics_access(settings), settings.metrics_port)  # fmt: skip
     return found
+
+
+def metrics_access(settings: Settings) -> Access:
+    """Loopback, or METRICS_TOKEN: ConfigError (exit 2) before anything listens otherwise."""
+    from adapters.web.access import Access
+
+    return Access.checked(settings.metrics_host, settings.metrics_token, setting="METRICS",
+                          realm="Switchboard metrics")  # fmt: skip
 
 
 def digest_scheduler(switchboard: Switchboard) -> DigestScheduler:

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
 
     # --- metrics -----------------------------------------------------------------
     metrics_port: int | None = Field(None, gt=0, lt=65536)
+    metrics_host: str = "127.0.0.1"  # anything but loopback needs METRICS_TOKEN
+    metrics_token: SecretStr | None = None
 
     # --- experiments: optional LLM judge of a sample of answers -------------------
     judge_model: str = ""  # empty: no judge
