@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"  # anything but loopback needs METRICS_TOKEN
     metrics_token: SecretStr | None = None
 
+    # --- web dashboard -------------------------------------------------------------
+    dashboard_port: int | None = Field(None, gt=0, lt=65536)  # `switchboard run` serves it if set
+    dashboard_host: str = "127.0.0.1"  # anything but loopback needs DASHBOARD_TOKEN
+    dashboard_token: SecretStr | None = None
+    dashboard_show_texts: bool = False  # question and answer texts may hold customer data
+
     # --- experiments: optional LLM judge of a sample of answers -------------------
     judge_model: str = ""  # empty: no judge
     judge_sample_rate: float = Field(0.1, ge=0, le=1)

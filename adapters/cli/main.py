@@ -14,6 +14,7 @@ from routing.config import RoutingFileError
 COMMAND_MODULES = (
     "adapters.cli.commands.ab",
     "adapters.cli.commands.chat",
+    "adapters.cli.commands.dashboard",
     "adapters.cli.commands.demo",
     "adapters.cli.commands.db",
     "adapters.cli.commands.run",

@@ -1,4 +1,4 @@
-"""Who may read /metrics and /healthz: loopback by default, a token otherwise."""
+"""Who may read /metrics, /healthz and the dashboard: loopback by default, a token otherwise."""
 
 from __future__ import annotations
 
@@ -120,3 +120,18 @@ async def test_metrics_on_a_public_address_without_a_token_refuse_to_start(
                             metrics_token="scrape-token-42")  # fmt: skip
     assert "metrics" in services(public)
     assert "scrape-token-42" not in caplog.text
+
+
+async def test_run_serves_the_dashboard_only_with_a_port_and_refuses_it_open(
+    sqlite_db: Database, make_app: MakeApp
+) -> None:
+    assert "dashboard" not in services(await make_app(sqlite_db))
+    port = free_port()
+    app = await make_app(sqlite_db, dashboard_port=port)
+    async with serving(services(app)["dashboard"], port) as base:
+        assert listening_hosts(port) == {"127.0.0.1"}
+        async with httpx.AsyncClient(base_url=base) as client:
+            assert (await client.get("/")).status_code == 200  # loopback, no token: open
+    exposed = await make_app(sqlite_db, dashboard_port=port, dashboard_host="::")
+    with pytest.raises(ConfigError, match=r"DASHBOARD_HOST=:: .* set DASHBOARD_TOKEN"):
+        services(exposed)

@@ -1,0 +1,274 @@
+"""The read-only spend and quality dashboard: server-rendered HTML over the ledger, no JavaScript.
+
+Pages: / (overview), /breakdowns (+ .csv), /quality, /experiments, /decisions, /threads/{id}.
+Served by `switchboard run` when DASHBOARD_PORT is set, or alone by `switchboard dashboard`.
+Every request goes through `Access` (access.py); nothing here writes to the database.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.web.access import Access
+from adapters.web.breakdowns import (
+    BREAKDOWNS,
+    COLUMNS,
+    SORTS,
+    breakdown_csv,
+    build_breakdown,
+    dimension_title,
+)
+from adapters.web.chart import tier_label
+from adapters.web.overview import CHART_DAYS, build_overview, savings_percent
+from adapters.web.periods import last_days, link, period_from, presets
+from adapters.web.quality import TierComparisons, build_quality
+from adapters.web.server import serve_app
+from bot.experiments.config import Experiment
+from bot.spend.budget import BudgetPolicy
+from bot.spend.money import format_usd
+from routing.tiers import TIERS
+from storage.decisions import Decisions
+from storage.experiments import ExperimentData
+from storage.ledger import Ledger
+from storage.quality import QualityData
+from storage.rollups import Dimension
+from storage.tables import utcnow
+
+HERE = Path(__file__).parent
+DECISIONS_PER_PAGE = 50
+CHANNEL_CHOICES = 200  # channels offered in the Decisions filter: the busiest of 30 days
+
+# No script may run and nothing may be fetched from elsewhere: the pages need neither.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class DashboardSources:
+    """The stores the pages read (all read-only here)."""
+
+    ledger: Ledger
+    decisions: Decisions
+    quality: QualityData
+    experiments: ExperimentData
+    comparisons: TierComparisons | None = None  # shadow comparisons, once they are recorded
+
+    @classmethod
+    def over(cls, db: AsyncEngine, ledger: Ledger, experiments: ExperimentData) -> DashboardSources:
+        return cls(ledger, Decisions(db), QualityData(db), experiments)
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    zone: ZoneInfo
+    policy: BudgetPolicy
+    baseline_model: str
+    experiments: tuple[Experiment, ...] = ()
+    show_texts: bool = False
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates, compiled once per process (package files: they never change)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        usd=format_usd,
+        tier=tier_label,
+        count=lambda n: f"{n:,}",
+        percent=lambda v: "–" if v is None else f"{v:.0f}%",
+    )
+    env.globals.update(
+        link=link,
+        columns=COLUMNS,
+        breakdowns=BREAKDOWNS,
+        dimension_title=dimension_title,
+        savings_percent=savings_percent,
+        tiers=TIERS,
+    )
+    return env
+
+
+class Pages:
+    """The request handlers: read the query, build the page's figures, render its template."""
+
+    def __init__(
+        self,
+        sources: DashboardSources,
+        config: DashboardConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._s, self._c, self._clock = sources, config, clock
+        self._env = _environment()
+
+    def _render(self, request: web.Request, template: str, **context: Any) -> web.Response:
+        now = self._clock().astimezone(self._c.zone)
+        section = "/" + request.path.strip("/").split("/")[0]
+        html = self._env.get_template(template).render(
+            section="/decisions" if section == "/threads" else section,
+            now=now,
+            zone=self._c.zone.key,
+            **context,
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    async def overview(self, request: web.Request) -> web.Response:
+        days_text = request.query.get("days") or str(CHART_DAYS[0])
+        days = int(days_text) if days_text.isdigit() else 0
+        if days not in CHART_DAYS:
+            raise web.HTTPBadRequest(text=f"days: one of {', '.join(map(str, CHART_DAYS))}\n")
+        view = await build_overview(
+            self._s.ledger,
+            self._c.policy,
+            self._c.zone,
+            self._clock(),
+            baseline_model=self._c.baseline_model,
+            chart_days=days,
+        )
+        return self._render(request, "overview.html", o=view, chart_choices=CHART_DAYS)
+
+    def _breakdown_query(self, request: web.Request) -> tuple[Dimension, str, bool]:
+        by = request.query.get("by", BREAKDOWNS[0])
+        sort = request.query.get("sort", "spend")
+        if by not in BREAKDOWNS:
+            raise web.HTTPBadRequest(text=f"by: one of {', '.join(BREAKDOWNS)}\n")
+        if sort not in SORTS:
+            raise web.HTTPBadRequest(text=f"sort: one of {', '.join(SORTS)}\n")
+        return by, sort, request.query.get("order", "desc") != "asc"
+
+    async def breakdowns(self, request: web.Request) -> web.Response:
+        by, sort, descending = self._breakdown_query(request)
+        period = period_from(request.query, self._clock(), self._c.zone)
+        view = await build_breakdown(self._s.ledger, by, period, sort, descending)
+        return self._render(request, "breakdowns.html", b=view,
+                            presets=presets(self._clock(), self._c.zone))  # fmt: skip
+
+    async def breakdowns_csv(self, request: web.Request) -> web.Response:
+        by, sort, descending = self._breakdown_query(request)
+        period = period_from(request.query, self._clock(), self._c.zone)
+        view = await build_breakdown(self._s.ledger, by, period, sort, descending)
+        name = f"switchboard-{by}-{period.first}-{period.last}.csv"
+        return web.Response(
+            text=breakdown_csv(view),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def quality(self, request: web.Request) -> web.Response:
+        period = period_from(request.query, self._clock(), self._c.zone)
+        view = await build_quality(self._s.quality, self._s.ledger, period, self._s.comparisons)
+        return self._render(request, "quality.html", q=view,
+                            presets=presets(self._clock(), self._c.zone))  # fmt: skip
+
+    async def experiments(self, request: web.Request) -> web.Response:
+        # The A/B statistics load scipy: only this page pays for it, on its first request.
+        from adapters.web import experiments
+
+        views = await experiments.build_experiments(
+            self._s.experiments, self._c.experiments, self._clock()
+        )
+        return self._render(request, "experiments.html", views=views, fmt=experiments)
+
+    async def decisions(self, request: web.Request) -> web.Response:
+        channel = request.query.get("channel") or None
+        tier = request.query.get("tier")
+        tier = None if tier in (None, "all") else tier
+        before = request.query.get("before", "")
+        if before and not before.isdigit():
+            raise web.HTTPBadRequest(text="before: a call id\n")
+        rows = await self._s.decisions.latest(
+            limit=DECISIONS_PER_PAGE,
+            channel=channel,
+            tier=tier,
+            before_id=int(before) if before else None,
+        )
+        recent = last_days(30, self._clock(), self._c.zone)
+        channels = await self._s.ledger.rollup(
+            start=recent.start, end=recent.end, by=("channel",), limit=CHANNEL_CHOICES
+        )
+        return self._render(
+            request,
+            "decisions.html",
+            rows=rows,
+            channel=channel,
+            tier=tier,
+            channels=sorted(g.key[0] for g in channels),
+            older=rows[-1].id if len(rows) == DECISIONS_PER_PAGE else None,
+        )
+
+    async def thread(self, request: web.Request) -> web.Response:
+        thread_id = request.match_info["thread_id"]
+        if not thread_id.isdigit():
+            raise web.HTTPNotFound(text="no such thread\n")
+        turns = await self._s.decisions.thread(int(thread_id), with_texts=self._c.show_texts)
+        if turns is None:
+            raise web.HTTPNotFound(text="no such thread\n")
+        by_question: dict[int, list[Any]] = {}
+        for call in turns.calls:
+            by_question.setdefault(call.message_id, []).append(call)
+        return self._render(request, "thread.html", t=turns, by_question=by_question,
+                            show_texts=self._c.show_texts)  # fmt: skip
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # 400 / 404 pages get the same headers
+        error.headers.update(SECURITY_HEADERS)
+        raise
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def dashboard_app(
+    sources: DashboardSources,
+    config: DashboardConfig,
+    access: Access,
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
+    pages = Pages(sources, config, clock)
+    app = web.Application(middlewares=[_security_headers, access.middleware()])
+    get: Callable[[str, Callable[[web.Request], Awaitable[web.StreamResponse]]], Any]
+    get = app.router.add_get
+    get("/", pages.overview)
+    get("/breakdowns", pages.breakdowns)
+    get("/breakdowns.csv", pages.breakdowns_csv)
+    get("/quality", pages.quality)
+    get("/experiments", pages.experiments)
+    get("/decisions", pages.decisions)
+    get("/threads/{thread_id}", pages.thread)
+    app.router.add_static("/static", HERE / "static")
+    return app
+
+
+async def serve_dashboard(
+    sources: DashboardSources,
+    config: DashboardConfig,
+    access: Access,
+    port: int,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    app = dashboard_app(sources, config, access, clock)
+    await serve_app(app, access.host, port, "dashboard", "DASHBOARD")
