@@ -1,4 +1,4 @@
-"""Fixtures of the web tests: the seeded ledger and a dashboard client."""
+"""Fixtures of the web tests: the seeded ledger, a dashboard client, and headless Chromium."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import httpx
 import pytest
 
 from tests.adapters.web import seeded
+from tests.adapters.web.browser import browser, chromium, served
 from tests.adapters.web.serving import dashboard, dashboard_settings
 from tests.conftest import Database, MakeSettings
+
+__all__ = ["browser", "chromium", "served"]  # session fixtures for the browser tests
 
 
 @pytest.fixture

@@ -223,8 +223,8 @@ def routing_with_experiment(directory: Path) -> Path:
 
 SETTINGS: dict[str, Any] = {
     "timezone": ZONE.key,
-    "budget_daily_usd": 0.05,
-    "budget_monthly_usd": 2.0,
-    "budget_channel_daily_usd": 0.02,
+    "budget_daily_usd": 0.015,
+    "budget_monthly_usd": 0.25,
+    "budget_channel_daily_usd": 0.01,
     "baseline_model": "anthropic/claude-opus-4-5",
 }

@@ -46,7 +46,7 @@ async def test_overview_figures_are_the_ledgers_local_days(
     assert chart == totals(between(rows, TODAY - timedelta(days=29), TODAY, ZONE)).nano_usd
     today_bar = re.search(rf'data-day="{TODAY}" data-nano="(\d+)"', html)
     assert today_bar and int(today_bar.group(1)) == nano_of(html, "today-spend")
-    assert "Daily budget (today)" in html and "of $0.0500" in html
+    assert "Daily budget (today)" in html and "of $0.0150" in html and "past 50%" in html
     assert "Daily budget per channel" in html and "C-billing (slack)" in html
     ninety = await client.get("/", params={"days": 90})
     assert 'data-day="' + str(TODAY - timedelta(days=89)) + '"' in ninety.text
