@@ -112,6 +112,19 @@ class Decisions:
             rows = (await conn.execute(query)).all()
         return [Decision(**row._mapping) for row in rows]
 
+    async def recent_channels(self, *, calls: int = 5000) -> list[str]:
+        """The channels among the newest `calls` answer calls (an index walk, not a scan)."""
+        newest = (
+            sa.select(calls_t.c.channel)
+            .where(calls_t.c.purpose == "answer")
+            .order_by(calls_t.c.id.desc())
+            .limit(calls)
+            .subquery()
+        )
+        async with self._db.connect() as conn:
+            found = await conn.execute(sa.select(newest.c.channel).distinct())
+            return sorted(str(row[0]) for row in found)
+
     async def thread(self, thread_id: int, *, with_texts: bool) -> ThreadTurns | None:
         """A thread's messages and calls, oldest first; texts only `with_texts`."""
         text = messages_t.c.text if with_texts else sa.null()

@@ -1,13 +1,16 @@
 """The read-only spend and quality dashboard: server-rendered HTML over the ledger, no JavaScript.
 
-Pages: / (overview), /breakdowns (+ .csv), /quality, /experiments, /decisions, /threads/{id}.
+Pages: / (overview), /breakdowns (+ .csv), /calls.csv (the period's calls, as `switchboard
+report` writes them), /quality, /experiments, /decisions, /threads/{id}.
 Served by `switchboard run` when DASHBOARD_PORT is set, or alone by `switchboard dashboard`.
 Every request goes through `Access` (access.py); nothing here writes to the database.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +23,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.ledger_export import REPORT_COLUMNS, report_row
 from adapters.web.access import Access
 from adapters.web.breakdowns import (
     BREAKDOWNS,
@@ -31,7 +35,7 @@ from adapters.web.breakdowns import (
 )
 from adapters.web.chart import tier_label
 from adapters.web.overview import CHART_DAYS, build_overview, savings_percent
-from adapters.web.periods import last_days, link, period_from, presets
+from adapters.web.periods import link, period_from, presets
 from adapters.web.quality import TierComparisons, build_quality
 from adapters.web.server import serve_app
 from bot.experiments.config import Experiment
@@ -47,7 +51,7 @@ from storage.tables import utcnow
 
 HERE = Path(__file__).parent
 DECISIONS_PER_PAGE = 50
-CHANNEL_CHOICES = 200  # channels offered in the Decisions filter: the busiest of 30 days
+STREAM_CHUNK = 64 * 1024
 
 # No script may run and nothing may be fetched from elsewhere: the pages need neither.
 SECURITY_HEADERS = {
@@ -92,6 +96,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # package files: no stat() per page to see whether they changed
     )
     env.filters.update(
         usd=format_usd,
@@ -121,6 +126,11 @@ class Pages:
     ) -> None:
         self._s, self._c, self._clock = sources, config, clock
         self._env = _environment()
+        self._reports: Any = None  # experiments.ExperimentReports, built on first use
+
+    async def close(self) -> None:
+        if self._reports is not None:
+            await self._reports.close()
 
     def _render(self, request: web.Request, template: str, **context: Any) -> web.Response:
         now = self._clock().astimezone(self._c.zone)
@@ -175,6 +185,29 @@ class Pages:
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
+    async def calls_csv(self, request: web.Request) -> web.StreamResponse:
+        """Every call of the period, streamed: the rows `switchboard report` writes."""
+        period = period_from(request.query, self._clock(), self._c.zone)
+        name = f"switchboard-calls-{period.first}-{period.last}.csv"
+        response = web.StreamResponse(headers={
+            **SECURITY_HEADERS,
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+        })  # fmt: skip
+        await response.prepare(request)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS)
+        writer.writeheader()
+        async for row in self._s.ledger.export(start=period.start, end=period.end):
+            writer.writerow(report_row(row, self._c.zone))
+            if buffer.tell() > STREAM_CHUNK:
+                await response.write(buffer.getvalue().encode("utf-8"))
+                buffer.seek(0)
+                buffer.truncate()
+        await response.write(buffer.getvalue().encode("utf-8"))
+        await response.write_eof()
+        return response
+
     async def quality(self, request: web.Request) -> web.Response:
         period = period_from(request.query, self._clock(), self._c.zone)
         view = await build_quality(self._s.quality, self._s.ledger, period, self._s.comparisons)
@@ -185,10 +218,13 @@ class Pages:
         # The A/B statistics load scipy: only this page pays for it, on its first request.
         from adapters.web import experiments
 
-        views = await experiments.build_experiments(
-            self._s.experiments, self._c.experiments, self._clock()
-        )
-        return self._render(request, "experiments.html", views=views, fmt=experiments)
+        if self._reports is None:
+            self._reports = experiments.ExperimentReports(
+                self._s.experiments, self._c.experiments, self._clock
+            )
+        computed = await self._reports.latest()
+        return self._render(request, "experiments.html", views=computed.views,
+                            computed_at=computed.at, fmt=experiments)  # fmt: skip
 
     async def decisions(self, request: web.Request) -> web.Response:
         channel = request.query.get("channel") or None
@@ -203,17 +239,13 @@ class Pages:
             tier=tier,
             before_id=int(before) if before else None,
         )
-        recent = last_days(30, self._clock(), self._c.zone)
-        channels = await self._s.ledger.rollup(
-            start=recent.start, end=recent.end, by=("channel",), limit=CHANNEL_CHOICES
-        )
         return self._render(
             request,
             "decisions.html",
             rows=rows,
             channel=channel,
             tier=tier,
-            channels=sorted(g.key[0] for g in channels),
+            channels=await self._s.decisions.recent_channels(),
             older=rows[-1].id if len(rows) == DECISIONS_PER_PAGE else None,
         )
 
@@ -238,7 +270,8 @@ async def _security_headers(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException as error:  # 400 / 404 pages get the same headers
         error.headers.update(SECURITY_HEADERS)
         raise
-    response.headers.update(SECURITY_HEADERS)
+    if not response.prepared:  # a streamed response sent its own headers already
+        response.headers.update(SECURITY_HEADERS)
     return response
 
 
@@ -255,11 +288,17 @@ def dashboard_app(
     get("/", pages.overview)
     get("/breakdowns", pages.breakdowns)
     get("/breakdowns.csv", pages.breakdowns_csv)
+    get("/calls.csv", pages.calls_csv)
     get("/quality", pages.quality)
     get("/experiments", pages.experiments)
     get("/decisions", pages.decisions)
     get("/threads/{thread_id}", pages.thread)
     app.router.add_static("/static", HERE / "static")
+
+    async def close(app: web.Application) -> None:
+        await pages.close()
+
+    app.on_cleanup.append(close)
     return app
 
 

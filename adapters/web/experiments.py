@@ -1,12 +1,16 @@
 """The experiments page: every A/B experiment of the routing file with `ab report`'s analysis.
 
 The report is `bot.experiments.report.build_report`, the one `switchboard ab report` prints;
-this module only formats its figures for HTML (the same numbers, the same verdict).
+this module formats its figures for HTML (the same numbers, the same verdict). A report reads
+every enrolled thread (seconds on a large ledger), so the page shows the latest one computed:
+the first request computes them, then a background task recomputes them every few minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +21,9 @@ from bot.experiments.config import Experiment
 from bot.experiments.report import Report, build_report
 from storage.experiments import ExperimentData
 
+log = logging.getLogger(__name__)
+REFRESH_S = 300.0
+
 
 @dataclass(frozen=True)
 class ExperimentView:
@@ -24,10 +31,53 @@ class ExperimentView:
     report: Report
 
 
+@dataclass(frozen=True)
+class Computed:
+    at: datetime
+    views: tuple[ExperimentView, ...]
+
+
 async def build_experiments(
     data: ExperimentData, experiments: Sequence[Experiment], now: datetime
-) -> list[ExperimentView]:
-    return [ExperimentView(e, await build_report(data, e, now)) for e in experiments]
+) -> Computed:
+    return Computed(now, tuple([ExperimentView(e, await build_report(data, e, now))
+                                for e in experiments]))  # fmt: skip
+
+
+class ExperimentReports:
+    """The latest reports, recomputed every `refresh_s` seconds once first asked for."""
+
+    def __init__(self, data: ExperimentData, experiments: Sequence[Experiment],
+                 clock: Callable[[], datetime], refresh_s: float = REFRESH_S) -> None:  # fmt: skip
+        self._data, self._experiments, self._clock = data, tuple(experiments), clock
+        self._refresh_s = refresh_s
+        self._latest: Computed | None = None
+        self._first = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def latest(self) -> Computed:
+        async with self._first:  # concurrent first requests compute once
+            if self._latest is None:
+                self._latest = await build_experiments(
+                    self._data, self._experiments, self._clock()
+                )
+                self._task = asyncio.create_task(self._refresh(), name="experiment reports")
+        return self._latest
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_s)
+            try:
+                self._latest = await build_experiments(
+                    self._data, self._experiments, self._clock()
+                )
+            except Exception:  # keep showing the last reports; try again next round
+                log.exception("dashboard: recomputing the experiment reports failed")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 def usd(value: float | None) -> str:

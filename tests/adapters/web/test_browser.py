@@ -86,7 +86,7 @@ def test_overview_totals_equal_switchboard_report_to_the_cent(
     assert len(all_css(browser, "g.day")) == 90
 
 
-def test_breakdown_sorts_by_a_clicked_column_and_downloads_the_reports_rows_as_csv(
+def test_breakdown_sorts_by_a_clicked_column_and_downloads_its_rows_and_the_reports_as_csv(
     browser: Any, served: Served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     first = TODAY - timedelta(days=29)
@@ -116,7 +116,8 @@ def test_breakdown_sorts_by_a_clicked_column_and_downloads_the_reports_rows_as_c
     with target.open(newline="", encoding="utf-8") as f:
         downloaded = list(csv.DictReader(f))
     assert [r["channel"] for r in downloaded] == shown
-    report = grouped(report_rows(served, first, TODAY, monkeypatch, tmp_path / "report.csv"),
+    report_file = tmp_path / "report.csv"
+    report = grouped(report_rows(served, first, TODAY, monkeypatch, report_file),
                      lambda r: r["channel"])  # fmt: skip
     assert {r["channel"] for r in downloaded} == set(report)
     for row in downloaded:
@@ -124,6 +125,12 @@ def test_breakdown_sorts_by_a_clicked_column_and_downloads_the_reports_rows_as_c
         assert int(row["spend_nano_usd"]) == want.nano_usd
         assert (int(row["calls"]), int(row["errors"]), int(row["unpriced_calls"])) == (
             want.calls, want.errors, want.unpriced)  # fmt: skip
+    by_css(browser, "#calls-csv").click()
+    calls = downloads / f"switchboard-calls-{first}-{TODAY}.csv"
+    while not calls.exists():
+        assert time.monotonic() < deadline + 15, f"no download in {list(downloads.iterdir())}"
+        time.sleep(0.05)
+    assert calls.read_bytes() == report_file.read_bytes()  # byte for byte `switchboard report`
 
 
 def test_a_request_without_the_token_is_refused(browser: Any, served: Served) -> None:
@@ -175,7 +182,7 @@ def test_every_page_fits_the_screen_and_is_screenshot(
         assert overflow <= 0, f"{name} at {width} px is {overflow} px too wide"
         if width == 1280 or name == "overview":
             height = browser.execute_script("return document.documentElement.scrollHeight")
-            browser.set_window_size(width, min(height, 2400))
+            browser.set_window_size(width, min(height, 1400))  # the top of a long page
             suffix = "" if width == 1280 else "-phone"
             assert browser.save_screenshot(str(SCREENSHOTS / f"dashboard-{name}{suffix}.png"))
     browser.set_window_size(1280, 900)

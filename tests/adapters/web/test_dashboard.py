@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -82,6 +83,11 @@ async def test_breakdowns_sort_and_their_csv_has_the_same_rows(
         assert (int(row["calls"]), int(row["errors"]), int(row["unpriced_calls"])) == (
             expected.calls, expected.errors, expected.unpriced)  # fmt: skip
         assert int(row["saved_nano_usd"]) == expected.saved
+    calls = await client.get("/calls.csv", params=period)
+    assert calls.headers["content-disposition"].startswith("attachment")
+    exported = list(csv.DictReader(io.StringIO(calls.text)))
+    assert sorted(int(r["id"]) for r in exported) == sorted(r["id"] for r in rows)
+    assert totals(exported) == totals(rows)
     by_key = await client.get("/breakdowns", params={"by": "channel", "sort": "key", **period})
     keys = re.findall(r'<th scope="row" class="key">([^<]*)</th>', by_key.text)
     assert keys == sorted(seeded.CHANNELS, reverse=True)
@@ -119,6 +125,32 @@ async def test_experiments_page_gives_the_ab_report_verdict(
     assert page.text.count('<tr data-variant="') == 2
 
 
+async def test_experiment_reports_are_kept_and_recomputed_in_the_background(
+    seeded_db: Database, make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    from adapters.web.experiments import ExperimentReports
+
+    settings = dashboard_settings(make_settings, seeded_db, tmp_path)
+    engine = seeded_db.engine()
+    ticks = iter(seeded.NOW + timedelta(minutes=n) for n in range(1000))
+    reports = ExperimentReports(Stores.over(engine).experiments,
+                                build_routing(settings).experiments, lambda: next(ticks),
+                                refresh_s=0.01)  # fmt: skip
+    try:
+        first, again = await reports.latest(), await reports.latest()
+        assert first is again and first.at == seeded.NOW  # kept, not recomputed per request
+        for _ in range(500):
+            if (await reports.latest()).at > first.at:
+                break
+            await asyncio.sleep(0.01)
+        latest = await reports.latest()
+        assert latest.at > first.at
+        assert latest.views[0].report.verdict == first.views[0].report.verdict
+    finally:
+        await reports.close()
+        await engine.dispose()
+
+
 async def test_decisions_filter_and_thread_texts_only_when_allowed(
     client: httpx.AsyncClient, seeded_db: Database, make_settings: MakeSettings, tmp_path: Path
 ) -> None:
@@ -144,8 +176,8 @@ async def test_decisions_filter_and_thread_texts_only_when_allowed(
 async def test_every_page_needs_the_token_and_bad_parameters_are_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    paths = ("/", "/breakdowns", "/breakdowns.csv", "/quality", "/experiments", "/decisions",
-             "/threads/1", "/static/style.css")  # fmt: skip
+    paths = ("/", "/breakdowns", "/breakdowns.csv", "/calls.csv", "/quality", "/experiments",
+             "/decisions", "/threads/1", "/static/style.css")  # fmt: skip
     for path in paths:
         refused = await client.get(path, headers={"Authorization": ""})
         assert refused.status_code == 401, path
