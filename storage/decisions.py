@@ -45,6 +45,23 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class ChannelRef:
+    platform: str
+    workspace: str
+    channel: str
+
+    @property
+    def key(self) -> str:
+        """"platform/workspace/channel": one query value for a filter."""
+        return f"{self.platform}/{self.workspace}/{self.channel}"
+
+    @classmethod
+    def parse(cls, key: str) -> ChannelRef | None:
+        parts = key.split("/", 2)
+        return cls(*parts) if len(parts) == 3 and all(parts) else None
+
+
+@dataclass(frozen=True)
 class ThreadMessage:
     id: int
     role: str
@@ -89,41 +106,50 @@ class Decisions:
         self,
         *,
         limit: int = 50,
-        channel: str | None = None,
+        channel: ChannelRef | None = None,
         tier: str | None = None,
         before_id: int | None = None,
     ) -> list[Decision]:
-        """The newest answer calls first (walks the primary key backwards: no full scan)."""
+        """The newest answer calls first, older than call `before_id` if given.
+
+        Walks an index backwards, never the whole ledger: the time index, or for one channel
+        the (platform, workspace, channel, time) index, so a rare filter stays cheap.
+        """
+        c = calls_t.c
         query = (
             sa.select(*_decision_columns())
-            .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
-            .where(calls_t.c.purpose == "answer")
-            .order_by(calls_t.c.id.desc())
+            .join(threads_t, threads_t.c.id == c.thread_id)
+            .where(c.purpose == "answer")
+            .order_by(c.created_at.desc(), c.id.desc())
             .limit(limit)
         )
         if channel is not None:
-            query = query.where(calls_t.c.channel == channel)
+            query = query.where(c.platform == channel.platform, c.workspace == channel.workspace,
+                                c.channel == channel.channel)  # fmt: skip
         if tier is not None:
-            tier_column = sa.func.coalesce(calls_t.c.tier, "")
-            query = query.where(tier_column == tier)
-        if before_id is not None:
-            query = query.where(calls_t.c.id < before_id)
+            query = query.where(sa.func.coalesce(c.tier, "") == tier)
+        if before_id is not None:  # keyset: (time, id) below the given call's
+            cursor = calls_t.alias("cursor")
+            when = sa.select(cursor.c.created_at).where(cursor.c.id == before_id).scalar_subquery()
+            query = query.where(
+                sa.or_(c.created_at < when, sa.and_(c.created_at == when, c.id < before_id))
+            )
         async with self._db.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [Decision(**row._mapping) for row in rows]
 
-    async def recent_channels(self, *, calls: int = 5000) -> list[str]:
+    async def recent_channels(self, *, calls: int = 5000) -> list[ChannelRef]:
         """The channels among the newest `calls` answer calls (an index walk, not a scan)."""
         newest = (
-            sa.select(calls_t.c.channel)
+            sa.select(calls_t.c.platform, calls_t.c.workspace, calls_t.c.channel)
             .where(calls_t.c.purpose == "answer")
             .order_by(calls_t.c.id.desc())
             .limit(calls)
             .subquery()
         )
         async with self._db.connect() as conn:
-            found = await conn.execute(sa.select(newest.c.channel).distinct())
-            return sorted(str(row[0]) for row in found)
+            found = (await conn.execute(sa.select(newest).distinct())).all()
+        return sorted((ChannelRef(*row) for row in found), key=lambda r: (r.channel, r.platform))
 
     async def thread(self, thread_id: int, *, with_texts: bool) -> ThreadTurns | None:
         """A thread's messages and calls, oldest first; texts only `with_texts`."""

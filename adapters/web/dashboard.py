@@ -42,7 +42,7 @@ from bot.experiments.config import Experiment
 from bot.spend.budget import BudgetPolicy
 from bot.spend.money import format_usd
 from routing.tiers import TIERS
-from storage.decisions import Decisions
+from storage.decisions import ChannelRef, Decisions
 from storage.experiments import ExperimentData
 from storage.ledger import Ledger
 from storage.quality import QualityData
@@ -227,7 +227,10 @@ class Pages:
                             computed_at=computed.at, fmt=experiments)  # fmt: skip
 
     async def decisions(self, request: web.Request) -> web.Response:
-        channel = request.query.get("channel") or None
+        key = request.query.get("channel") or ""
+        channel = ChannelRef.parse(key) if key else None
+        if key and channel is None:
+            raise web.HTTPBadRequest(text="channel: platform/workspace/channel\n")
         tier = request.query.get("tier")
         tier = None if tier in (None, "all") else tier
         before = request.query.get("before", "")

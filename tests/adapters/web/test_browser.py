@@ -149,7 +149,7 @@ def test_decisions_filter_and_a_threads_turns_open_on_click(browser: Any, served
     from selenium.webdriver.support.ui import Select
 
     browser.get(served.base + "/decisions")
-    Select(by_css(browser, 'select[name="channel"]')).select_by_value("C-billing")
+    Select(by_css(browser, 'select[name="channel"]')).select_by_value("slack/W1/C-billing")
     Select(by_css(browser, 'select[name="tier"]')).select_by_value("premium")
     by_css(browser, "form.filters button").click()
     rows = all_css(browser, "#decisions tbody tr")
