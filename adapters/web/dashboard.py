@@ -9,7 +9,6 @@ Every request goes through `Access` (access.py); nothing here writes to the data
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,30 +17,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.ledger_export import REPORT_COLUMNS, report_row
 from adapters.web.access import Access
 from adapters.web.breakdowns import (
     BREAKDOWNS,
-    COLUMNS,
     SORTS,
     breakdown_csv,
     build_breakdown,
-    dimension_title,
 )
-from adapters.web.chart import tier_label
-from adapters.web.overview import CHART_DAYS, build_overview, savings_percent
-from adapters.web.periods import link, period_from, presets
+from adapters.web.overview import CHART_DAYS, build_overview
+from adapters.web.periods import period_from, presets
 from adapters.web.quality import TierComparisons, build_quality
+from adapters.web.rendering import SECURITY_HEADERS, environment, security_headers
 from adapters.web.server import serve_app
 from bot.experiments.config import Experiment
 from bot.spend.budget import BudgetPolicy
-from bot.spend.money import format_usd
-from routing.tiers import TIERS
 from storage.decisions import ChannelRef, Decisions
 from storage.experiments import ExperimentData
 from storage.ledger import Ledger
@@ -49,19 +42,9 @@ from storage.quality import QualityData
 from storage.rollups import Dimension
 from storage.tables import utcnow
 
-HERE = Path(__file__).parent
+STATIC = Path(__file__).parent / "static"
 DECISIONS_PER_PAGE = 50
 STREAM_CHUNK = 64 * 1024
-
-# No script may run and nothing may be fetched from elsewhere: the pages need neither.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
 
 @dataclass(frozen=True)
 class DashboardSources:
@@ -87,34 +70,6 @@ class DashboardConfig:
     show_texts: bool = False
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """The templates, compiled once per process (package files: they never change)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,  # package files: no stat() per page to see whether they changed
-    )
-    env.filters.update(
-        usd=format_usd,
-        tier=tier_label,
-        count=lambda n: f"{n:,}",
-        percent=lambda v: "–" if v is None else f"{v:.0f}%",
-    )
-    env.globals.update(
-        link=link,
-        columns=COLUMNS,
-        breakdowns=BREAKDOWNS,
-        dimension_title=dimension_title,
-        savings_percent=savings_percent,
-        tiers=TIERS,
-    )
-    return env
-
-
 class Pages:
     """The request handlers: read the query, build the page's figures, render its template."""
 
@@ -125,7 +80,7 @@ class Pages:
         clock: Callable[[], datetime],
     ) -> None:
         self._s, self._c, self._clock = sources, config, clock
-        self._env = _environment()
+        self._env = environment()
         self._reports: Any = None  # experiments.ExperimentReports, built on first use
 
     async def close(self) -> None:
@@ -266,18 +221,6 @@ class Pages:
                             show_texts=self._c.show_texts)  # fmt: skip
 
 
-@web.middleware
-async def _security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:  # 400 / 404 pages get the same headers
-        error.headers.update(SECURITY_HEADERS)
-        raise
-    if not response.prepared:  # a streamed response sent its own headers already
-        response.headers.update(SECURITY_HEADERS)
-    return response
-
-
 def dashboard_app(
     sources: DashboardSources,
     config: DashboardConfig,
@@ -285,7 +228,7 @@ def dashboard_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     pages = Pages(sources, config, clock)
-    app = web.Application(middlewares=[_security_headers, access.middleware()])
+    app = web.Application(middlewares=[security_headers, access.middleware()])
     get: Callable[[str, Callable[[web.Request], Awaitable[web.StreamResponse]]], Any]
     get = app.router.add_get
     get("/", pages.overview)
@@ -296,7 +239,7 @@ def dashboard_app(
     get("/experiments", pages.experiments)
     get("/decisions", pages.decisions)
     get("/threads/{thread_id}", pages.thread)
-    app.router.add_static("/static", HERE / "static")
+    app.router.add_static("/static", STATIC)
 
     async def close(app: web.Application) -> None:
         await pages.close()
