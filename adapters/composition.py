@@ -67,6 +67,7 @@ from storage.signals import Signals
 from storage.tables import utcnow
 
 if TYPE_CHECKING:
+    from adapters.web.access import Access
     from bot.spend.scheduler import DigestScheduler
 
 
@@ -406,7 +407,9 @@ Service = Callable[[], Coroutine[Any, Any, None]]
 
 def services(switchboard: Switchboard) -> dict[str, Service]:
     """The long-running parts of `switchboard run`: each configured platform adapter, the
-    digest scheduler and the metrics endpoint. Platform SDKs are imported only when used."""
+    digest scheduler, the metrics endpoint and the dashboard. Platform SDKs are imported only
+    when used. A web listener left open to the network raises ConfigError here, before any
+    service starts."""
     sb, settings = switchboard, switchboard.settings
     found: dict[str, Service] = {}
     from adapters.slack.config import SlackConfig
@@ -433,7 +436,11 @@ def services(switchboard: Switchboard) -> dict[str, Service]:
     if settings.metrics_port is not None:
         from adapters.web.metrics import serve as serve_metrics
 
-        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db, settings.metrics_port)
+        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db,
+                                   metrics_access(settings), settings.metrics_port)  # fmt: skip
+    if settings.dashboard_port is not None:
+        found["dashboard"] = dashboard_service(settings, sb.stores, sb.routing,
+                                               settings.dashboard_port)  # fmt: skip
     return found
 
 
@@ -449,6 +456,43 @@ def daily_tune(switchboard: Switchboard) -> DailyTune:
         (hour, minute),
         utcnow,
     )
+
+
+def metrics_access(settings: Settings) -> Access:
+    """Loopback, or METRICS_TOKEN: ConfigError (exit 2) before anything listens otherwise."""
+    from adapters.web.access import Access
+
+    return Access.checked(settings.metrics_host, settings.metrics_token, setting="METRICS",
+                          realm="Switchboard metrics")  # fmt: skip
+
+
+def dashboard_access(settings: Settings) -> Access:
+    """Loopback, or DASHBOARD_TOKEN: ConfigError (exit 2) before anything listens otherwise."""
+    from adapters.web.access import Access
+
+    return Access.checked(settings.dashboard_host, settings.dashboard_token, setting="DASHBOARD",
+                          realm="Switchboard dashboard")  # fmt: skip
+
+
+def dashboard_service(
+    settings: Settings,
+    stores: Stores,
+    routing: Routing,
+    port: int,
+    clock: Callable[[], datetime] = utcnow,
+) -> Service:
+    """The read-only web dashboard over `stores` (`switchboard run`, `switchboard dashboard`)."""
+    from adapters.web.dashboard import DashboardConfig, DashboardSources, serve_dashboard
+
+    config = DashboardConfig(
+        zone=ZoneInfo(settings.timezone),
+        policy=BudgetPolicy.from_settings(settings),
+        baseline_model=baseline_model(settings, routing.config),
+        experiments=routing.experiments,
+        show_texts=settings.dashboard_show_texts,
+    )
+    sources = DashboardSources.over(stores.db, stores.ledger, stores.experiments)
+    return partial(serve_dashboard, sources, config, dashboard_access(settings), port, clock)
 
 
 def digest_scheduler(switchboard: Switchboard) -> DigestScheduler:

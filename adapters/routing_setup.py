@@ -77,8 +77,7 @@ async def active_routing(settings: Settings) -> Routing:
     """The strategies, scoring with the router version live traffic uses: read from the
     database when there is one (routing alone needs none, and creates none)."""
     routing = build_routing(settings)
-    url = settings.resolved_database_url
-    if url.startswith("sqlite") and not Path(url.split("///", 1)[1]).exists():
+    if not _may_have_database(settings):
         return routing  # no database yet: nothing imported, nothing created
     from adapters.database import NoDatabase, open_database
     from bot.learning.versions import RouterVersions
@@ -94,6 +93,11 @@ async def active_routing(settings: Settings) -> Routing:
     finally:
         await db.dispose()
     return routing
+
+
+def _may_have_database(settings: Settings) -> bool:
+    url = settings.resolved_database_url
+    return not url.startswith("sqlite") or Path(url.split("///", 1)[1]).exists()
 
 
 def baseline_model(settings: Settings, routing: RoutingConfig) -> str:

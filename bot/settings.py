@@ -166,6 +166,14 @@ class Settings(BaseSettings):
 
     # --- metrics -----------------------------------------------------------------
     metrics_port: int | None = Field(None, gt=0, lt=65536)
+    metrics_host: str = "127.0.0.1"  # anything but loopback needs METRICS_TOKEN
+    metrics_token: SecretStr | None = None
+
+    # --- web dashboard -------------------------------------------------------------
+    dashboard_port: int | None = Field(None, gt=0, lt=65536)  # `switchboard run` serves it if set
+    dashboard_host: str = "127.0.0.1"  # anything but loopback needs DASHBOARD_TOKEN
+    dashboard_token: SecretStr | None = None
+    dashboard_show_texts: bool = False  # question and answer texts may hold customer data
 
     # --- experiments: optional LLM judge of a sample of answers -------------------
     judge_model: str = ""  # empty: no judge

@@ -14,6 +14,7 @@ from adapters.cli.errors import run_command
 COMMAND_MODULES = (
     "adapters.cli.commands.ab",
     "adapters.cli.commands.chat",
+    "adapters.cli.commands.dashboard",
     "adapters.cli.commands.demo",
     "adapters.cli.commands.replay",
     "adapters.cli.commands.db",
@@ -50,6 +51,10 @@ COMMANDS = {
     "simulate-llm": (
         "adapters.cli.commands.simulate",
         "serve a local simulated LLM (Eden AI v3 / OpenAI protocol); answers are fake",
+    ),
+    "dashboard": (
+        "adapters.cli.commands.dashboard",
+        "serve the read-only spend and quality dashboard (DATABASE_URL only)",
     ),
     "digest": ("adapters.cli.commands.spend", "print (or --post) the daily spend digest"),
     "spend": ("adapters.cli.commands.spend", "spend grouped by channel, model, tier, ..."),

@@ -1,8 +1,10 @@
-"""`/metrics` (Prometheus) and `/healthz` over HTTP, served when METRICS_PORT is set."""
+"""`/metrics` (Prometheus) and `/healthz` over HTTP, served when METRICS_PORT is set.
+
+Bound to METRICS_HOST (127.0.0.1 by default); another address needs METRICS_TOKEN (access.py).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import sqlalchemy as sa
@@ -10,12 +12,14 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.web.access import Access
+from adapters.web.server import serve_app
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
-def metrics_web_app(metrics: Metrics, db: AsyncEngine) -> web.Application:
+def metrics_web_app(metrics: Metrics, db: AsyncEngine, access: Access) -> web.Application:
     async def scrape(request: web.Request) -> web.Response:
         try:
             await metrics.refresh_budgets()
@@ -34,22 +38,13 @@ def metrics_web_app(metrics: Metrics, db: AsyncEngine) -> web.Application:
             return web.json_response({"status": "error", "database": "unreachable"}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
 
-    app = web.Application()
+    app = web.Application(middlewares=[access.middleware()])
     app.router.add_get("/metrics", scrape)
     app.router.add_get("/healthz", healthz)
     return app
 
 
-async def serve(metrics: Metrics, db: AsyncEngine, port: int) -> None:
-    """Serve /metrics and /healthz on METRICS_PORT until cancelled.
-
-    Binds every interface: Prometheus usually scrapes from another host or container.
-    """
-    runner = web.AppRunner(metrics_web_app(metrics, db))
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "0.0.0.0", port).start()
-        log.info("metrics on :%s/metrics", port)
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+async def serve(metrics: Metrics, db: AsyncEngine, access: Access, port: int) -> None:
+    """Serve /metrics and /healthz on `access.host`:`port` until cancelled."""
+    await serve_app(metrics_web_app(metrics, db, access), access.host, port, "metrics",
+                    "METRICS")

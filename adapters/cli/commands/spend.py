@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TextIO, get_args
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,9 @@ from adapters.composition import (
     quality_report,
     stores_for,
 )
+from adapters.ledger_export import REPORT_COLUMNS, report_row
 from bot.errors import ConfigError
 from bot.spend.money import format_usd
-from storage.ledger import LEDGER_COLUMNS
 from storage.rollups import Dimension, Rollup, local_days
 from storage.tables import utcnow
 
@@ -214,18 +214,13 @@ async def _write(
     out: TextIO, fmt: str, rows: Any, zone: ZoneInfo, done: Callable[[int], None]
 ) -> int:
     count = 0
-    columns = (*LEDGER_COLUMNS, "local_time", "cost_usd")
-    writer = csv.DictWriter(out, fieldnames=columns) if fmt == "csv" else None
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS) if fmt == "csv" else None
     if writer is not None:
         writer.writeheader()
     else:
         out.write("[")
-    async for row in rows:
-        created: datetime = row["created_at"]
-        nano = row["cost_nano_usd"]
-        row["created_at"] = created.isoformat()
-        row["local_time"] = created.astimezone(zone).isoformat()
-        row["cost_usd"] = None if nano is None else f"{nano / 1e9:.9f}"
+    async for found in rows:
+        row = report_row(found, zone)
         if writer is not None:
             writer.writerow(row)
         else:

@@ -7,6 +7,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.composition import services
+from adapters.web.access import Access
 from adapters.web.metrics import serve
 from bot.errors import ProviderUnavailable
 from tests.bot.experiments.helpers import ask
@@ -42,7 +43,7 @@ async def test_metrics_endpoint_shows_calls_latency_cost_errors_and_budget(
     provider.enqueue(Scripted(error=ProviderUnavailable(detail="HTTP 500")))
     for i in range(3):
         assert (await ask(app, f"t{i}", f"Where is my order {i}?", f"e{i}")).status == "answered"
-    task = asyncio.create_task(serve(app.metrics, app.stores.db, port))
+    task = asyncio.create_task(serve(app.metrics, app.stores.db, Access("127.0.0.1"), port))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):

@@ -1,0 +1,135 @@
+"""The quality page: what each tier's answers were worth, next to what they cost.
+
+Per tier: the judge's mean score (1-10) with a 95% interval, the thumbs-up share of votes, and
+the share of first answers the user escalated ("ask a stronger model"). A figure from fewer than
+MIN_SAMPLE observations says "not enough data" instead of a number that would mislead.
+
+Shadow comparisons (the same question answered by another tier and both judged) are recorded by
+another part of the project once it lands; they plug in through `TierComparisons`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import NormalDist
+from typing import Protocol
+
+from adapters.web.periods import Period
+from routing.tiers import TIERS
+from storage.ledger import Ledger
+from storage.quality import QualityData, TierQuality
+from storage.rollups import QualityCounts
+
+MIN_SAMPLE = 30
+# Not bot.experiments.statistics: it loads scipy (seconds per process) for what two formulas do.
+Z = NormalDist().inv_cdf(0.975)
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Share:
+    """successes / n with its 95% Wilson interval (sound near 0% and 100%)."""
+
+    successes: int
+    n: int
+
+    @property
+    def value(self) -> float | None:
+        return self.successes / self.n if self.n else None
+
+    @property
+    def interval(self) -> Interval | None:
+        if self.n == 0:
+            return None
+        p, n = self.successes / self.n, self.n
+        centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+        half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
+        return Interval(max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class TierComparison:
+    """Shadow comparisons: one tier's answers against another tier's, to the same questions."""
+
+    tier: str
+    against: str
+    comparisons: int
+    matched: int  # judged as good as the other tier's answer (within the recorder's margin)
+
+
+class TierComparisons(Protocol):
+    async def by_tier(self, *, start: datetime, end: datetime) -> Sequence[TierComparison]: ...
+
+
+@dataclass(frozen=True)
+class JudgeMean:
+    n: int
+    value: float | None
+    interval: Interval | None
+
+
+def judge_mean(n: int, total: int, squares: int) -> JudgeMean:
+    """Mean and normal-approximation 95% interval from count, sum and sum of squares."""
+    if n == 0:
+        return JudgeMean(0, None, None)
+    mean = total / n
+    if n < 2:
+        return JudgeMean(n, mean, None)
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    half = Z * math.sqrt(variance / n)
+    return JudgeMean(n, mean, Interval(mean - half, mean + half))
+
+
+@dataclass(frozen=True)
+class TierRow:
+    tier: str
+    first_answers: int
+    judge: JudgeMean
+    thumbs_up: Share
+    escalated: Share
+
+    @staticmethod
+    def of(q: TierQuality) -> TierRow:
+        return TierRow(
+            tier=q.tier,
+            first_answers=q.first_answers,
+            judge=judge_mean(q.judged, q.judge_sum, q.judge_sum_squares),
+            thumbs_up=Share(q.thumbs_up, q.thumbs_up + q.thumbs_down),
+            escalated=Share(q.escalated, q.first_answers),
+        )
+
+
+@dataclass(frozen=True)
+class QualityPage:
+    period: Period
+    tiers: tuple[TierRow, ...]
+    counts: QualityCounts
+    comparisons: tuple[TierComparison, ...] | None  # None: not recorded by this deployment
+    min_sample: int = MIN_SAMPLE
+
+
+def _tier_order(tier: str) -> tuple[int, str]:
+    return (TIERS.index(tier) if tier in TIERS else len(TIERS), tier)  # type: ignore[arg-type]
+
+
+async def build_quality(
+    data: QualityData,
+    ledger: Ledger,
+    period: Period,
+    comparisons: TierComparisons | None = None,
+) -> QualityPage:
+    tiers = await data.by_tier(start=period.start, end=period.end)
+    counts = await ledger.quality_counts(start=period.start, end=period.end)
+    shadow = None
+    if comparisons is not None:
+        shadow = tuple(await comparisons.by_tier(start=period.start, end=period.end))
+    rows = sorted((TierRow.of(q) for q in tiers), key=lambda r: _tier_order(r.tier))
+    return QualityPage(period, tuple(rows), counts, shadow)
