@@ -9,6 +9,7 @@ here. Everything is passed in explicitly, in dependency order; nothing is patche
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -491,7 +492,12 @@ def dashboard_service(
         experiments=routing.experiments,
         show_texts=settings.dashboard_show_texts,
     )
+    from adapters.web.quality import ShadowQuality
+
     sources = DashboardSources.over(stores.db, stores.ledger, stores.experiments)
+    sources = dataclasses.replace(
+        sources, comparisons=ShadowQuality(stores.learning, settings.quality_margin_points)
+    )
     return partial(serve_dashboard, sources, config, dashboard_access(settings), port, clock)
 
 

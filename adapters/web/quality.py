@@ -18,7 +18,9 @@ from statistics import NormalDist
 from typing import Protocol
 
 from adapters.web.periods import Period
+from bot.learning.quality import tier_quality
 from routing.tiers import TIERS
+from storage.learning import LearningData
 from storage.ledger import Ledger
 from storage.quality import QualityData, TierQuality
 from storage.rollups import QualityCounts
@@ -133,3 +135,20 @@ async def build_quality(
         shadow = tuple(await comparisons.by_tier(start=period.start, end=period.end))
     rows = sorted((TierRow.of(q) for q in tiers), key=lambda r: _tier_order(r.tier))
     return QualityPage(period, tuple(rows), counts, shadow)
+
+
+@dataclass(frozen=True)
+class ShadowQuality:
+    """`TierComparisons` from the stored shadow comparisons: each cheaper tier against premium,
+    matched when judged within `margin` points (QUALITY_MARGIN_POINTS)."""
+
+    store: LearningData
+    margin: int = 1
+
+    async def by_tier(self, *, start: datetime, end: datetime) -> Sequence[TierComparison]:
+        found = await self.store.comparisons(since=start, until=end)
+        return [
+            TierComparison(q.tier, "premium", q.compared, q.matched)
+            for q in tier_quality(found, margin=self.margin, min_sample=1)
+            if q.compared
+        ]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.learning import Comparison, LearningData
 from storage.records import ThreadRef
 from storage.tables import (
     calls_t,
@@ -215,6 +216,18 @@ async def seed(db: AsyncEngine) -> None:
     async with db.begin() as conn:
         for table, rows in tables:
             await conn.execute(sa.insert(table), rows)
+    # Shadow comparisons on the first 40 budget answers: 30 judged within a point of premium's.
+    budget = [c for c in s.calls if c["tier"] == "budget" and c["purpose"] == "answer"][:40]
+    store = LearningData(db)
+    for n, call in enumerate(budget):
+        await store.record_comparison(Comparison(
+            call_id=call["id"], thread_id=call["thread_id"], message_id=call["message_id"],
+            question="q", context=(), answered_tier="budget", shadow_tier="premium",
+            shadow_model="anthropic/claude-opus-4-5", shadow_call_id=None, judge_call_id=None,
+            answered_score=8 if n % 4 else 5, shadow_score=9, answered_cost_nano_usd=None,
+            shadow_cost_nano_usd=None, router_version=None, router_score=None,
+            created_at=call["created_at"],
+        ))  # fmt: skip
 
 
 def routing_with_experiment(directory: Path) -> Path:

@@ -105,7 +105,8 @@ async def test_quality_per_tier_says_not_enough_data_below_the_minimum(
     # Budget answers were judged 5..9 by i % 5 over i = 0, 11, 22, ...: a mean of exactly 7.
     assert re.search(r'class="num judge">7\.00 <small>\[\d\.\d\d, \d\.\d\d\] n=1\d\d', budget[1])
     assert "not enough data (12 of 30)" in premium[1]
-    assert "Not recorded by this version" in page.text  # the shadow-comparison seam
+    shadow = re.search(r'<section id="shadow">(.*?)</section>', page.text, re.S)
+    assert shadow and "30 of 40 (75%)" in shadow[1]  # the seeded shadow comparisons
     assert re.search(r'id="solved">\d+<', page.text)
 
 
