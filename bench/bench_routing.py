@@ -1,6 +1,10 @@
-"""Decision latency of QueryAnalyzer.score over 10,000 dataset queries (p50/p99).
+"""Decision latency (p50/p99) of the shipped analyzer and of a deployment-tuned one, measured on
+the same 10,000 dataset queries, interleaved query by query so machine load hits both alike.
 
-Run: .venv/bin/python bench/bench_routing.py [--data-dir ../shared/data]
+The tuned model is fitted (tune()) on a hidden-rule replay over all 150 clinc150 intents with
+`--labels` judged questions: its memory holds the training part of those labels.
+
+Run: .venv/bin/python bench/bench_routing.py --data-dir ../shared/data [--labels 2000]
 """
 
 from __future__ import annotations
@@ -8,47 +12,68 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from routing.analyzer.scorer import QueryAnalyzer  # noqa: E402
-from routing.training.fit import load_examples  # noqa: E402
+from routing.analyzer.scorer import Analysis, QueryAnalyzer
+from routing.learning import tune
+from routing.learning.replay import Traffic, hidden_rule_replay
+from routing.training.datasets import load_examples, load_intents
 
 N_QUERIES = 10_000
+Score = Callable[[str, Sequence[str]], Analysis]
+
+
+def percentiles(timings: list[float]) -> str:
+    ordered = sorted(timings)
+    n = len(ordered)
+    return (f"p50 {ordered[n // 2]:.1f} us, p99 {ordered[int(n * 0.99)]:.1f} us, "
+            f"max {ordered[-1]:.1f} us")  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--labels", type=int, default=2000, help="judged questions to tune on")
     args = parser.parse_args()
 
     texts = [ex.text for ex in load_examples(args.data_dir, args.seed)]
+    intents = load_intents(args.data_dir, "clinc150")
     rng = random.Random(args.seed)
-    queries = [rng.choice(texts) for _ in range(N_QUERIES)]
-    # Every tenth query is a follow-up, so thread rescoring is part of the measurement.
-    threads = [[rng.choice(texts)] if i % 10 == 0 else [] for i in range(N_QUERIES)]
+    replay = hidden_rule_replay(
+        intents, seed=args.seed, traffic=Traffic(intents=None, labelled=args.labels, fresh=1000)
+    )
+    # Deployment traffic and everything else, mixed; every tenth query is a follow-up.
+    pool = texts + [q.text for q in replay.fresh] * 10
+    queries = [rng.choice(pool) for _ in range(N_QUERIES)]
+    threads = [[rng.choice(pool)] if i % 10 == 0 else [] for i in range(N_QUERIES)]
 
     load_start = time.perf_counter()
-    analyzer = QueryAnalyzer.load()
+    base = QueryAnalyzer.load()
     load_ms = (time.perf_counter() - load_start) * 1000
+    fit_start = time.perf_counter()
+    result = tune(base, replay.labelled, seed=args.seed)
+    fit_s = time.perf_counter() - fit_start
+    tuned = result.analyzer(base)
+    memory = len(result.model["memory"]) if result.model else 0
 
-    timings = []
-    for query, thread in zip(queries, threads, strict=True):
-        start = time.perf_counter_ns()
-        analyzer.score(query, thread)
-        timings.append((time.perf_counter_ns() - start) / 1000)
-    timings.sort()
+    scorers: dict[str, Score] = {"base": base.score, "tuned": tuned.score}
+    timings: dict[str, list[float]] = {name: [] for name in scorers}
+    for i, (query, thread) in enumerate(zip(queries, threads, strict=True)):
+        order = list(scorers) if i % 2 == 0 else list(reversed(scorers))
+        for name in order:
+            start = time.perf_counter_ns()
+            scorers[name](query, thread)
+            timings[name].append((time.perf_counter_ns() - start) / 1000)
     chars = statistics.mean(len(q) for q in queries)
     print(f"queries: {N_QUERIES} (mean {chars:.0f} chars; 10% with one-message thread context)")
-    print(f"model load: {load_ms:.1f} ms")
-    print(f"p50: {timings[N_QUERIES // 2]:.1f} us")
-    print(f"p99: {timings[int(N_QUERIES * 0.99)]:.1f} us")
-    print(f"max: {timings[-1]:.1f} us")
+    print(f"base model load: {load_ms:.1f} ms")
+    print(f"tune on {len(replay.labelled)} labels: {fit_s:.1f} s, memory of {memory} questions, "
+          f"adopted={result.adopted}")  # fmt: skip
+    for name, values in timings.items():
+        print(f"{name:>5}: {percentiles(values)}")
     return 0
 
 

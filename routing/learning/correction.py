@@ -18,12 +18,14 @@ Pure Python; `to_json`/`from_json` round-trip exactly.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from routing.learning.keys import KEY_BITS, text_keys
+from routing.analyzer.features import Features
+from routing.learning.keys import KEY_BITS, token_keys
 from routing.learning.memory import Memory, Neighbours
 
 FORMAT = "switchboard-correction/1"
@@ -47,7 +49,9 @@ def sigmoid(z: float) -> float:
 
 
 def evidence_sum(evidence: Mapping[int, float], keys: tuple[int, ...]) -> float:
-    return sum(evidence.get(key, 0.0) for key in keys) / math.sqrt(len(keys)) if keys else 0.0
+    if not keys:
+        return 0.0
+    return sum(map(evidence.get, keys, itertools.repeat(0.0))) / math.sqrt(len(keys))
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,11 @@ class Correction:
         )
         return sigmoid(z)
 
-    def adjust(self, text: str, base: float) -> tuple[float, str | None]:
-        keys = text_keys(text)
-        near = self.memory.neighbours(keys)
-        if near.coverage <= min(self.raise_from, self.lower_from):
+    def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
+        keys = token_keys(feats.tokens)
+        # A message the deployment has not labelled anything like needs no neighbour search.
+        near = self.memory.neighbours(keys, min(self.raise_from, self.lower_from))
+        if not near.mass:
             return base, None
         p = self.probability(keys, near, base)
         if p > base:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import zlib
+from collections.abc import Sequence
 from functools import lru_cache
 
 from routing.analyzer.features import clean, tokens
@@ -37,7 +38,12 @@ def _word_key(word: str) -> tuple[int, int]:
 
 def text_keys(text: str) -> tuple[int, ...]:
     """Distinct stem and adjacent-stem-pair keys of a message's first `KEY_WORDS` words."""
-    words = tokens(clean(text))[:KEY_WORDS]
+    return token_keys(tokens(clean(text)))
+
+
+def token_keys(words: Sequence[str]) -> tuple[int, ...]:
+    """`text_keys` from the analyzer's word tokens (the same tokenizer: no second pass)."""
+    words = words[:KEY_WORDS]
     if not words:
         return ()
     uni, left = zip(*map(_word_key, words), strict=True)

@@ -1,9 +1,11 @@
 """Nearest labelled questions of a deployment: an inverted index over stem keys (TF-IDF cosine).
 
-It says how much labelled evidence there is about a new question (the similarity mass of its
-nearest neighbours, which gates the correction) and which labels those neighbours carry (the
-reasons). Work per query is bounded: at most `KEY_LIMIT` query keys are looked up and each key
-keeps at most `POSTINGS_LIMIT` rows.
+It says how much of a new question the deployment has labelled before (coverage, which gates
+the correction), what its nearest labelled questions were labelled (a feature of the correction)
+and how many of them needed premium (the reasons). Work per query is bounded: similarities are
+accumulated over the message's `QUERY_KEYS` rarest known keys only (they decide the nearest
+neighbours; common keys add little weight to a cosine), each keeping its `POSTINGS_LIMIT`
+strongest rows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 KEY_LIMIT = 96
-POSTINGS_LIMIT = 48
+QUERY_KEYS = 6
+POSTINGS_LIMIT = 24
 
 
 @dataclass(frozen=True)
@@ -69,35 +72,39 @@ class Memory:
         object.__setattr__(self, "_idf", idf)
         object.__setattr__(self, "_unknown_idf", math.log(n + 1.0) if n else 1.0)
 
-    def neighbours(self, keys: Sequence[int]) -> Neighbours:
+    def neighbours(self, keys: Sequence[int], min_coverage: float = -1.0) -> Neighbours:
+        """The nearest labelled questions; only the coverage when it is <= `min_coverage`."""
         if not self.rows or not keys:
             return NO_NEIGHBOURS
-        idf, unknown = self._idf, self._unknown_idf
-        weights = [(key, idf.get(key, unknown)) for key in keys[:KEY_LIMIT]]
-        squares = sum(w * w for _, w in weights)
-        known = sum(w * w for key, w in weights if key in idf)
-        norm = math.sqrt(squares) or 1.0
+        idf = self._idf
+        keys = keys[:KEY_LIMIT]
+        known = [(w, key) for key, w in zip(keys, map(idf.get, keys), strict=True) if w is not None]
+        if not known:
+            return NO_NEIGHBOURS
+        mass = sum(w * w for w, _ in known)
+        squares = mass + (len(keys) - len(known)) * self._unknown_idf**2
+        coverage = mass / squares
+        if coverage <= min_coverage:
+            return Neighbours(0.0, coverage, 0.0, 0.0, 0, 0)
+        norm = math.sqrt(squares)
+        known.sort(reverse=True)
         sims: defaultdict[int, float] = defaultdict(float)
         postings = self._postings
-        for key, weight in weights:
-            found = postings.get(key)
-            if found:
-                scale = weight / norm
-                for index, value in found:
-                    sims[index] += scale * value
-        if not sims:
-            return NO_NEIGHBOURS
-        top = heapq.nlargest(self.k, sims.items(), key=operator.itemgetter(1))
+        for weight, key in known[:QUERY_KEYS]:
+            scale = weight / norm
+            for index, value in postings[key]:
+                sims[index] += scale * value
+        top = sorted(sims.items(), key=operator.itemgetter(1), reverse=True)[: self.k]
         rows = self.rows
-        mass = label_mass = 0.0
+        total = label_mass = 0.0
         premium = cheap = 0
         for index, sim in top:
             _, label, weight = rows[index]
-            mass += sim * weight
+            total += sim * weight
             label_mass += sim * weight * label
             if sim >= self.close:
                 if label >= 0.5:
                     premium += 1
                 else:
                     cheap += 1
-        return Neighbours(top[0][1], known / squares, mass, label_mass, premium, cheap)
+        return Neighbours(top[0][1], coverage, total, label_mass, premium, cheap)
