@@ -26,6 +26,14 @@ from routing.training.evaluation import (
 TRAIN_EXTRA = "install switchboard[train] (numpy and scipy)"
 
 
+def length_scores(texts: Sequence[str]) -> list[float]:
+    """The baseline the issue compares with: longer prompts are harder."""
+    return [float(len(text)) for text in texts]
+
+
+BASELINES: dict[str, Scorer] = {"length": length_scores, "random": random_scorer(0)}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     router = subparsers.add_parser("router", help="train or evaluate the query analyzer")
     commands = router.add_subparsers(dest="router_command", required=True)
@@ -111,7 +119,12 @@ def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
     def learned(texts: Sequence[str]) -> list[float]:
         return [analyzer.score(text).score for text in texts]
 
-    return {"learned": learned, "keyword": keyword_scores, "random": random_scorer(seed)}
+    return {
+        "learned": learned,
+        "keyword": keyword_scores,
+        "length": length_scores,
+        "random": random_scorer(seed),
+    }
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -199,23 +212,29 @@ def run_validate(args: argparse.Namespace) -> int:
     )
 
     names = [n for n in args.candidates.split(",") if n] or list(CANDIDATES)
-    unknown = [n for n in names if n not in CANDIDATES]
+    unknown = [n for n in names if n not in CANDIDATES and n not in BASELINES]
     if unknown:
-        print(f"switchboard: unknown candidates {unknown} (known: {', '.join(CANDIDATES)})",
+        known = ", ".join([*CANDIDATES, *BASELINES])
+        print(f"switchboard: router validate: unknown candidates {unknown} (known: {known})",
               file=sys.stderr)  # fmt: skip
         return 2
-    if "shipped" not in names:
-        names.insert(0, "shipped")
+    trained = [n for n in names if n in CANDIDATES]
+    if trained and "shipped" not in trained:
+        trained.insert(0, "shipped")
     train_part = [ex for ex in load_examples(args.data_dir, args.seed) if not ex.heldout]
     arena = dict(arena_scores(args.data_dir))
-    scores = {name: out_of_fold_scores(train_part, CANDIDATES[name], arena) for name in names}
+    texts = [ex.text for ex in train_part]
+    scores = {name: BASELINES[name](texts) for name in names if name in BASELINES}
+    scores.update(
+        {name: out_of_fold_scores(train_part, CANDIDATES[name], arena) for name in trained}
+    )
     print(f"{'candidate':<13} {'source':<10} {'n':>5} {'APGR':>6} {'AUC':>6} {'mean':>6}")
-    for name in names:
+    for name in scores:
         for r in source_results(train_part, scores[name]):
             apgr = f"{r.apgr:.3f}" if r.apgr is not None else "-"
             area = f"{r.auc:.3f}" if r.auc is not None else "-"
             print(f"{name:<13} {r.source:<10} {r.n:>5} {apgr:>6} {area:>6} {r.mean_score:>6.3f}")
-    for name in names[1:]:
+    for name in trained[1:]:
         gain = chat_gain(train_part, scores["shipped"], scores[name], args.seed)
         print(f"chat APGR {name} - shipped: {gain.estimate:+.3f} "
               f"(95% CI {gain.low:+.3f}..{gain.high:+.3f})")  # fmt: skip
