@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from routing.analyzer.features import DENSE_NAMES, MAX_CHARS, Features, extract
 from routing.analyzer.subject import SubjectModel
@@ -36,6 +36,12 @@ ACK_CAP = 0.05
 class Analysis:
     score: float
     reasons: tuple[str, ...]
+
+
+class Scorer(Protocol):
+    """What routing needs from a scorer: QueryAnalyzer and routing.learning.TunedAnalyzer."""
+
+    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
 
 
 # A deployment's correction of the message's own score: (features, score) -> (new score, reason
