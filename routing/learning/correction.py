@@ -86,9 +86,8 @@ class Correction:
 
     def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
         keys = token_keys(feats.tokens)
-        # A message the deployment has not labelled anything like needs no neighbour search.
-        near = self.memory.neighbours(keys, min(self.raise_from, self.lower_from))
-        if not near.mass:
+        near = self.memory.neighbours(keys)
+        if near.coverage <= min(self.raise_from, self.lower_from):
             return base, None
         p = self.probability(keys, near, base)
         if p > base:

@@ -16,7 +16,7 @@ from routing.analyzer.features import clean, tokens
 
 KEY_BITS = 20
 # The question shows in its opening words; a pasted log after them would only add noise (and cost).
-KEY_WORDS = 48
+KEY_WORDS = 32
 _MASK = (1 << KEY_BITS) - 1
 _SUFFIXES = ("ing", "ed", "es", "ly", "s", "e")
 

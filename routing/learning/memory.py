@@ -18,8 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 KEY_LIMIT = 96
-QUERY_KEYS = 6
-POSTINGS_LIMIT = 24
+QUERY_KEYS = 4
+POSTINGS_LIMIT = 16
+# Below this coverage the neighbours are not searched for (the estimate falls back to the
+# deployment's rate): most unfamiliar messages then cost a few dictionary lookups.
+SEARCH_FROM = 0.2
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,8 @@ class Memory:
         object.__setattr__(self, "_idf", idf)
         object.__setattr__(self, "_unknown_idf", math.log(n + 1.0) if n else 1.0)
 
-    def neighbours(self, keys: Sequence[int], min_coverage: float = -1.0) -> Neighbours:
-        """The nearest labelled questions; only the coverage when it is <= `min_coverage`."""
+    def neighbours(self, keys: Sequence[int]) -> Neighbours:
+        """The nearest labelled questions; only the coverage when it is below `SEARCH_FROM`."""
         if not self.rows or not keys:
             return NO_NEIGHBOURS
         idf = self._idf
@@ -84,7 +87,7 @@ class Memory:
         mass = sum(w * w for w, _ in known)
         squares = mass + (len(keys) - len(known)) * self._unknown_idf**2
         coverage = mass / squares
-        if coverage <= min_coverage:
+        if coverage < SEARCH_FROM:
             return Neighbours(0.0, coverage, 0.0, 0.0, 0, 0)
         norm = math.sqrt(squares)
         known.sort(reverse=True)
