@@ -1,4 +1,4 @@
-"""Word keys for a deployment's memory of questions: hashed stems and stem pairs.
+"""Word keys for what a deployment learns from its questions: hashed stems and stem pairs.
 
 Paraphrases of one support question share stems more often than exact words ("arrived" /
 "arriving" / "arrives"), so the learned correction works on crude suffix-stripped stems. Pure
