@@ -8,6 +8,7 @@ dictionary lookups per key; no search over questions.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Mapping, Sequence
@@ -50,8 +51,10 @@ class Vocabulary:
 
     def support(self, keys: Sequence[int], evidence: Mapping[int, float], premium: bool) -> int:
         """Labelled questions on one side sharing the message's most telling key for that side."""
-        sign = 1.0 if premium else -1.0
-        best = max(keys, key=lambda k: sign * evidence.get(k, 0.0), default=None)
-        if best is None or sign * evidence.get(best, 0.0) <= 0.0:
+        if not keys:
+            return 0
+        scored = zip(map(evidence.get, keys, itertools.repeat(0.0)), keys, strict=True)
+        value, best = max(scored) if premium else min(scored)
+        if (value <= 0.0) if premium else (value >= 0.0):
             return 0
         return (self.needed if premium else self.fine).get(best, 0)
