@@ -22,7 +22,7 @@ from routing.learning.examples import (
     example_from_signal,
     judge_quality,
 )
-from routing.learning.metrics import Outcome
+from routing.learning.metrics import Outcome, point_metrics
 
 # Simulated judge (1-10): mean and spread of each tier's score, by whether the intent needs premium.
 JUDGE = {True: ((4.5, 1.2), (8.5, 0.8)), False: ((8.3, 0.9), (8.6, 0.8))}
@@ -157,4 +157,32 @@ def shuffled_labels(examples: Sequence[LabelledExample], seed: int = 0) -> list[
         LabelledExample(ex.text, ex.context, kind, needs, weight, cheap, premium)
         for ex, (kind, needs, weight, cheap, premium) in zip(examples, labels, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class ReplayScore:
+    """How a scorer ranks fresh wordings against the hidden rule."""
+
+    apgr: float
+    oracle_apgr: float
+    gain_ratio: float  # (APGR - 0.5) / (oracle APGR - 0.5): 1 = the rule perfectly, 0 = random
+    savings: float  # share of premium calls avoided at 95% of always-premium quality
+    mean_premium_score: float  # mean score of the fresh wordings of premium intents
+    mean_cheap_score: float
+
+
+def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplayScore:
+    outcomes = [q.outcome for q in fresh]
+    got = point_metrics(scores, outcomes)
+    oracle = point_metrics([float(q.needs_premium) for q in fresh], outcomes)
+    premium = [s for s, q in zip(scores, fresh, strict=True) if q.needs_premium]
+    cheap = [s for s, q in zip(scores, fresh, strict=True) if not q.needs_premium]
+    return ReplayScore(
+        got.apgr,
+        oracle.apgr,
+        (got.apgr - 0.5) / (oracle.apgr - 0.5),
+        got.savings,
+        sum(premium) / len(premium),
+        sum(cheap) / len(cheap),
+    )
 

@@ -7,43 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from routing.analyzer.scorer import QueryAnalyzer
-from routing.learning.metrics import point_metrics
 from routing.learning.replay import (
-    FreshQuestion,
+    ReplayScore,
     Traffic,
     escalation_replay,
     hidden_rule_replay,
+    measure,
     shuffled_labels,
 )
 from routing.learning.tuning import TuneSettings, tune
-
-
-@dataclass(frozen=True)
-class ReplayScore:
-    """How a scorer ranks fresh wordings against the hidden rule."""
-
-    apgr: float
-    oracle_apgr: float
-    gain_ratio: float  # (APGR - 0.5) / (oracle APGR - 0.5): 1 = the rule perfectly, 0 = random
-    savings: float  # share of premium calls avoided at 95% of always-premium quality
-    mean_premium_score: float  # mean score of the fresh wordings of premium intents
-    mean_cheap_score: float
-
-
-def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplayScore:
-    outcomes = [q.outcome for q in fresh]
-    got = point_metrics(scores, outcomes)
-    oracle = point_metrics([float(q.needs_premium) for q in fresh], outcomes)
-    premium = [s for s, q in zip(scores, fresh, strict=True) if q.needs_premium]
-    cheap = [s for s, q in zip(scores, fresh, strict=True) if not q.needs_premium]
-    return ReplayScore(
-        got.apgr,
-        oracle.apgr,
-        (got.apgr - 0.5) / (oracle.apgr - 0.5),
-        got.savings,
-        sum(premium) / len(premium),
-        sum(cheap) / len(cheap),
-    )
 
 
 @dataclass(frozen=True)

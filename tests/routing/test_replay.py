@@ -17,9 +17,9 @@ from routing.learning.replay import (
     Replay,
     escalation_replay,
     hidden_rule_replay,
+    measure,
     shuffled_labels,
 )
-from routing.learning.report import measure
 from routing.tiers import TIERS
 
 THRESHOLDS = load_routing().thresholds
