@@ -100,6 +100,7 @@ class Features:
     n_words: int
     empty: bool
     acknowledgement: bool
+    tokens: tuple[str, ...] = ()  # the word tokens themselves (a deployment correction reads them)
 
 
 def is_acknowledgement(words: list[str], body: str) -> bool:
@@ -261,4 +262,5 @@ def extract(text: str) -> Features:
         n_words=n_words,
         empty=not words and not body.strip(),
         acknowledgement=n_words <= 6 and is_acknowledgement(words, body),
+        tokens=tuple(words),
     )

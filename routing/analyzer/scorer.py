@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from routing.analyzer.features import DENSE_NAMES, MAX_CHARS, Features, extract
 from routing.analyzer.subject import SubjectModel
@@ -38,9 +38,15 @@ class Analysis:
     reasons: tuple[str, ...]
 
 
-# A deployment's correction of the message's own score: (text, score) -> (new score, reason or
-# None). routing.learning builds these from a deployment's labelled traffic.
-Adjustment = Callable[[str, float], tuple[float, str | None]]
+class Scorer(Protocol):
+    """What routing needs from a scorer: QueryAnalyzer and routing.learning.TunedAnalyzer."""
+
+    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
+
+
+# A deployment's correction of the message's own score: (features, score) -> (new score, reason
+# or None). routing.learning builds these from a deployment's labelled traffic.
+Adjustment = Callable[[Features, float], tuple[float, str | None]]
 
 
 def _calibrate(logit: float, knots: Sequence[float]) -> float:
@@ -162,7 +168,7 @@ class QueryAnalyzer:
         if feats.acknowledgement:
             return min(self._difficulty(feats), ACK_CAP)
         own = self._difficulty(feats)
-        return self._adjust(text, own)[0] if self._adjust else own
+        return self._adjust(feats, own)[0] if self._adjust else own
 
     def _thread_score(self, thread_context: Sequence[str]) -> float:
         best = 0.0
@@ -185,7 +191,7 @@ class QueryAnalyzer:
             return Analysis(min(own, ACK_CAP), ("acknowledgement, nothing to answer",))
         reasons = _own_reasons(feats)
         if self._adjust is not None:
-            own, note = self._adjust(text, own)
+            own, note = self._adjust(feats, own)
             if note:
                 reasons.insert(0, note)
         score = own

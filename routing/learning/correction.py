@@ -2,15 +2,14 @@
 
 For a message with base score b (the shipped analyzer's own score):
 
-    p = sigmoid(intercept + evidence_slope * E + neighbour_slope * logit(N) + base_slope * logit(b))
+    p = sigmoid(intercept + evidence_slope * E + base_slope * logit(b))
     g = ramp(coverage, raise_from, raise_full) if p > b else ramp(coverage, lower_from, lower_full)
     score = g * p + (1 - g) * b
 
 E is naive-Bayes evidence: the sum of per-key log-ratios (how much likelier a stem or stem pair
-is in questions that needed premium) over sqrt(number of keys). N is the similarity-weighted
-label of the nearest labelled questions (`memory.Memory`), shrunk towards the deployment's rate.
-`coverage` is the share of the message's (IDF-weighted) keys the deployment has labelled before:
-a message unlike everything labelled keeps its base score, one asked before in other words follows
+is in questions that needed premium) over sqrt(number of keys). `coverage` is the share of the
+message's (IDF-weighted) keys the deployment has labelled before (`vocabulary.Vocabulary`): a
+message unlike everything labelled keeps its base score, one asked before in other words follows
 its labels. Lowering a score risks answer quality while raising it only costs money, so lowering
 needs more coverage than raising (measured trade-off in docs/routing.md).
 Pure Python; `to_json`/`from_json` round-trip exactly.
@@ -18,20 +17,24 @@ Pure Python; `to_json`/`from_json` round-trip exactly.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from routing.learning.keys import KEY_BITS, text_keys
-from routing.learning.memory import Memory, Neighbours
+from routing.analyzer.features import Features
+from routing.learning.keys import KEY_BITS, token_keys
+from routing.learning.vocabulary import Vocabulary
 
-FORMAT = "switchboard-correction/1"
+FORMAT = "switchboard-correction/2"
 # A reason is given only when the correction moved the score this much.
 REASON_SHIFT = 0.1
 _LOGIT_CLIP = 0.02
-_COEFFICIENTS = ("intercept", "evidence_slope", "neighbour_slope", "base_slope")
-_SETTINGS = ("rate", "neighbour_prior", "raise_from", "raise_full", "lower_from", "lower_full")
+_NUMBERS = (
+    "intercept", "evidence_slope", "base_slope",
+    "raise_from", "raise_full", "lower_from", "lower_full",
+)  # fmt: skip
 
 
 def logit(p: float) -> float:
@@ -47,19 +50,18 @@ def sigmoid(z: float) -> float:
 
 
 def evidence_sum(evidence: Mapping[int, float], keys: tuple[int, ...]) -> float:
-    return sum(evidence.get(key, 0.0) for key in keys) / math.sqrt(len(keys)) if keys else 0.0
+    if not keys:
+        return 0.0
+    return sum(map(evidence.get, keys, itertools.repeat(0.0))) / math.sqrt(len(keys))
 
 
 @dataclass(frozen=True)
 class Correction:
     evidence: Mapping[int, float]
-    memory: Memory
+    vocabulary: Vocabulary
     intercept: float
     evidence_slope: float
-    neighbour_slope: float
     base_slope: float
-    rate: float  # weighted share of training labels that needed premium
-    neighbour_prior: float  # similarity mass of the rate in the neighbour estimate
     raise_from: float  # coverage ramps: the correction fades in between *_from and *_full
     raise_full: float
     lower_from: float
@@ -70,38 +72,41 @@ class Correction:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_evidence", dict(self.evidence))
 
-    def probability(self, keys: tuple[int, ...], near: Neighbours, base: float) -> float:
+    def probability(self, keys: tuple[int, ...], base: float) -> float:
         """The deployment's own estimate that this message needs premium."""
         z = (
             self.intercept
             + self.evidence_slope * evidence_sum(self._evidence, keys)
-            + self.neighbour_slope * logit(near.estimate(self.neighbour_prior, self.rate))
             + self.base_slope * logit(base)
         )
         return sigmoid(z)
 
-    def adjust(self, text: str, base: float) -> tuple[float, str | None]:
-        keys = text_keys(text)
-        near = self.memory.neighbours(keys)
-        if near.coverage <= min(self.raise_from, self.lower_from):
+    def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
+        keys = token_keys(feats.tokens)
+        coverage = self.vocabulary.coverage(keys)
+        if coverage <= min(self.raise_from, self.lower_from):
             return base, None
-        p = self.probability(keys, near, base)
+        p = self.probability(keys, base)
         if p > base:
-            gate = _ramp(near.coverage, self.raise_from, self.raise_full)
+            gate = _ramp(coverage, self.raise_from, self.raise_full)
         else:
-            gate = _ramp(near.coverage, self.lower_from, self.lower_full)
+            gate = _ramp(coverage, self.lower_from, self.lower_full)
         score = min(max(gate * p + (1.0 - gate) * base, 0.0), 1.0)
-        return score, _reason(score - base, near.premium, near.cheap)
+        if abs(score - base) < REASON_SHIFT:
+            return score, None
+        raised = score > base
+        count = self.vocabulary.support(keys, self._evidence, premium=raised)
+        return score, _reason(raised, count)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": FORMAT, "key_bits": KEY_BITS}
-        out.update({name: getattr(self, name) for name in (*_COEFFICIENTS, *_SETTINGS)})
+        out.update({name: getattr(self, name) for name in _NUMBERS})
         out.update(
             base_fingerprint=self.base_fingerprint,
-            neighbours=self.memory.k,
-            close=self.memory.close,
+            questions=self.vocabulary.questions,
             evidence={str(key): value for key, value in sorted(self.evidence.items())},
-            memory=[[list(keys), label, weight] for keys, label, weight in self.memory.rows],
+            needed={str(key): n for key, n in sorted(self.vocabulary.needed.items())},
+            fine={str(key): n for key, n in sorted(self.vocabulary.fine.items())},
         )
         return out
 
@@ -109,16 +114,16 @@ class Correction:
     def from_json(cls, raw: Mapping[str, Any]) -> Correction:
         if raw.get("format") != FORMAT or raw.get("key_bits") != KEY_BITS:
             raise ValueError(f"not a {FORMAT} correction with {KEY_BITS}-bit keys")
-        rows = tuple(
-            (tuple(int(k) for k in keys), float(label), float(weight))
-            for keys, label, weight in raw["memory"]
+        vocabulary = Vocabulary(
+            {int(key): int(n) for key, n in raw["needed"].items()},
+            {int(key): int(n) for key, n in raw["fine"].items()},
+            int(raw["questions"]),
         )
-        numbers = {name: float(raw[name]) for name in (*_COEFFICIENTS, *_SETTINGS)}
         return cls(
             evidence={int(key): float(value) for key, value in raw["evidence"].items()},
-            memory=Memory(rows, int(raw["neighbours"]), float(raw["close"])),
+            vocabulary=vocabulary,
             base_fingerprint=str(raw["base_fingerprint"]),
-            **numbers,
+            **{name: float(raw[name]) for name in _NUMBERS},
         )
 
 
@@ -128,17 +133,15 @@ def _ramp(value: float, start: float, full: float) -> float:
     return min(max((value - start) / (full - start), 0.0), 1.0)
 
 
+def _reason(raised: bool, count: int) -> str:
+    if raised:
+        if count:
+            return f"shares wording with {_questions(count)} that needed premium"
+        return "this deployment's labels raised the score"
+    if count:
+        return f"shares wording with {_questions(count)} a cheaper tier answered well"
+    return "this deployment's labels lowered the score"
+
+
 def _questions(count: int) -> str:
     return f"{count} labelled question{'s' if count != 1 else ''}"
-
-
-def _reason(shift: float, premium: int, cheap: int) -> str | None:
-    if abs(shift) < REASON_SHIFT:
-        return None
-    if shift > 0:
-        if premium:
-            return f"similar to {_questions(premium)} that needed premium"
-        return "this deployment's labels raised the score"
-    if cheap:
-        return f"similar to {_questions(cheap)} a cheaper tier answered well"
-    return "this deployment's labels lowered the score"

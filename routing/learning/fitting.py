@@ -1,6 +1,9 @@
 """Fitting a `Correction` from labelled examples: naive-Bayes key evidence, then a small logistic
 regression (intercept, evidence, base logit) on cross-fitted evidence.
 
+A nearest-neighbour estimate as a fourth input added nothing measurable on the replays (gain
+ratios equal to 0.001) at twice the scoring cost, so it was dropped (docs/routing.md).
+
 Cross-fitting matters: on its own training rows naive-Bayes evidence is over-confident (every
 key it saw agrees with the label), so the regression would trust it far too much. Each row's
 evidence therefore comes from the other folds. With labels that carry no signal the fitted
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from routing.learning.correction import Correction, evidence_sum, logit, sigmoid
 from routing.learning.examples import LabelledExample
 from routing.learning.keys import split_key, text_keys
-from routing.learning.memory import Memory
+from routing.learning.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,6 @@ class FitSettings:
     smoothing: float = 0.5  # additive smoothing of the weighted key counts
     folds: int = 5  # cross-fitting folds for the features the regression sees
     ridge: float = 1.0  # L2 on the regression's slopes, in units of example weight
-    neighbours: int = 10
-    neighbour_prior: float = 0.5
-    close: float = 0.15  # similarity from which a neighbour is counted in the reasons
     # Coverage ramps (share of a message's IDF weight on keys seen in labels): a raise fades in
     # between raise_from and raise_full, a lowering between lower_from and lower_full.
     raise_from: float = 0.05
@@ -137,16 +137,6 @@ def balanced_weights(examples: Sequence[LabelledExample]) -> list[float]:
     return out
 
 
-def _memory(rows: Sequence[Row], settings: FitSettings) -> Memory:
-    kept = tuple((tuple(sorted(keys)), label, weight) for keys, label, weight in rows if weight > 0)
-    return Memory(kept, settings.neighbours, settings.close)
-
-
-def _rate(rows: Sequence[Row]) -> float:
-    total = sum(weight for _, _, weight in rows)
-    return sum(label * weight for _, label, weight in rows) / total if total else 0.0
-
-
 def fit_correction(
     examples: Sequence[LabelledExample],
     base_scores: Sequence[float],
@@ -166,35 +156,29 @@ def fit_correction(
         (text_keys(ex.text), ex.needs_premium, weight)
         for ex, weight in zip(examples, weights, strict=True)
     ]
-    rate = _rate(rows)
     folds = [_fold(ex.text, settings.folds) for ex in examples]
     xs: list[tuple[float, ...]] = [()] * len(rows)
     for fold in range(settings.folds):
-        others = [r for r, f in zip(rows, folds, strict=True) if f != fold]
-        evidence, memory = _evidence(others, settings.smoothing), _memory(others, settings)
+        evidence = _evidence([r for r, f in zip(rows, folds, strict=True) if f != fold],
+                             settings.smoothing)  # fmt: skip
         for i, f in enumerate(folds):
             if f == fold:
-                keys = rows[i][0]
-                near = memory.neighbours(keys).estimate(settings.neighbour_prior, rate)
-                xs[i] = (1.0, evidence_sum(evidence, keys), logit(near), logit(base_scores[i]))
+                xs[i] = (1.0, evidence_sum(evidence, rows[i][0]), logit(base_scores[i]))
     ys = [label for _, label, _ in rows]
     ws = [weight for _, _, weight in rows]
-    free = [True] * 4
+    free = [True] * 3
     beta = _logistic(xs, ys, ws, settings.ridge, free)
     # Negative slopes would invert the evidence or the shipped analyzer: refit without them.
     while any(b < 0 for b in beta[1:]):
         free = [True] + [f and b >= 0 for f, b in zip(free[1:], beta[1:], strict=True)]
         beta = _logistic(xs, ys, ws, settings.ridge, free)
-    intercept, evidence_slope, neighbour_slope, base_slope = (round(b, 6) for b in beta)
+    intercept, evidence_slope, base_slope = (round(b, 6) for b in beta)
     return Correction(
         evidence=_evidence(rows, settings.smoothing),
-        memory=_memory(rows, settings),
+        vocabulary=Vocabulary.of([(keys, label) for keys, label, weight in rows if weight > 0]),
         intercept=intercept,
         evidence_slope=evidence_slope,
-        neighbour_slope=neighbour_slope,
         base_slope=base_slope,
-        rate=round(rate, 6),
-        neighbour_prior=settings.neighbour_prior,
         raise_from=settings.raise_from,
         raise_full=settings.raise_full,
         lower_from=settings.lower_from,

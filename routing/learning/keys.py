@@ -1,4 +1,4 @@
-"""Word keys for a deployment's memory of questions: hashed stems and stem pairs.
+"""Word keys for what a deployment learns from its questions: hashed stems and stem pairs.
 
 Paraphrases of one support question share stems more often than exact words ("arrived" /
 "arriving" / "arrives"), so the learned correction works on crude suffix-stripped stems. Pure
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import operator
 import zlib
+from collections.abc import Sequence
 from functools import lru_cache
 
 from routing.analyzer.features import clean, tokens
 
 KEY_BITS = 20
 # The question shows in its opening words; a pasted log after them would only add noise (and cost).
-KEY_WORDS = 48
+KEY_WORDS = 32
 _MASK = (1 << KEY_BITS) - 1
 _SUFFIXES = ("ing", "ed", "es", "ly", "s", "e")
 
@@ -37,7 +38,12 @@ def _word_key(word: str) -> tuple[int, int]:
 
 def text_keys(text: str) -> tuple[int, ...]:
     """Distinct stem and adjacent-stem-pair keys of a message's first `KEY_WORDS` words."""
-    words = tokens(clean(text))[:KEY_WORDS]
+    return token_keys(tokens(clean(text)))
+
+
+def token_keys(words: Sequence[str]) -> tuple[int, ...]:
+    """`text_keys` from the analyzer's word tokens (the same tokenizer: no second pass)."""
+    words = words[:KEY_WORDS]
     if not words:
         return ()
     uni, left = zip(*map(_word_key, words), strict=True)

@@ -165,9 +165,7 @@ def compare(
     rng = random.Random(seed)
     n = len(outcomes)
     everyone = range(n)
-    samples: dict[str, list[float]] = {name: [] for name in ("ab", "ac", "as", "bb", "bc", "bs")}
-    gains: list[float] = []
-    saving_gains: list[float] = []
+    pairs: list[tuple[PointMetrics, PointMetrics]] = []
     skipped = 0
     for _ in range(rounds):
         counts = [0] * n
@@ -177,26 +175,23 @@ def compare(
         a = _summarise(groups_a, counts, outcomes, target)
         if a is None or b is None:
             skipped += 1
-            continue
-        for prefix, m in (("b", b), ("a", a)):
-            samples[prefix + "b"].append(m.apgr)
-            samples[prefix + "c"].append(m.cpt50)
-            samples[prefix + "s"].append(m.savings)
-        gains.append(a.apgr - b.apgr)
-        saving_gains.append(a.savings - b.savings)
+        else:
+            pairs.append((b, a))
 
-    def metrics(prefix: str, point: PointMetrics) -> Metrics:
+    def metrics(side: int, point: PointMetrics) -> Metrics:
         return Metrics(
-            _interval(point.apgr, samples[prefix + "b"], level),
-            _interval(point.cpt50, samples[prefix + "c"], level),
-            _interval(point.savings, samples[prefix + "s"], level),
+            _interval(point.apgr, [pair[side].apgr for pair in pairs], level),
+            _interval(point.cpt50, [pair[side].cpt50 for pair in pairs], level),
+            _interval(point.savings, [pair[side].savings for pair in pairs], level),
             n,
         )
 
     return Comparison(
-        metrics("b", point_b),
-        metrics("a", point_a),
-        _interval(point_a.apgr - point_b.apgr, gains, level),
-        _interval(point_a.savings - point_b.savings, saving_gains, level),
+        metrics(0, point_b),
+        metrics(1, point_a),
+        _interval(point_a.apgr - point_b.apgr, [a.apgr - b.apgr for b, a in pairs], level),
+        _interval(
+            point_a.savings - point_b.savings, [a.savings - b.savings for b, a in pairs], level
+        ),
         skipped,
     )

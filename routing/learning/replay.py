@@ -185,3 +185,4 @@ def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplaySc
         sum(premium) / len(premium),
         sum(cheap) / len(cheap),
     )
+

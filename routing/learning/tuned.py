@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from routing.analyzer.scorer import Analysis, QueryAnalyzer
+from routing.analyzer.scorer import Analysis, QueryAnalyzer, Scorer
 from routing.learning.correction import Correction
 
-
-class Scorer(Protocol):
-    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
+__all__ = ["BaseMismatchError", "Scorer", "TunedAnalyzer"]
 
 
 class BaseMismatchError(ValueError):

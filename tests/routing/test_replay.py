@@ -54,9 +54,9 @@ def test_hidden_rule_is_learned_from_judged_shadow_traffic(
     gain_before, gain_after, saved_before, saved_after, adopted = _hidden_rule(
         base, hidden_rule_replay(clinc, seed=0)
     )
-    assert gain_before < 0.2  # the shipped analyzer cannot know the rule (measured -0.03)
-    assert gain_after >= 0.9  # measured 0.95
-    assert saved_after >= 2 * saved_before  # measured 0.13 -> 0.73
+    assert gain_before < 0.2  # the shipped analyzer cannot know the rule (measured -0.035)
+    assert gain_after >= 0.9  # measured 0.953
+    assert saved_after >= 2 * saved_before  # measured 0.133 -> 0.725
     assert adopted
 
 
@@ -69,7 +69,7 @@ def test_hidden_rule_on_fine_grained_banking_intents(
         base, hidden_rule_replay(banking, seed=1)
     )
     assert gain_before < 0.2
-    assert gain_after >= 0.75  # measured 0.87 for this seed
+    assert gain_after >= 0.75  # measured 0.886 for this seed
     assert saved_after >= 2 * saved_before
 
 
@@ -107,10 +107,10 @@ def test_escalations_alone_move_the_escalated_kinds(
     premium_now = mean([float(THRESHOLDS.tier_for(a) == "premium") for _, a in escalated])
     print(f"escalated kinds: mean score +{rise:.3f}, tier up {moved_up:.0%}, premium "
           f"{premium_now:.0%}; other kinds: mean +{other_rise:.3f}")  # fmt: skip
-    assert rise >= 0.5  # measured +0.76 (0.02 -> 0.78)
-    assert rise >= other_rise + 0.3  # measured +0.18 on the others
-    assert moved_up >= 0.5  # measured 0.92
-    assert measure([a for _, a, _ in rows], replay.fresh).gain_ratio >= 0.8  # measured 0.96
+    assert rise >= 0.5  # measured +0.804 (0.020 -> 0.825)
+    assert rise >= other_rise + 0.3  # measured +0.158 on the others
+    assert moved_up >= 0.5  # measured 0.94
+    assert measure([a for _, a, _ in rows], replay.fresh).gain_ratio >= 0.8  # measured 0.959
 
 
 @pytest.mark.parametrize("dataset", ["clinc", "banking"])

@@ -11,7 +11,7 @@ import pytest
 from adapters.cli.main import main
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "validate"])
+@pytest.mark.parametrize("command", ["train", "eval", "validate", "replay"])
 def test_missing_data_dir_is_one_line_and_exit_2(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

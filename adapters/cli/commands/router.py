@@ -27,6 +27,14 @@ from routing.training.evaluation import (
 TRAIN_EXTRA = "install switchboard[train] (numpy and scipy)"
 
 
+def length_scores(texts: Sequence[str]) -> list[float]:
+    """The baseline the issue compares with: longer prompts are harder."""
+    return [float(len(text)) for text in texts]
+
+
+BASELINES: dict[str, Scorer] = {"length": length_scores, "random": random_scorer(0)}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     router = subparsers.add_parser(
         "router", help="train, evaluate, tune or calibrate the router; list and pick versions"
@@ -54,6 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     val.add_argument("--candidates", default="", help="comma-separated (default: all)")
     val.add_argument("--seed", type=int, default=0)
     val.set_defaults(func=_guarded(run_validate))
+
+    rep = commands.add_parser(
+        "replay", help="hidden-rule replays: tune on simulated labels, score fresh wordings"
+    )
+    rep.add_argument("--data-dir", type=Path, help=data_help)
+    rep.add_argument("--dataset", choices=("clinc150", "banking77"), default="clinc150")
+    rep.add_argument("--signals", choices=("shadow", "escalation"), default="shadow")
+    rep.add_argument("--seeds", type=int, default=10, help="replays with seeds 0..N-1")
+    rep.add_argument("--intents", type=int, default=20, help="intents the deployment sees")
+    rep.add_argument("--labels", type=int, default=300)
+    rep.add_argument("--noise-runs", type=int, default=0, help="shuffled-label tunes per seed")
+    rep.set_defaults(func=_guarded(run_replay))
 
     add_calibrate(commands)
     add_version_commands(commands)
@@ -103,7 +123,12 @@ def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
     def learned(texts: Sequence[str]) -> list[float]:
         return [analyzer.score(text).score for text in texts]
 
-    return {"learned": learned, "keyword": keyword_scores, "random": random_scorer(seed)}
+    return {
+        "learned": learned,
+        "keyword": keyword_scores,
+        "length": length_scores,
+        "random": random_scorer(seed),
+    }
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -148,6 +173,39 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_replay(args: argparse.Namespace) -> int:
+    from routing.learning.replay import Traffic
+    from routing.learning.report import run_replay as replay_once
+    from routing.training.datasets import load_intents
+
+    base = QueryAnalyzer.load()
+    intents = load_intents(args.data_dir, args.dataset)
+    traffic = Traffic(intents=args.intents, labelled=args.labels)
+    print(f"{args.dataset}, {args.intents} intents, {args.labels} {args.signals} labels")
+    print(f"{'seed':>4} {'gain before':>11} {'after':>6} {'saved before':>12} {'after':>6} "
+          f"{'adopted':>7} {'noise adopted':>13}")  # fmt: skip
+    runs = []
+    for seed in range(args.seeds):
+        run = replay_once(base, intents, seed=seed, signals=args.signals, traffic=traffic,
+                          noise_runs=args.noise_runs)  # fmt: skip
+        runs.append(run)
+        print(f"{seed:>4} {run.before.gain_ratio:>11.3f} {run.after.gain_ratio:>6.3f} "
+              f"{run.before.savings:>12.3f} {run.after.savings:>6.3f} {run.adopted!s:>7} "
+              f"{sum(run.noise_adopted):>6}/{len(run.noise_adopted)}")  # fmt: skip
+    gains = [r.after.gain_ratio for r in runs]
+    noise = [adopted for r in runs for adopted in r.noise_adopted]
+    print(f"gain ratio after tuning: mean {sum(gains) / len(gains):.3f}, min {min(gains):.3f}, "
+          f">= 0.9 in {sum(g >= 0.9 for g in gains)}/{len(gains)}; base mean "
+          f"{sum(r.before.gain_ratio for r in runs) / len(runs):.3f}")  # fmt: skip
+    doubled = sum(r.after.savings >= 2 * r.before.savings for r in runs)
+    print(f"savings at 95% quality: mean {sum(r.before.savings for r in runs) / len(runs):.3f} -> "
+          f"{sum(r.after.savings for r in runs) / len(runs):.3f}, doubled in "
+          f"{doubled}/{len(runs)}; adopted {sum(r.adopted for r in runs)}/{len(runs)}")  # fmt: skip
+    if noise:
+        print(f"noise labels refused in {len(noise) - sum(noise)}/{len(noise)} tunes")
+    return 0
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from routing.training.datasets import arena_scores
     from routing.training.selection import (
@@ -158,23 +216,29 @@ def run_validate(args: argparse.Namespace) -> int:
     )
 
     names = [n for n in args.candidates.split(",") if n] or list(CANDIDATES)
-    unknown = [n for n in names if n not in CANDIDATES]
+    unknown = [n for n in names if n not in CANDIDATES and n not in BASELINES]
     if unknown:
-        print(f"switchboard: unknown candidates {unknown} (known: {', '.join(CANDIDATES)})",
+        known = ", ".join([*CANDIDATES, *BASELINES])
+        print(f"switchboard: router validate: unknown candidates {unknown} (known: {known})",
               file=sys.stderr)  # fmt: skip
         return 2
-    if "shipped" not in names:
-        names.insert(0, "shipped")
+    trained = [n for n in names if n in CANDIDATES]
+    if trained and "shipped" not in trained:
+        trained.insert(0, "shipped")
     train_part = [ex for ex in load_examples(args.data_dir, args.seed) if not ex.heldout]
     arena = dict(arena_scores(args.data_dir))
-    scores = {name: out_of_fold_scores(train_part, CANDIDATES[name], arena) for name in names}
+    texts = [ex.text for ex in train_part]
+    scores = {name: BASELINES[name](texts) for name in names if name in BASELINES}
+    scores.update(
+        {name: out_of_fold_scores(train_part, CANDIDATES[name], arena) for name in trained}
+    )
     print(f"{'candidate':<13} {'source':<10} {'n':>5} {'APGR':>6} {'AUC':>6} {'mean':>6}")
-    for name in names:
+    for name in scores:
         for r in source_results(train_part, scores[name]):
             apgr = f"{r.apgr:.3f}" if r.apgr is not None else "-"
             area = f"{r.auc:.3f}" if r.auc is not None else "-"
             print(f"{name:<13} {r.source:<10} {r.n:>5} {apgr:>6} {area:>6} {r.mean_score:>6.3f}")
-    for name in names[1:]:
+    for name in trained[1:]:
         gain = chat_gain(train_part, scores["shipped"], scores[name], args.seed)
         print(f"chat APGR {name} - shipped: {gain.estimate:+.3f} "
               f"(95% CI {gain.low:+.3f}..{gain.high:+.3f})")  # fmt: skip
