@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 
@@ -133,13 +132,14 @@ async def test_judged_shadow_traffic_teaches_the_router_a_rule_it_is_not_told(
 async def test_noise_labels_are_refused_and_the_active_router_stays(
     sqlite_db: Database, make_app: MakeApp, clinc: dict[str, list[str]]
 ) -> None:
-    replay = hidden_rule_replay(clinc, seed=0, traffic=Traffic(labelled=QUESTIONS))
+    # A judge that scores at random: ~180 labels, enough to fit and to judge, none of them true.
+    replay = hidden_rule_replay(clinc, seed=0, traffic=Traffic(labelled=600))
     world = ScriptedWorld(rule_of(replay, clinc), seed=0, noise=True)
     app, versions = await tuned_on_traffic(make_app, sqlite_db, replay, world)
     tuned = await versions.tune(await collect(app.stores.learning, LabelWeights()), seed=0)
     assert not tuned.result.adopted, tuned.result.reason
     assert app.routing.scorer.version is None
-    assert re.search(r"kept the current model|not enough", tuned.result.reason)
+    assert tuned.result.reason.startswith("kept the current model"), tuned.result.reason
 
 
 async def test_escalations_alone_move_the_router_on_what_was_escalated(
