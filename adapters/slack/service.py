@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from adapters.slack.app import SlackAdapter
 
@@ -28,8 +33,22 @@ async def serve(adapter: SlackAdapter) -> None:
         await adapter.close()
 
 
+class _Handler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with each payload checked by the adapter before Bolt reads it
+    (Bolt assumes Slack's shapes and raises on anything else)."""
+
+    def __init__(self, adapter: SlackAdapter, app_token: str) -> None:
+        super().__init__(adapter.bolt, app_token)
+        self.adapter = adapter
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.time()
+        response = await self.adapter.dispatch_socket(req.payload, build_headers(req))
+        await send_async_response(client, req, response, started)
+
+
 async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:
-    handler = AsyncSocketModeHandler(adapter.bolt, app_token)
+    handler = _Handler(adapter, app_token)
     log.info("Slack: connecting in Socket Mode")
     try:
         await handler.connect_async()

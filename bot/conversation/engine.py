@@ -13,7 +13,7 @@ from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
 from bot.conversation.messages import Incoming, Outcome, Reply
 from bot.conversation.prompt import TRIM_NOTICE, build_messages, history_window, parse_question
-from bot.conversation.text import clean_text
+from bot.conversation.text import clean_text, has_visible_text
 from bot.ports import Guard, GuardVerdict, StrategyPicker
 from routing.strategy import RouteRequest
 from routing.tiers import parse_tier, tier_above
@@ -60,7 +60,7 @@ class Engine:
         """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored."""
         config = self._config
         question = parse_question(clean_text(incoming.text), config.max_question_tokens)
-        if not question.text.strip():
+        if not has_visible_text(question.text):
             await reply.fail(EMPTY_MESSAGE)
             return Outcome("rejected", message=EMPTY_MESSAGE)
         ref = ThreadRef(incoming.platform, incoming.workspace, incoming.channel, incoming.thread)
