@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversation.answer import Answerer
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
+from bot.conversation.policy import TierPolicy
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.config import Experiment, parse_experiments
@@ -274,6 +275,9 @@ async def _build(
             history_token_budget=settings.history_token_budget,
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
+            tier_policy=TierPolicy(
+                settings.tier_force_by, settings.tier_force_max, settings.tier_force_above_channel
+            ),
         ),
         guard=BudgetGuard(stores.ledger, budget, clock),
     )

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     routing_strategy: str = "tiered"
     fixed_model: str = "openai/gpt-4o"
     routing_file: Path | None = None
+    # Who may force a tier ("!premium", /ask tier, "ask a stronger model"), up to which tier,
+    # and whether above a tier an admin pinned for the channel. Admins may always.
+    tier_force_by: Literal["everyone", "admins", "nobody"] = "everyone"
+    tier_force_max: Literal["budget", "balanced", "premium"] = "premium"
+    tier_force_above_channel: bool = False
 
     # --- simulator -------------------------------------------------------------
     simulator_seed: int = 0

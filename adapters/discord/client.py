@@ -13,7 +13,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import add_commands
+from adapters.discord.commands import add_commands, is_admin
 from adapters.discord.config import DiscordConfig
 from adapters.discord.places import Place, dm_place, fixed, new_thread, thread_name, thread_place
 from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
@@ -108,6 +108,7 @@ class SwitchboardBot(discord.Client):
             user=str(message.author.id),
             text=self.without_own_mention(message.content),
             event_id=str(message.id),
+            admin=is_admin(message.author, self.config.admin_ids),
         )
         reply = self.make_reply(place.open_channel, reply_to=message, reference=place.reply_to)
         await self.answer(incoming, reply)

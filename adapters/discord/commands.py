@@ -84,6 +84,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
             user=str(interaction.user.id),
             text=question,
             event_id=f"ask:{interaction.id}",
+            admin=is_admin(interaction.user, bot.config.admin_ids, interaction.permissions.value),
         )
         await bot.answer(incoming, bot.make_reply(place.open_channel))
 

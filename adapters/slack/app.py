@@ -197,6 +197,7 @@ class SlackAdapter:
             # The same post arrives as app_mention and message.*, with different event ids;
             # channel + ts names the post itself, so the pair (and every retry) is answered once.
             event_id=f"{channel}:{ts}",
+            admin=user in self.config.admin_user_ids,
         )
         log.info("slack event %s (%s) -> %s", envelope, event.get("type"), incoming.event_id)
         reply = self._reply(channel, thread, user, team)
@@ -260,7 +261,8 @@ class SlackAdapter:
                          name=f"slack-escalate-{call_id}")  # fmt: skip
 
     async def _escalate(self, call_id: int, user: str, channel: str, reply: SlackReply) -> None:
-        outcome = await self.engine.escalate(call_id, user, reply)
+        admin = user in self.config.admin_user_ids
+        outcome = await self.engine.escalate(call_id, user, reply, admin=admin)
         log.info("slack escalation of call %s: %s", call_id, outcome.status)
         if outcome.status == "duplicate":
             await self._ephemeral(channel, user, "A stronger model already answered this one.")

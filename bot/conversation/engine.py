@@ -7,11 +7,12 @@ hands the answer to the `Answerer`; nothing further down calls back into the eng
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
 from bot.conversation.messages import Incoming, Outcome, Reply
+from bot.conversation.policy import TierPolicy
 from bot.conversation.prompt import TRIM_NOTICE, build_messages, history_window, parse_question
 from bot.conversation.text import clean_text, has_visible_text
 from bot.ports import Guard, GuardVerdict, StrategyPicker
@@ -31,6 +32,7 @@ class EngineConfig:
     history_token_budget: int = 3000
     history_max_messages: int = 40
     max_question_tokens: int = 6000
+    tier_policy: TierPolicy = field(default_factory=TierPolicy)
 
 
 class AllowAll:
@@ -86,15 +88,23 @@ class Engine:
                 await self._conversations.set_thread_variant(
                     turn.thread_id, assignment.experiment, assignment.variant
                 )
+            channel_tier = parse_tier(turn.channel_tier or "")
+            forced = config.tier_policy.apply(
+                incoming.forced_tier or question.forced_tier, channel_tier, incoming.admin
+            )
             decision = assignment.strategy.decide(
                 RouteRequest(
                     text=question.text,
                     context=context,
-                    forced_tier=incoming.forced_tier or question.forced_tier,
-                    default_tier=parse_tier(turn.channel_tier or ""),
+                    forced_tier=forced.tier,
+                    default_tier=channel_tier,
                     ceiling_tier=verdict.ceiling_tier,
+                    force_note=forced.reason,
                 )
             )
+            notice = forced.note
+            if question.trimmed:
+                notice += TRIM_NOTICE.format(chars=len(question.text))
             job = AnswerJob(
                 incoming=incoming,
                 turn=turn,
@@ -104,11 +114,13 @@ class Engine:
                 context=context,
                 experiment=assignment.experiment or turn.experiment,
                 variant=assignment.variant or turn.variant,
-                notice=TRIM_NOTICE.format(chars=len(question.text)) if question.trimmed else "",
+                notice=notice,
             )
             return await self._answerer.run(job, reply)
 
-    async def escalate(self, call_id: int, user: str, reply: Reply) -> Outcome:
+    async def escalate(
+        self, call_id: int, user: str, reply: Reply, *, admin: bool = False
+    ) -> Outcome:
         """Re-answer the question behind `call_id` one tier up, once per answer."""
         view = await self._conversations.call(call_id)
         text = await self._conversations.message_text(view.message_id) if view else None
@@ -125,5 +137,6 @@ class Engine:
             event_id=f"escalate:{call_id}",
             forced_tier=tier_above(parse_tier(view.tier or "")),
             escalation=True,
+            admin=admin,
         )
         return await self.handle(incoming, reply)

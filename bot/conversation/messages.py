@@ -25,6 +25,7 @@ class Incoming:
     event_id: str  # unique per platform delivery target: the dedupe key
     forced_tier: Tier | None = None  # from a platform command ("ask a stronger model", /ask tier)
     escalation: bool = False  # re-answer of the previous question one tier up
+    admin: bool = False  # the user is one of the platform's configured admins
 
 
 @dataclass(frozen=True)
