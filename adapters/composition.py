@@ -38,6 +38,7 @@ from bot.llm.recorder import CallRecorder
 from bot.metrics import Metrics
 from bot.notices import LogNotifier
 from bot.ports import AnswerObserver, Notifier
+from bot.redaction import LogRedaction, Redactor
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
@@ -215,6 +216,8 @@ async def _build(
     clock: Callable[[], datetime],
 ) -> Switchboard:
     routing = build_routing(settings)  # a bad routing file fails before anything is opened
+    redact = Redactor.from_settings(settings)
+    resources.callback(LogRedaction(redact).install().uninstall)
     if db is None:
         db = await open_database(settings, migrate=migrate)
     elif migrate:
@@ -244,6 +247,7 @@ async def _build(
         stores.conversations,
         Pricer(),
         baseline_model=baseline,
+        redact=redact,
         observers=(HealthObserver(routing.health), alerts, metrics),
         clock=clock,
     )

@@ -95,7 +95,10 @@ class ProviderClient:
         ) as response:
             if response.status_code >= 400:
                 await response.aread()
-                raise error_for_status(response)
+                error = error_for_status(response)
+                if self._api_key:  # some APIs echo the key they refused
+                    error.detail = error.detail.replace(self._api_key, "[redacted]")
+                raise error
             lines = response.aiter_lines()
             while True:
                 try:

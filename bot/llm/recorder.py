@@ -58,8 +58,10 @@ class CallRecorder:
         baseline_model: str | None = None,
         observers: Sequence[CallObserver] = (),
         clock: Callable[[], datetime] = utcnow,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self._conversations = conversations
+        self._redact = redact  # a provider's error may echo a secret (its API key)
         self._pricer = pricer
         self._baseline_model = baseline_model
         self._observers = tuple(observers)
@@ -114,7 +116,7 @@ class CallRecorder:
             decision_us=context.decision_us,
             status=status,
             error_kind=error.kind if error else None,
-            error=error.detail if error else None,
+            error=self._redact(error.detail) if error else None,
             attempt=attempt.number,
             escalation=context.escalation,
             experiment=context.experiment,
