@@ -224,6 +224,7 @@ async def _build(
         await upgrade(db)
     resources.push_async_callback(db.dispose)
     stores = Stores.over(db)
+    resources.push_async_callback(stores.conversations.close)  # spooled writes, then dispose
     if provider is None:
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
         resources.push_async_callback(http.aclose)
@@ -269,6 +270,8 @@ async def _build(
         stores.conversations,
         max_output_tokens=settings.llm_max_output_tokens,
         observers=answer_observers,
+        lease_s=settings.answer_lease_s,
+        clock=clock,
     )
     engine = Engine(
         stores.conversations,
@@ -282,8 +285,13 @@ async def _build(
             tier_policy=TierPolicy(
                 settings.tier_force_by, settings.tier_force_max, settings.tier_force_above_channel
             ),
+            lease_s=settings.answer_lease_s,
+            recovery_max_age_s=settings.recovery_max_age_s,
+            db_wait_s=settings.database_wait_s,
+            recovery_interval_s=settings.recovery_interval_s,
         ),
         guard=BudgetGuard(stores.ledger, budget, clock),
+        clock=clock,
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)

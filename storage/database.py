@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
@@ -75,3 +77,39 @@ async def insert_ignore(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (refused, dropped, locked, or no pooled
+    connection free in time). Worth retrying later; nothing about the data is wrong."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """True for errors that mean "the database is not there right now"."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        sa.exc.OperationalError  # refused, locked (SQLite), server gone
+        | sa.exc.InterfaceError  # connection closed under us
+        | sa.exc.TimeoutError  # the pool had no connection to give in time
+        | OSError  # connect() refused or reset before SQLAlchemy wrapped it
+        | TimeoutError,
+    )
+
+
+async def run_transaction(engine: AsyncEngine, body: Callable[[sa.Connection], T]) -> T:
+    """One short transaction whose body is plain synchronous SQLAlchemy; an outage is raised
+    as `DatabaseUnavailable`."""
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(body)
+    except Exception as error:
+        if unavailable(error):
+            raise DatabaseUnavailable(_reason(error)) from error
+        raise
+
+
+def _reason(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0][:200] if str(cause) else ''}"

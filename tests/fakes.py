@@ -36,6 +36,7 @@ class Scripted:
     break_after: int | None = None  # raise StreamBroken after this many deltas
     delay_s: float = 0.0  # before each delta (and before an error)
     repeat: int = 1  # how many requests this script answers
+    hang_after: int | None = None  # after this many deltas, never return (a crash stand-in)
 
 
 def _pieces(text: str, count: int) -> list[str]:
@@ -86,6 +87,8 @@ class FakeProvider:
                 error.partial = StreamResult("".join(sent), script.served or request.model,
                                              None, None, ttft, _ms(started))  # fmt: skip
                 raise error
+            if script.hang_after is not None and number >= script.hang_after:
+                await asyncio.Event().wait()  # the process "died" here: nothing after runs
             if script.delay_s:
                 await asyncio.sleep(script.delay_s)
             ttft = ttft if ttft is not None else _ms(started)

@@ -207,6 +207,14 @@ class SlackAdapter:
         outcome = await self.engine.handle(incoming, reply)
         log.info("slack %s: %s", incoming.event_id, outcome.status)
 
+    def recovery_reply(self, incoming: Incoming) -> SlackReply:
+        """The reply for a question answered after a restart (see `Engine.recover`)."""
+        return self._reply(incoming.channel, incoming.thread, incoming.user, incoming.workspace)
+
+    async def keep_recovering(self) -> None:
+        """At start-up and then periodically: answer what a crashed process left unanswered."""
+        await self.engine.keep_recovering(PLATFORM, self.recovery_reply)
+
     def _reply(self, channel: str, thread: str, user: str, team: str) -> SlackReply:
         return SlackReply(
             self.client,

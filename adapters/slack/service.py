@@ -24,12 +24,15 @@ EVENTS_PATH = "/slack/events"
 async def serve(adapter: SlackAdapter) -> None:
     """Run the Slack adapter until cancelled, then let answers in flight finish."""
     config = adapter.config
+    recovery = asyncio.create_task(adapter.keep_recovering(), name="slack-recovery")
     try:
         if config.app_token:
             await _socket_mode(adapter, config.app_token.get_secret_value())
         else:
             await serve_http(adapter, config.http_port)
     finally:
+        recovery.cancel()
+        await asyncio.gather(recovery, return_exceptions=True)
         await adapter.close()
 
 
