@@ -50,7 +50,7 @@ class DiscordReply:
         show_context_line: bool = True,
         view_factory: ViewFactory | None = None,
         reply_to: discord.Message | None = None,
-        reference: discord.Message | None = None,
+        reference: discord.Message | discord.PartialMessage | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
@@ -65,8 +65,18 @@ class DiscordReply:
         self._last_post: float | None = None
         self._broken = False
         self.buffer = ""
-        self.posted: list[discord.Message] = []
+        self.posted: list[discord.Message | discord.PartialMessage] = []
         self._contents: list[str] = []
+        self._resumed: list[int] = []  # a crashed process's half-written messages, to edit
+
+    @property
+    def checkpoint(self) -> str:
+        """The ids of the messages showing this answer, for whoever resumes it after a crash."""
+        return ",".join(str(message.id) for message in self.posted)
+
+    def resume(self, checkpoint: str) -> None:
+        """Edit the messages a crashed process left half-written instead of sending new ones."""
+        self._resumed = [int(part) for part in checkpoint.split(",") if part.isdigit()]
 
     @property
     def _body_limit(self) -> int:
@@ -75,6 +85,10 @@ class DiscordReply:
     async def channel(self) -> discord.abc.Messageable:
         if self._channel is None:
             self._channel = await self._open_channel()
+            if self._resumed:
+                partial: Any = self._channel  # every messageable we open has this method
+                self.posted = [partial.get_partial_message(i) for i in self._resumed]
+                self._contents = [""] * len(self.posted)  # unknown: always edited
         return self._channel
 
     async def start(self) -> None:
@@ -111,6 +125,12 @@ class DiscordReply:
     async def fail(self, message: str) -> None:
         await self._stop_typing()
         text = f"⚠️ {message}"
+        if self.posted or self._resumed:
+            await self.channel()
+            await self._wait_for_slot()
+            self._broken = False
+            if await self._render(text, footer="", view=None):  # replaces the partial answer
+                return
         if self._channel is None and self._reply_to is not None:
             try:
                 await self._reply_to.reply(text, allowed_mentions=NO_MENTIONS)
