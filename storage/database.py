@@ -35,7 +35,12 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
         return engine
     connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=5,  # a question waits DATABASE_WAIT_S in short tries, not one long one
+        pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
