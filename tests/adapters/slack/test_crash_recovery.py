@@ -5,7 +5,7 @@ The crash is emulated in-process so the suite stays fast: the first app's answer
 where it stands (its provider, or Slack, never answers again) and no cleanup code of it runs,
 which is what `kill -9` leaves behind. The restarted app runs on a clock past the dead one's
 lease, as a real restart after the lease would. One real `kill -9` of `switchboard run` is in
-tests/adapters/cli/test_kill9.py.
+tests/adapters/slack/test_kill9.py.
 """
 
 from __future__ import annotations
