@@ -5,6 +5,8 @@ Each public method is one short transaction. Values in and out are plain datacla
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -35,14 +37,17 @@ from storage.tables import (
 from storage.turns import finish_question, record_call, record_posts, start_turn
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Conversations:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.spool = WriteSpool(engine)
+        self._background: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.spool.close()
 
     async def _transaction(self, body: Callable[[sa.Connection], T]) -> T:
@@ -121,11 +126,21 @@ class Conversations:
             lambda conn: questions.begin_call(conn, message_id, owner, pending, lease_until),
         )
 
-    async def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
-        await self.spool.write(
-            f"question {message_id} checkpoint",
-            lambda conn: questions.set_checkpoint(conn, message_id, owner, checkpoint),
-        )
+    def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+        """Note the half-written message, in the background: the answer does not wait for it
+        (it only matters after a crash, and lands within milliseconds). A write that arrives
+        after the question finished changes nothing (it names an unfinished question)."""
+        task = asyncio.create_task(self._checkpoint(message_id, owner, checkpoint))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+        try:
+            await self._transaction(
+                lambda conn: questions.set_checkpoint(conn, message_id, owner, checkpoint)
+            )
+        except DatabaseUnavailable as error:
+            log.warning("question %s: checkpoint not stored (%s)", message_id, error)
 
     async def renew(self, message_id: int, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; False when we lost it or the database is down."""

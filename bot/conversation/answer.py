@@ -123,7 +123,7 @@ class Answerer:
         resumable = reply if isinstance(reply, Resumable) else None
         shown = turn.checkpoint
         await reply.start()
-        shown = await self._checkpoint(turn, resumable, shown)
+        shown = self._checkpoint(turn, resumable, shown)
         if job.notice:
             await reply.append(job.notice)
         request = ChatRequest(
@@ -141,7 +141,7 @@ class Answerer:
                 async for event in events:
                     if isinstance(event, str):
                         await reply.append(event)
-                        shown = await self._checkpoint(turn, resumable, shown)
+                        shown = self._checkpoint(turn, resumable, shown)
                         continue
                     if isinstance(event, Trying):
                         pending = _pending(context, event, prompt_tokens, request.max_tokens)
@@ -207,13 +207,13 @@ class Answerer:
             return
         await self._recorder.record_interrupted(context, number, model, prompt, bound)
 
-    async def _checkpoint(self, turn: StartedTurn, reply: Resumable | None, saved: str) -> str:
+    def _checkpoint(self, turn: StartedTurn, reply: Resumable | None, saved: str) -> str:
         """Store which platform messages show this answer, when that changes (about once)."""
         if reply is None or not turn.owner:
             return saved
         now = reply.checkpoint
         if now and now != saved:
-            await self._conversations.set_checkpoint(turn.message_id, turn.owner, now)
+            self._conversations.set_checkpoint(turn.message_id, turn.owner, now)
         return now or saved
 
     def _lease_end(self) -> datetime:
