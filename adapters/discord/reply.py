@@ -115,7 +115,8 @@ class DiscordReply:
         footer = ""
         if self._show_context_line:
             footer = "\n-# " + meta.context_line()[: FOOTER_RESERVE - 6]
-        view = self._view_factory(meta.call_id) if self._view_factory else None
+        # No buttons while the ledger row waits for the database (a call id of 0).
+        view = self._view_factory(meta.call_id) if self._view_factory and meta.call_id else None
         self._broken = False
         ok = await self._render(text, footer=footer, view=view)
         if not ok:

@@ -61,6 +61,8 @@ def answer_blocks(meta: AnswerMeta, show_context_line: bool) -> list[dict[str, A
     if show_context_line:
         line = neutralize_mentions(meta.context_line())
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+    if not meta.call_id:  # its ledger row waits for the database: nothing to press yet
+        return blocks
     value = str(meta.call_id)
     buttons: list[dict[str, Any]] = [
         _button("👍", FEEDBACK_UP, value),

@@ -8,7 +8,6 @@ call row. Answer observers (judge, shadow comparisons) hear of the finished answ
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,6 +15,7 @@ from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.conversation.inflight import in_flight, pending_call
 from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
 from bot.errors import ProviderError
 from bot.llm.dispatch import Attempt, Dispatcher, Trying
@@ -144,7 +144,7 @@ class Answerer:
                         shown = self._checkpoint(turn, resumable, shown)
                         continue
                     if isinstance(event, Trying):
-                        pending = _pending(context, event, prompt_tokens, request.max_tokens)
+                        pending = pending_call(context, event, prompt_tokens, request.max_tokens)
                         await self._conversations.begin_call(
                             turn.message_id, turn.owner, pending, self._lease_end()
                         )
@@ -190,22 +190,9 @@ class Answerer:
 
     async def settle_interrupted(self, turn: StartedTurn) -> None:
         """Put on the ledger the provider request a crashed process had in flight."""
-        if not turn.pending:
-            return
-        try:
-            p = json.loads(turn.pending)
-            context = CallContext(
-                thread_id=turn.thread_id, message_id=turn.message_id, platform=p["platform"],
-                workspace=p["workspace"], channel=p["channel"], user=p["user"],
-                strategy=p["strategy"], tier=p["tier"], escalation=p["escalation"],
-                experiment=p["experiment"], variant=p["variant"],
-            )  # fmt: skip
-            number, model = int(p["attempt"]), str(p["model"])
-            prompt, bound = int(p["prompt_tokens"]), int(p["max_tokens"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("question %s: unreadable call in flight %r", turn.message_id, turn.pending)
-            return
-        await self._recorder.record_interrupted(context, number, model, prompt, bound)
+        found = in_flight(turn)
+        if found is not None:
+            await self._recorder.record_interrupted(*found)
 
     def _checkpoint(self, turn: StartedTurn, reply: Resumable | None, saved: str) -> str:
         """Store which platform messages show this answer, when that changes (about once)."""
@@ -285,18 +272,6 @@ class Answerer:
                 observer.on_answer(answered)
             except Exception:  # an observer must never break an answer
                 log.exception("answer observer %r failed", observer)
-
-
-def _pending(
-    context: CallContext, trying: Trying, prompt_tokens: int, max_tokens: int | None
-) -> str:
-    c = context
-    return json.dumps({
-        "attempt": trying.number, "model": trying.model, "prompt_tokens": prompt_tokens,
-        "max_tokens": max_tokens or 4096, "platform": c.platform, "workspace": c.workspace,
-        "channel": c.channel, "user": c.user, "strategy": c.strategy, "tier": c.tier,
-        "escalation": c.escalation, "experiment": c.experiment, "variant": c.variant,
-    })  # fmt: skip
 
 
 async def _quietly(closing: Awaitable[None]) -> None:
