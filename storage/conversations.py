@@ -84,6 +84,7 @@ class Conversations:
         """The call row's id; 0 when the database is down (the row is spooled, stored later)."""
         found = await self.spool.write(
             f"call {record.key}",
+            record.message_id,
             lambda conn: record_call(conn, record, None)[0],
             lambda conn: record_call(conn, record, None, retry=True),
         )
@@ -94,6 +95,7 @@ class Conversations:
         (call id, answer message id), (0, 0) when spooled during an outage."""
         found = await self.spool.write(
             f"answered call {record.key}",
+            record.message_id,
             lambda conn: record_call(conn, record, answer),
             lambda conn: record_call(conn, record, answer, retry=True),
         )
@@ -123,6 +125,7 @@ class Conversations:
     ) -> None:
         await self.spool.write(
             f"question {message_id} answering",
+            message_id,
             lambda conn: questions.begin_call(conn, message_id, owner, pending, lease_until),
         )
 
@@ -156,12 +159,15 @@ class Conversations:
     ) -> None:
         await self.spool.write(
             f"question {message_id} answered",
+            message_id,
             lambda conn: finish_question(conn, message_id, platform, external_ids, call_key),
         )
 
     async def fail_question(self, message_id: int) -> None:
         await self.spool.write(
-            f"question {message_id} failed", lambda conn: questions.fail(conn, message_id)
+            f"question {message_id} failed",
+            message_id,
+            lambda conn: questions.fail(conn, message_id),
         )
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:

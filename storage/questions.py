@@ -127,8 +127,17 @@ def unfinished(conn: sa.Connection, platform: str, now: datetime, limit: int) ->
         .limit(limit)
     ).all()  # fmt: skip
     return [
-        Unfinished(r.id, r.platform, r.workspace, r.channel, r.external_id, r.author, r.text,
-                   r.origin or "", r.created_at)
+        Unfinished(
+            r.id,
+            r.platform,
+            r.workspace,
+            r.channel,
+            r.external_id,
+            r.author,
+            r.text,
+            r.origin or "",
+            r.created_at,
+        )
         for r in rows
     ]
 
@@ -151,4 +160,3 @@ def stored_answer(conn: sa.Connection, message_id: int) -> StoredAnswer | None:
         row.strategy, row.cost_nano_usd, row.cost_source, row.input_tokens, row.output_tokens,
         row.latency_ms, int(row.answer_id),
     )  # fmt: skip
-
