@@ -10,7 +10,7 @@ over an in-process httpx transport answering at once with a canned Eden AI strea
 mention opens a new thread, so the database grows as it would.
 
 RSS (from /proc/self/statm) is sampled after `gc.collect()` at the end of the warm-up and
-every 1,000 messages after it; the figure that matters is the growth after warm-up.
+every `--every` messages after it; the figure that matters is the growth after warm-up.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await adapter.drain()
                 sent += len(batch)
                 after = sent - args.warmup
-                if after >= 0 and after % 1000 < args.concurrency:
+                if after >= 0 and after % args.every < args.concurrency:
                     gc.collect()
                     samples.append((after, round(rss_mb(), 1)))
                     print(f"{after:>6} messages after warm-up: RSS {samples[-1][1]} MB",
@@ -144,6 +144,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--every", type=int, default=1000, help="sample RSS every N messages")
     args = parser.parse_args()
     print(f"loadavg before: {Path('/proc/loadavg').read_text().strip()}")
     result = asyncio.run(run(args))

@@ -30,7 +30,11 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One writer at a time is all SQLite allows, so a few connections serve any load; each
+        # extra one only adds its own page cache (memory that grows with the database).
+        engine = create_async_engine(
+            url, pool_size=5, max_overflow=0, pool_timeout=5, connect_args={"timeout": 30}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
