@@ -32,6 +32,7 @@ from adapters.routing_setup import shipped_analyzer as shipped_analyzer
 from bot.conversation.answer import Answerer
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
+from bot.conversation.policy import TierPolicy
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.judge import Judge
@@ -49,6 +50,7 @@ from bot.llm.types import Usage
 from bot.metrics import Metrics
 from bot.notices import LogNotifier
 from bot.ports import AnswerObserver, Notifier
+from bot.redaction import LogRedaction, Redactor
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
 from bot.spend.budget import BudgetGuard, BudgetPolicy
@@ -197,12 +199,15 @@ async def _build(
     clock: Callable[[], datetime],
 ) -> Switchboard:
     routing = build_routing(settings)  # a bad routing file fails before anything is opened
+    redact = Redactor.from_settings(settings)
+    resources.callback(LogRedaction(redact).install().uninstall)
     if db is None:
         db = await open_database(settings, migrate=migrate)
     elif migrate:
         await upgrade(db)
     resources.push_async_callback(db.dispose)
     stores = Stores.over(db)
+    resources.push_async_callback(stores.conversations.close)  # spooled writes, then dispose
     versions = router_versions(stores, routing.scorer)
     await versions.refresh()  # live traffic scores with the active router version
     if provider is None:
@@ -233,6 +238,7 @@ async def _build(
         stores.conversations,
         pricer,
         baseline_model=baseline,
+        redact=redact,
         # The meter first: the alerts read it.
         observers=(meter, HealthObserver(routing.health), alerts, metrics),
         clock=clock,
@@ -260,6 +266,8 @@ async def _build(
         stores.conversations,
         max_output_tokens=settings.llm_max_output_tokens,
         observers=answer_observers,
+        lease_s=settings.answer_lease_s,
+        clock=clock,
     )
     pinned = await pinned_strategies(routing, stores, versions)
     engine = Engine(
@@ -273,8 +281,16 @@ async def _build(
             history_token_budget=settings.history_token_budget,
             history_max_messages=settings.history_max_messages,
             max_question_tokens=settings.max_question_tokens,
+            tier_policy=TierPolicy(
+                settings.tier_force_by, settings.tier_force_max, settings.tier_force_above_channel
+            ),
+            lease_s=settings.answer_lease_s,
+            recovery_max_age_s=settings.recovery_max_age_s,
+            db_wait_s=settings.database_wait_s,
+            recovery_interval_s=settings.recovery_interval_s,
         ),
         guard=guard,
+        clock=clock,
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)

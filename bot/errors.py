@@ -27,6 +27,16 @@ class InputError(SwitchboardError):
     user_message = "I couldn't read that message. Please send some text."
 
 
+class ServiceUnavailable(SwitchboardError):
+    """The database cannot be reached (down, or every pooled connection busy) for longer than
+    Switchboard waits; nothing was answered or charged."""
+
+    user_message = (
+        "Switchboard is temporarily unavailable (it can't reach its database), so I couldn't "
+        "answer. Please ask again in a few minutes."
+    )
+
+
 class BudgetExceeded(SwitchboardError):
     user_message = "The budget for answers is spent for now."
 
@@ -96,3 +106,10 @@ class StreamBroken(ProviderError):
     retryable = True
     user_message = "The answer was cut off by the LLM provider."
     partial: StreamResult | None = None  # what arrived before the break
+
+
+class Interrupted(ProviderError):
+    """The process stopped (crashed) while this request was in flight."""
+
+    kind = "interrupted"
+    user_message = "Switchboard restarted while answering."

@@ -121,11 +121,24 @@ class Settings(BaseSettings):
     history_token_budget: int = Field(3000, gt=0)
     history_max_messages: int = Field(40, gt=0)
     max_question_tokens: int = Field(6000, gt=0)
+    # Crash recovery: a question is held by one replica for this long (renewed while it is
+    # answered); after a crash, unanswered questions younger than RECOVERY_MAX_AGE_S are
+    # answered (checked at start-up and every RECOVERY_INTERVAL_S), older ones get an apology.
+    answer_lease_s: float = Field(30.0, gt=0)
+    recovery_max_age_s: float = Field(300.0, ge=0)
+    recovery_interval_s: float = Field(15.0, gt=0)
+    # How long a question waits for an unreachable database before "temporarily unavailable".
+    database_wait_s: float = Field(10.0, ge=0)
 
     # --- routing ---------------------------------------------------------------
     routing_strategy: str = "tiered"
     fixed_model: str = "openai/gpt-4o"
     routing_file: Path | None = None
+    # Who may force a tier ("!premium", /ask tier, "ask a stronger model"), up to which tier,
+    # and whether above a tier an admin pinned for the channel. Admins may always.
+    tier_force_by: Literal["everyone", "admins", "nobody"] = "everyone"
+    tier_force_max: Literal["budget", "balanced", "premium"] = "premium"
+    tier_force_above_channel: bool = False
 
     # --- simulator -------------------------------------------------------------
     simulator_seed: int = 0

@@ -27,9 +27,13 @@ class TierChoice:
 
 def choose_tier(request: RouteRequest, judge: Callable[[RouteRequest], TierChoice]) -> TierChoice:
     """Apply the overrides around a strategy's own judgement: forced > channel default > judge,
-    then the budget ceiling."""
+    then the budget ceiling. A forced tier arrives already held to the tier policy (who may
+    force, up to which tier, never above an admin's channel pin unless allowed)."""
     if request.forced_tier:
-        choice = TierChoice(request.forced_tier, None, (f"tier forced to {request.forced_tier}",))
+        reasons: tuple[str, ...] = (f"tier forced to {request.forced_tier}",)
+        if request.force_note:
+            reasons = (*reasons, request.force_note)
+        choice = TierChoice(request.forced_tier, None, reasons)
     elif request.default_tier:
         choice = TierChoice(request.default_tier, None, ("channel default tier",))
     else:

@@ -19,6 +19,7 @@ class RouteRequest:
     forced_tier: Tier | None = None  # "!premium" or an escalation: use exactly this tier
     default_tier: Tier | None = None  # the channel's default tier, when an admin set one
     ceiling_tier: Tier | None = None  # the strongest tier allowed (the budget guard lowers it)
+    force_note: str = ""  # why a forced tier was lowered (the tier policy), for the reasons
 
 
 @dataclass(frozen=True)

@@ -6,20 +6,26 @@ Each public method is one short transaction. Values in and out are plain datacla
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import insert_ignore
+from storage import questions
+from storage.database import DatabaseUnavailable, insert_ignore, run_transaction
 from storage.records import (
     CallRecord,
     CallView,
     Question,
     StartedTurn,
+    StoredAnswer,
     ThreadRef,
+    Unfinished,
 )
+from storage.spool import WriteSpool
 from storage.tables import (
     calls_t,
     channel_settings_t,
@@ -28,26 +34,33 @@ from storage.tables import (
     threads_t,
     utcnow,
 )
-from storage.turns import record_call, record_posts, start_turn
+from storage.turns import finish_question, record_call, record_posts, start_turn
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Conversations:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.spool = WriteSpool(engine)
+        self._background: set[asyncio.Task[None]] = set()
         # SQLite has one writer at a time; connections that find it busy poll with growing
         # sleeps (up to 100 ms each), which is where concurrent answers' latency tail came
         # from. Queued here instead, they take turns in arrival order with no sleeping.
         self._writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
+    async def close(self) -> None:
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.spool.close()
+
     async def _transaction(self, body: Callable[[sa.Connection], T]) -> T:
-        """One short transaction; its body is plain synchronous SQLAlchemy (turns.py)."""
+        """One short transaction; its body is plain synchronous SQLAlchemy (turns.py). An
+        outage raises `DatabaseUnavailable`."""
         if self._writes is None:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(body)
-        async with self._writes, self.engine.begin() as conn:
-            return await conn.run_sync(body)
+            return await run_transaction(self.engine, body)
+        async with self._writes:
+            return await run_transaction(self.engine, body)
 
     async def start_turn(
         self,
@@ -57,23 +70,112 @@ class Conversations:
         author: str,
         event_key: str,
         history_limit: int = 0,
+        owner: str = "",
+        lease_until: datetime | None = None,
+        origin: str = "",
+        now: datetime | None = None,
     ) -> StartedTurn | None:
-        """Store the user's message; None when this event was already handled (dedupe).
+        """Store the user's message; None when this event was already handled (dedupe), or
+        is being answered by someone holding its lease. An unfinished question whose lease
+        ran out is taken over instead (`resumed`).
 
         In the same transaction, read what routing needs: the channel's overrides (with the
         thread) and up to `history_limit` earlier messages (one bounded query).
         """
-        question = Question(ref, text, author, event_key, history_limit)
-        return await self._transaction(lambda conn: start_turn(conn, question))
+        question = Question(ref, text, author, event_key, history_limit, owner, lease_until,
+                            origin)  # fmt: skip
+        at = now or utcnow()
+        return await self._transaction(lambda conn: start_turn(conn, question, at))
 
     async def record_call(self, record: CallRecord) -> int:
-        return await self._transaction(lambda conn: record_call(conn, record, None)[0])
+        """The call row's id; 0 when the database is down (the row is spooled, stored later)."""
+        found = await self.spool.write(
+            f"call {record.key}",
+            record.message_id,
+            lambda conn: record_call(conn, record, None)[0],
+            lambda conn: record_call(conn, record, None, retry=True),
+        )
+        return found or 0
 
     async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
         """The attempt that produced the answer, and the answer itself, in one transaction:
-        (call id, answer message id)."""
-        call_id, answer_id = await self._transaction(lambda conn: record_call(conn, record, answer))
-        return call_id, answer_id or 0
+        (call id, answer message id), (0, 0) when spooled during an outage."""
+        found = await self.spool.write(
+            f"answered call {record.key}",
+            record.message_id,
+            lambda conn: record_call(conn, record, answer),
+            lambda conn: record_call(conn, record, answer, retry=True),
+        )
+        if found is None:
+            return 0, 0
+        return found[0], found[1] or 0
+
+    # --- a question's life (storage/questions.py) --------------------------------------------
+
+    async def claim(
+        self, message_id: int, owner: str, lease_until: datetime, now: datetime, history: int
+    ) -> StartedTurn | None:
+        return await self._transaction(
+            lambda conn: questions.claim(conn, message_id, owner, lease_until, now, history)
+        )
+
+    async def unfinished(self, platform: str, now: datetime, limit: int = 50) -> list[Unfinished]:
+        return await self._transaction(
+            lambda conn: questions.unfinished(conn, platform, now, limit)
+        )
+
+    async def stored_answer(self, message_id: int) -> StoredAnswer | None:
+        return await self._transaction(lambda conn: questions.stored_answer(conn, message_id))
+
+    async def begin_call(
+        self, message_id: int, owner: str, pending: str, lease_until: datetime
+    ) -> None:
+        await self.spool.write(
+            f"question {message_id} answering",
+            message_id,
+            lambda conn: questions.begin_call(conn, message_id, owner, pending, lease_until),
+        )
+
+    def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+        """Note the half-written message, in the background: the answer does not wait for it
+        (it only matters after a crash, and lands within milliseconds). A write that arrives
+        after the question finished changes nothing (it names an unfinished question)."""
+        task = asyncio.create_task(self._checkpoint(message_id, owner, checkpoint))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+        try:
+            await self._transaction(
+                lambda conn: questions.set_checkpoint(conn, message_id, owner, checkpoint)
+            )
+        except DatabaseUnavailable as error:
+            log.warning("question %s: checkpoint not stored (%s)", message_id, error)
+
+    async def renew(self, message_id: int, owner: str, lease_until: datetime) -> bool:
+        """Extend our lease; False when we lost it or the database is down."""
+        try:
+            return await self._transaction(
+                lambda conn: questions.renew(conn, message_id, owner, lease_until)
+            )
+        except DatabaseUnavailable:
+            return False
+
+    async def finish_question(
+        self, message_id: int, platform: str, external_ids: Sequence[str], call_key: str | None
+    ) -> None:
+        await self.spool.write(
+            f"question {message_id} answered",
+            message_id,
+            lambda conn: finish_question(conn, message_id, platform, external_ids, call_key),
+        )
+
+    async def fail_question(self, message_id: int) -> None:
+        await self.spool.write(
+            f"question {message_id} failed",
+            message_id,
+            lambda conn: questions.fail(conn, message_id),
+        )
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
         if external_ids:

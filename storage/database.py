@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
@@ -32,16 +34,29 @@ def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # No rollback when a connection goes back to the pool: every transaction here ends in a
-        # commit or a rollback of its own (AsyncConnection.close rolls back one left open), and
-        # on aiosqlite the redundant rollback is one more worker-thread round trip per
-        # transaction (three per message).
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        # One writer at a time is all SQLite allows, so a few connections serve any load; each
+        # extra one only adds its own page cache (memory that grows with the database). No
+        # rollback when a connection goes back to the pool: every transaction here ends in a
+        # commit or a rollback of its own, and on aiosqlite the redundant rollback is one more
+        # worker-thread round trip per transaction.
+        engine = create_async_engine(
+            url,
+            pool_size=5,
+            max_overflow=0,
+            pool_timeout=5,
+            connect_args={"timeout": 30},
+            pool_reset_on_return=None,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": search_path}} if search_path else {}
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=5,  # a question waits DATABASE_WAIT_S in short tries, not one long one
+        pool_pre_ping=True,
+        connect_args=connect_args,
     )
 
 
@@ -51,6 +66,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 512 KiB of page cache per connection (SQLite's default is 2 MiB): the OS caches the file
+    # anyway, and a bot's memory then stays flat as its database grows (bench/bench_memory.py).
+    cursor.execute("PRAGMA cache_size=-512")
     cursor.close()
 
 
@@ -98,3 +116,39 @@ async def insert_ignore(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (refused, dropped, locked, or no pooled
+    connection free in time). Worth retrying later; nothing about the data is wrong."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """True for errors that mean "the database is not there right now"."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        sa.exc.OperationalError  # refused, locked (SQLite), server gone
+        | sa.exc.InterfaceError  # connection closed under us
+        | sa.exc.TimeoutError  # the pool had no connection to give in time
+        | OSError  # connect() refused or reset before SQLAlchemy wrapped it
+        | TimeoutError,
+    )
+
+
+async def run_transaction(engine: AsyncEngine, body: Callable[[sa.Connection], T]) -> T:
+    """One short transaction whose body is plain synchronous SQLAlchemy; an outage is raised
+    as `DatabaseUnavailable`."""
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(body)
+    except Exception as error:
+        if unavailable(error):
+            raise DatabaseUnavailable(_reason(error)) from error
+        raise
+
+
+def _reason(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0][:200] if str(cause) else ''}"

@@ -43,6 +43,11 @@ class StartedTurn:
     history: tuple[Turn, ...] = ()  # the newest earlier messages, oldest first
     channel_tier: str | None = None  # the tier an admin pinned for the channel
     thread_created_at: datetime | None = None
+    owner: str = ""  # the claim holding this question's lease
+    created_at: datetime | None = None  # when the question arrived
+    resumed: bool = False  # an unfinished question taken over (after a crash)
+    checkpoint: str = ""  # the half-written reply a crashed answer left (adapter's ids)
+    pending: str | None = None  # JSON of the call that was in flight when it crashed
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class CallRecord:
     variant: str | None = None
     router_version: int | None = None
     created_at: datetime | None = None
+    key: str | None = None  # unique per attempt: a retried write lands once
 
 
 @dataclass(frozen=True)
@@ -106,3 +112,39 @@ class Question:
     author: str
     event_key: str
     history_limit: int = 0
+    owner: str = ""  # a fresh claim id: who holds the lease
+    lease_until: datetime | None = None
+    origin: str = ""  # the adapter's reply address, for answering after a restart
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A question that was never answered, as recovery finds it."""
+
+    message_id: int
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+    author: str
+    text: str
+    origin: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer stored before its reply was finished (the crash came after the LLM call)."""
+
+    call_id: int
+    call_key: str
+    text: str
+    model: str
+    tier: str | None
+    strategy: str
+    cost_nano_usd: int | None
+    cost_source: str
+    input_tokens: int | None
+    output_tokens: int | None
+    latency_ms: int | None
+    answer_id: int

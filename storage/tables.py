@@ -74,6 +74,15 @@ class Message(SQLModel, table=True):
     # sha256 of (platform, workspace, event id): the dedupe key, written before any LLM call.
     event_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = _ts()
+    # A question's answering state, kept so a crash loses nothing (NULL for answers):
+    # received -> answering -> answered | failed. A replica holds an unfinished question only
+    # while its lease runs (renewed while answering); an expired one may be claimed by another.
+    state: str | None = Field(default=None, max_length=16, index=True)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    owner: str | None = Field(default=None, max_length=32)  # the claim that holds the lease
+    origin: str | None = Field(default=None, sa_type=sa.Text)  # adapter's reply address
+    checkpoint: str | None = Field(default=None, sa_type=sa.Text)  # half-written message ids
+    pending: str | None = Field(default=None, sa_type=sa.Text)  # JSON: the call in flight
 
 
 class Call(SQLModel, table=True):
@@ -87,6 +96,8 @@ class Call(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # A unique key per attempt, so a write retried after a database outage lands once.
+    key: str | None = Field(default=None, max_length=32, unique=True)
     thread_id: int = Field(foreign_key="threads.id")
     message_id: int = Field(foreign_key="messages.id")  # the question being answered
     answer_id: int | None = Field(default=None, foreign_key="messages.id")

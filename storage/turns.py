@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage import questions
 from storage.records import CallRecord, Question, StartedTurn, Turn
 from storage.tables import (
     calls_t,
@@ -75,9 +77,12 @@ def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]
     return values
 
 
-def start_turn(conn: sa.Connection, q: Question) -> StartedTurn | None:
+def start_turn(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn | None:
     """Three statements when the thread exists: its row (with the channel's overrides), the
-    question (ON CONFLICT DO NOTHING RETURNING: None means a duplicate event), the history."""
+    question (ON CONFLICT DO NOTHING RETURNING), the history.
+
+    A repeated event id returns None (a duplicate), unless its question was never answered
+    and nobody holds it any more (a crash): then this delivery takes it over (`resumed`)."""
     ref = q.ref
     where = {"key": ref.key, "platform": ref.platform, "workspace": ref.workspace,
              "channel": ref.channel}  # fmt: skip
@@ -93,17 +98,33 @@ def start_turn(conn: sa.Connection, q: Question) -> StartedTurn | None:
     message_id = conn.scalar(
         _dialect_statements(conn).insert_question,
         {"thread_id": row.id, "role": "user", "text": q.text, "author": q.author,
-         "event_key": q.event_key, "created_at": utcnow()},
+         "event_key": q.event_key, "created_at": now, "state": questions.RECEIVED,
+         "lease_until": q.lease_until, "owner": q.owner or None, "origin": q.origin or None},
     )  # fmt: skip
     if message_id is None:
-        return None
+        return _redelivered(conn, q, now)
     history: list[Turn] = []
     if q.history_limit and not new_thread:
         history = recent(conn, row.id, int(message_id), q.history_limit)
     return StartedTurn(
         row.id, int(message_id), row.experiment, row.variant, tuple(history), row.tier,
-        row.created_at,
+        row.created_at, owner=q.owner, created_at=now,
     )  # fmt: skip
+
+
+def _redelivered(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn | None:
+    found = conn.execute(
+        sa.select(messages_t.c.id, messages_t.c.owner).where(messages_t.c.event_key == q.event_key)
+    ).first()
+    if found is None:
+        return None
+    if q.owner and found.owner == q.owner:
+        # Our own insert, committed though we never heard back (the database dropped the
+        # connection at commit): carry on with it.
+        return questions.load_turn(conn, found.id, q.owner, q.history_limit, resumed=False)
+    if q.lease_until is None:
+        return None
+    return questions.claim(conn, found.id, q.owner, q.lease_until, now, q.history_limit)
 
 
 def recent(conn: sa.Connection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
@@ -114,9 +135,20 @@ def recent(conn: sa.Connection, thread_id: int, before_id: int, limit: int) -> l
 
 
 def record_call(
-    conn: sa.Connection, record: CallRecord, answer: str | None
+    conn: sa.Connection, record: CallRecord, answer: str | None, *, retry: bool = False
 ) -> tuple[int, int | None]:
-    """One call attempt, and the answer it produced (if any) first so the call points at it."""
+    """One call attempt, and the answer it produced (if any) first so the call points at it.
+
+    `retry`: this write may have landed already (retried after a database outage): it is
+    looked up by its key first, so it lands once."""
+    if retry and record.key:
+        found = conn.execute(
+            sa.select(calls_t.c.id, calls_t.c.answer_id).where(calls_t.c.key == record.key)
+        ).first()
+        if found is not None:
+            return int(found.id), found.answer_id
+    if record.purpose == "answer":
+        questions.settle_pending(conn, record.message_id)
     values = _call_values(record, None)
     if answer is not None:
         values["answer_id"] = conn.scalar(
@@ -137,3 +169,18 @@ def record_posts(
         for e in dict.fromkeys(external_ids)
     ]
     conn.execute(_dialect_statements(conn).insert_post, rows)
+
+
+def finish_question(
+    conn: sa.Connection,
+    message_id: int,
+    platform: str,
+    external_ids: Sequence[str],
+    call_key: str | None,
+) -> None:
+    """The reply is complete: its posts (so reactions find the call) and the final state."""
+    if external_ids and call_key:
+        call_id = conn.scalar(sa.select(calls_t.c.id).where(calls_t.c.key == call_key))
+        if call_id is not None:
+            record_posts(conn, platform, external_ids, int(call_id))
+    questions.end(conn, message_id, questions.ANSWERED)

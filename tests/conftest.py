@@ -14,6 +14,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.llm.provider import Provider
 from bot.ports import Notifier
 from bot.settings import Settings
 from storage.database import create_engine, upgrade
-from storage.tables import SQLModel
+from storage.tables import SQLModel, utcnow
 from tests.fakes import FakeProvider
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "")
@@ -230,6 +231,7 @@ async def make_app(provider: FakeProvider, make_settings: MakeSettings) -> Async
         provider_: Provider | None = None,
         llm_base_url: str | None = None,
         notifiers: Sequence[Notifier] | None = None,
+        clock: Callable[[], datetime] = utcnow,
         **overrides: Any,
     ) -> Switchboard:
         settings = make_settings(database_url=db.url, **overrides)
@@ -241,6 +243,7 @@ async def make_app(provider: FakeProvider, make_settings: MakeSettings) -> Async
             llm_base_url=llm_base_url,
             notifiers=notifiers,
             migrate=False,
+            clock=clock,
         )
         built.append(switchboard)
         return switchboard

@@ -36,6 +36,8 @@ class Scripted:
     break_after: int | None = None  # raise StreamBroken after this many deltas
     delay_s: float = 0.0  # before each delta (and before an error)
     repeat: int = 1  # how many requests this script answers
+    hang_after: int | None = None  # after this many deltas, never return (a crash stand-in)
+    echo: bool = False  # answer "re: <the question>" instead of `text`
 
 
 def _pieces(text: str, count: int) -> list[str]:
@@ -80,19 +82,22 @@ class FakeProvider:
             raise script.error
         sent: list[str] = []
         ttft = None
-        for number, piece in enumerate(_pieces(script.text, script.chunks)):
+        text = f"re: {request.messages[-1].content}" if script.echo else script.text
+        for number, piece in enumerate(_pieces(text, script.chunks)):
             if script.break_after is not None and number >= script.break_after:
                 error = StreamBroken(detail="the fake stream broke")
                 error.partial = StreamResult("".join(sent), script.served or request.model,
                                              None, None, ttft, _ms(started))  # fmt: skip
                 raise error
+            if script.hang_after is not None and number >= script.hang_after:
+                await asyncio.Event().wait()  # the process "died" here: nothing after runs
             if script.delay_s:
                 await asyncio.sleep(script.delay_s)
             ttft = ttft if ttft is not None else _ms(started)
             sent.append(piece)
             yield piece
         prompt = sum(estimate_tokens(m.content) + 4 for m in request.messages)
-        estimated = Usage(prompt, estimate_tokens(script.text))
+        estimated = Usage(prompt, estimate_tokens(text))
         usage = Usage(*script.usage) if script.usage else estimated
         yield StreamResult(
             text="".join(sent),

@@ -16,9 +16,17 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.discord.commands import add_commands
+from adapters.discord.commands import add_commands, is_admin
 from adapters.discord.config import DiscordConfig
-from adapters.discord.places import Place, dm_place, fixed, new_thread, thread_name, thread_place
+from adapters.discord.places import (
+    THREAD_EXISTS,
+    Place,
+    dm_place,
+    fixed,
+    new_thread,
+    thread_name,
+    thread_place,
+)
 from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
 from adapters.discord.views import DYNAMIC_ITEMS, answer_view
 from bot.conversation.engine import Engine
@@ -74,7 +82,7 @@ class SwitchboardBot(discord.Client):
         open_channel: ChannelOpener,
         *,
         reply_to: discord.Message | None = None,
-        reference: discord.Message | None = None,
+        reference: discord.Message | discord.PartialMessage | None = None,
     ) -> DiscordReply:
         return DiscordReply(
             open_channel,
@@ -84,6 +92,35 @@ class SwitchboardBot(discord.Client):
             reply_to=reply_to,
             reference=reference,
         )
+
+    def recovery_reply(self, incoming: Incoming) -> DiscordReply:
+        """The reply for a question answered after a restart, from the place stored with it
+        (REST only: the gateway's caches may still be empty)."""
+        kind, _, rest = (incoming.origin or f"channel:{incoming.thread}").partition(":")
+        ids = [int(part) for part in rest.split(":") if part.isdigit()]
+        if kind == "thread-on" and len(ids) == 2:
+            name = thread_name(incoming.text, "Question")
+            return self.make_reply(self._thread_on(ids[0], ids[1], name))
+        channel = self.get_partial_messageable(ids[0] if ids else int(incoming.thread))
+        reference = channel.get_partial_message(ids[1]) if len(ids) > 1 else None
+        return self.make_reply(fixed(channel), reference=reference)
+
+    def _thread_on(self, parent: int, message: int, name: str) -> ChannelOpener:
+        async def open_channel() -> discord.abc.Messageable:
+            try:
+                await self.http.start_thread_with_message(
+                    parent, message, name=name, auto_archive_duration=1440
+                )
+            except discord.HTTPException as error:
+                if error.code != THREAD_EXISTS:
+                    raise
+            return self.get_partial_messageable(message)  # a thread takes its message's id
+
+        return open_channel
+
+    async def keep_recovering(self) -> None:
+        """At start-up and then periodically: answer what a crashed process left unanswered."""
+        await self.engine.keep_recovering(PLATFORM, self.recovery_reply)
 
     def reply_in(self, channel: discord.abc.Messageable) -> DiscordReply:
         return self.make_reply(fixed(channel))
@@ -143,6 +180,8 @@ class SwitchboardBot(discord.Client):
             user=str(message.author.id),
             text=self.without_own_mention(message.content),
             event_id=str(message.id),
+            admin=is_admin(message.author, self.config.admin_ids),
+            origin=place.origin,
         )
         reply = self.make_reply(place.open_channel, reply_to=message, reference=place.reply_to)
         await self.answer(incoming, reply)
@@ -184,9 +223,11 @@ class SwitchboardBot(discord.Client):
                 self.without_own_mention(message.content),
                 f"Question from {message.author.display_name}",
             )
-            return Place(guild, str(channel.id), str(message.id), new_thread(message, name))
+            return Place(guild, str(channel.id), str(message.id), new_thread(message, name),
+                         origin=f"thread-on:{channel.id}:{message.id}")  # fmt: skip
         if mentioned:
-            return Place(guild, str(channel.id), str(message.id), fixed(channel), message)
+            return Place(guild, str(channel.id), str(message.id), fixed(channel), message,
+                         origin=f"channel:{channel.id}:{message.id}")  # fmt: skip
         return None
 
     async def _resolve(self, channel_id: int) -> Any:

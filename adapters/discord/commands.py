@@ -57,7 +57,8 @@ async def _ask_place(interaction: discord.Interaction, question: str) -> Place |
             message = await interaction.original_response()
         name = thread_name(question, f"Question from {user.display_name}")
         return Place(str(interaction.guild_id), str(channel.id), str(message.id),
-                     new_thread(message, name))  # fmt: skip
+                     new_thread(message, name),
+                     origin=f"thread-on:{channel.id}:{message.id}")  # fmt: skip
     if isinstance(channel, discord.Thread):
         await interaction.response.send_message(echo, allowed_mentions=NO_MENTIONS)
         return thread_place(channel)
@@ -84,6 +85,8 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
             user=str(interaction.user.id),
             text=question,
             event_id=f"ask:{interaction.id}",
+            origin=place.origin,
+            admin=is_admin(interaction.user, bot.config.admin_ids, interaction.permissions.value),
         )
         await bot.answer(incoming, bot.make_reply(place.open_channel))
 

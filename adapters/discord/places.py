@@ -28,6 +28,9 @@ class Place:
     thread: str
     open_channel: ChannelOpener
     reply_to: discord.Message | None = None  # post the first answer as a reply to this
+    # Where to answer after a restart (stored with the question): "channel:<id>[:<reply to>]"
+    # or "thread-on:<channel>:<message>" (a thread still to be made on that message).
+    origin: str = ""
 
 
 def fixed(channel: discord.abc.Messageable) -> ChannelOpener:
@@ -66,8 +69,10 @@ def thread_name(text: str, fallback: str) -> str:
 
 
 def thread_place(thread: discord.Thread) -> Place:
-    return Place(str(thread.guild.id), str(thread.parent_id), str(thread.id), fixed(thread))
+    return Place(str(thread.guild.id), str(thread.parent_id), str(thread.id), fixed(thread),
+                 origin=f"channel:{thread.id}")  # fmt: skip
 
 
 def dm_place(channel: discord.abc.Messageable, channel_id: int) -> Place:
-    return Place(DM_WORKSPACE, str(channel_id), str(channel_id), fixed(channel))
+    return Place(DM_WORKSPACE, str(channel_id), str(channel_id), fixed(channel),
+                 origin=f"channel:{channel_id}")  # fmt: skip

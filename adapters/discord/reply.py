@@ -50,7 +50,7 @@ class DiscordReply:
         show_context_line: bool = True,
         view_factory: ViewFactory | None = None,
         reply_to: discord.Message | None = None,
-        reference: discord.Message | None = None,
+        reference: discord.Message | discord.PartialMessage | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
@@ -65,8 +65,18 @@ class DiscordReply:
         self._last_post: float | None = None
         self._broken = False
         self.buffer = ""
-        self.posted: list[discord.Message] = []
+        self.posted: list[discord.Message | discord.PartialMessage] = []
         self._contents: list[str] = []
+        self._resumed: list[int] = []  # a crashed process's half-written messages, to edit
+
+    @property
+    def checkpoint(self) -> str:
+        """The ids of the messages showing this answer, for whoever resumes it after a crash."""
+        return ",".join(str(message.id) for message in self.posted)
+
+    def resume(self, checkpoint: str) -> None:
+        """Edit the messages a crashed process left half-written instead of sending new ones."""
+        self._resumed = [int(part) for part in checkpoint.split(",") if part.isdigit()]
 
     @property
     def _body_limit(self) -> int:
@@ -75,6 +85,10 @@ class DiscordReply:
     async def channel(self) -> discord.abc.Messageable:
         if self._channel is None:
             self._channel = await self._open_channel()
+            if self._resumed:
+                partial: Any = self._channel  # every messageable we open has this method
+                self.posted = [partial.get_partial_message(i) for i in self._resumed]
+                self._contents = [""] * len(self.posted)  # unknown: always edited
         return self._channel
 
     async def start(self) -> None:
@@ -101,7 +115,8 @@ class DiscordReply:
         footer = ""
         if self._show_context_line:
             footer = "\n-# " + meta.context_line()[: FOOTER_RESERVE - 6]
-        view = self._view_factory(meta.call_id) if self._view_factory else None
+        # No buttons while the ledger row waits for the database (a call id of 0).
+        view = self._view_factory(meta.call_id) if self._view_factory and meta.call_id else None
         self._broken = False
         ok = await self._render(text, footer=footer, view=view)
         if not ok:
@@ -111,6 +126,12 @@ class DiscordReply:
     async def fail(self, message: str) -> None:
         await self._stop_typing()
         text = f"⚠️ {message}"
+        if self.posted or self._resumed:
+            await self.channel()
+            await self._wait_for_slot()
+            self._broken = False
+            if await self._render(text, footer="", view=None):  # replaces the partial answer
+                return
         if self._channel is None and self._reply_to is not None:
             try:
                 await self._reply_to.reply(text, allowed_mentions=NO_MENTIONS)

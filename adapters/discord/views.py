@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from adapters.discord.commands import is_admin
+
 if TYPE_CHECKING:
     from adapters.discord.client import SwitchboardBot
 
@@ -52,8 +54,11 @@ class EscalateButton(
             await interaction.followup.send(UNKNOWN_ANSWER, ephemeral=True)
             return
         reply = bot.reply_in(channel)
+        admin = is_admin(interaction.user, bot.config.admin_ids, interaction.permissions.value)
         async with bot.in_flight():
-            outcome = await bot.engine.escalate(self.call_id, str(interaction.user.id), reply)
+            outcome = await bot.engine.escalate(
+                self.call_id, str(interaction.user.id), reply, admin=admin
+            )
         if outcome.status == "duplicate":
             await interaction.followup.send(ALREADY_ESCALATED, ephemeral=True)
 

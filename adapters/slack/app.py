@@ -40,6 +40,8 @@ PLATFORM = "slack"
 # Message subtypes that are still a person asking something; every other subtype (edits,
 # deletions, joins, bot posts) is ignored.
 USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+# What Bolt raises when a body's shape is not what Slack sends (it assumes it is).
+_UNPARSEABLE = (ValueError, AttributeError, TypeError, KeyError, RecursionError)
 THUMBS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
 
 
@@ -89,17 +91,43 @@ class SlackAdapter:
     async def dispatch_http(self, body: str, headers: Mapping[str, str]) -> BoltResponse:
         """One HTTP request from Slack (signed); a body Bolt cannot parse gets 400 (or 401)."""
         headers = {name.lower(): value for name, value in headers.items()}
+        # The signature first: an unsigned body is never parsed (5,000-level JSON, huge bodies).
+        # Without a signing secret (Socket Mode) nothing that arrives over HTTP is trusted.
+        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
+            log.warning("rejected a Slack request: bad or stale signature (timestamp %s)",
+                        str(headers.get("x-slack-request-timestamp", "?"))[:20])  # fmt: skip
+            return BoltResponse(status=401, body="")
         try:
             request = AsyncBoltRequest(body=body, headers=_headers(headers))
-        except (ValueError, AttributeError, TypeError) as error:  # Bolt parses eagerly
-            if self._verifier is None or not self._verifier.is_valid_request(body, headers):
-                log.warning("rejected a Slack request: bad or stale signature")
-                return BoltResponse(status=401, body="")
-            log.warning("rejected a malformed Slack request (%s): %r", error, body[:200])
+        except _UNPARSEABLE as error:  # Bolt parses the body and reads ids out of it eagerly
+            log.warning("rejected a malformed Slack request (%s): %r",
+                        type(error).__name__, body[:200])  # fmt: skip
             return BoltResponse(status=400, body="")
         return await self.dispatch(request)
 
+    async def dispatch_socket(
+        self, payload: Any, headers: Mapping[str, str | Sequence[str]] | None = None
+    ) -> Any:
+        """One Socket Mode envelope's payload (already JSON-decoded by the SDK)."""
+        problem = malformed(payload)
+        if not problem:
+            try:
+                request = AsyncBoltRequest(body=payload, headers=dict(headers or {}),
+                                           mode="socket_mode")  # fmt: skip
+            except _UNPARSEABLE as error:
+                problem = type(error).__name__
+            else:
+                return await self.dispatch(request)
+        log.warning("ignored a malformed Slack request %s: %s", _describe(payload), problem)
+        return BoltResponse(status=200, body="")
+
     async def dispatch(self, request: AsyncBoltRequest) -> Any:
+        problem = malformed(request.body)
+        if problem:
+            # Acked (200) so Slack does not retry a payload that can never be handled.
+            log.warning("ignored a malformed Slack request %s: %s",
+                        _describe(request.body), problem)  # fmt: skip
+            return BoltResponse(status=200, body="")
         try:
             response = await self.bolt.async_dispatch(request)
         except Exception:
@@ -135,15 +163,20 @@ class SlackAdapter:
     ) -> None:
         envelope = body.get("event_id", "?")
         subtype = event.get("subtype")
-        if event.get("bot_id") or (subtype and subtype not in USER_SUBTYPES):
+        if event.get("bot_id") or (subtype and (not isinstance(subtype, str)
+                                                or subtype not in USER_SUBTYPES)):  # fmt: skip
             log.debug("ignored %s (subtype %s, bot %s)", envelope, subtype, event.get("bot_id"))
             return
         bot_user = getattr(context, "bot_user_id", None)
         user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
         text = event.get("text")
         team = body.get("team_id") or event.get("team") or ""
+        thread_ts = event.get("thread_ts")
         if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)
-                and isinstance(text, str)):  # fmt: skip
+                and isinstance(text, str) and isinstance(team, str)
+                and _unicode(user, channel, ts, team) and user and channel and ts
+                and (thread_ts is None or (isinstance(thread_ts, str) and _unicode(thread_ts)))
+                ):  # fmt: skip
             log.warning("ignored malformed message event %s: no user/channel/ts/text", envelope)
             return
         if user == bot_user:
@@ -153,7 +186,6 @@ class SlackAdapter:
         if allowed and channel not in allowed and not is_dm:
             log.debug("ignored %s: channel %s is not in SLACK_ALLOWED_CHANNELS", envelope, channel)
             return
-        thread_ts = event.get("thread_ts")
         thread = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
         # A channel message without a mention: only follow-ups in threads we took part in.
         if not (mentioned or is_dm) and (
@@ -170,6 +202,7 @@ class SlackAdapter:
             # The same post arrives as app_mention and message.*, with different event ids;
             # channel + ts names the post itself, so the pair (and every retry) is answered once.
             event_id=f"{channel}:{ts}",
+            admin=user in self.config.admin_user_ids,
         )
         log.info("slack event %s (%s) -> %s", envelope, event.get("type"), incoming.event_id)
         reply = self._reply(channel, thread, user, team)
@@ -178,6 +211,14 @@ class SlackAdapter:
     async def _answer(self, incoming: Incoming, reply: SlackReply) -> None:
         outcome = await self.engine.handle(incoming, reply)
         log.info("slack %s: %s", incoming.event_id, outcome.status)
+
+    def recovery_reply(self, incoming: Incoming) -> SlackReply:
+        """The reply for a question answered after a restart (see `Engine.recover`)."""
+        return self._reply(incoming.channel, incoming.thread, incoming.user, incoming.workspace)
+
+    async def keep_recovering(self) -> None:
+        """At start-up and then periodically: answer what a crashed process left unanswered."""
+        await self.engine.keep_recovering(PLATFORM, self.recovery_reply)
 
     def _reply(self, channel: str, thread: str, user: str, team: str) -> SlackReply:
         return SlackReply(
@@ -191,9 +232,11 @@ class SlackAdapter:
 
     async def _on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         name = str(event.get("reaction", "")).split("::")[0]  # drop skin tones
-        item = event.get("item") or {}
+        item = event.get("item")
         user = event.get("user")
-        if name not in THUMBS or item.get("type") != "message" or not isinstance(user, str):
+        if not (name in THUMBS and isinstance(item, dict) and item.get("type") == "message"
+                and isinstance(user, str) and _unicode(user)
+                and _is_id(item.get("channel")) and _is_id(item.get("ts"))):  # fmt: skip
             return
         value = THUMBS[name] if event.get("type") == "reaction_added" else 0
         post = f"{item.get('channel')}:{item.get('ts')}"
@@ -231,7 +274,8 @@ class SlackAdapter:
                          name=f"slack-escalate-{call_id}")  # fmt: skip
 
     async def _escalate(self, call_id: int, user: str, channel: str, reply: SlackReply) -> None:
-        outcome = await self.engine.escalate(call_id, user, reply)
+        admin = user in self.config.admin_user_ids
+        outcome = await self.engine.escalate(call_id, user, reply, admin=admin)
         log.info("slack escalation of call %s: %s", call_id, outcome.status)
         if outcome.status == "duplicate":
             await self._ephemeral(channel, user, "A stronger model already answered this one.")
@@ -286,9 +330,42 @@ def _action(body: dict[str, Any]) -> tuple[int, str, str, str] | None:
     return call_id, user, channel, thread
 
 
+def malformed(body: Any) -> str:
+    """Why Bolt must not see `body` ("" when it may): Bolt assumes an event is an object."""
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    if body.get("type") == "event_callback" or "event" in body:
+        event = body.get("event")
+        if not isinstance(event, dict):
+            return "its event is not an object"
+        if not isinstance(event.get("type"), str):
+            return "its event has no type"
+    for key in ("type", "team_id", "event_id"):
+        if key in body and not (isinstance(body[key], str) and _unicode(body[key])):
+            return f"bad {key}"
+    return ""
+
+
+def _unicode(*values: str) -> bool:
+    """Valid Unicode (no lone surrogates): what every platform id is, and what a database and
+    Slack's API can store and send."""
+    try:
+        for value in values:
+            value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and _unicode(value)
+
+
 def _headers(headers: Mapping[str, str]) -> dict[str, str | Sequence[str]]:
     return dict(headers.items())
 
 
-def _describe(body: dict[str, Any]) -> str:
-    return str(body.get("event_id") or body.get("type") or "request")[:80]
+def _describe(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "request"
+    return ascii(body.get("event_id") or body.get("type") or "request")[:80]

@@ -61,6 +61,8 @@ def answer_blocks(meta: AnswerMeta, show_context_line: bool) -> list[dict[str, A
     if show_context_line:
         line = neutralize_mentions(meta.context_line())
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+    if not meta.call_id:  # its ledger row waits for the database: nothing to press yet
+        return blocks
     value = str(meta.call_id)
     buttons: list[dict[str, Any]] = [
         _button("👍", FEEDBACK_UP, value),
@@ -111,8 +113,32 @@ class SlackReply:
         self._ts: str | None = None  # the message updated in place (placeholder or first part)
         self._native = support.native
         self._last_update = float("-inf")
+        self._orphan: str | None = None  # a crashed process's native stream, still open
+
+    @property
+    def checkpoint(self) -> str:
+        """The message this answer is shown in, for whoever resumes it after a crash."""
+        if self._stream_ts is not None:
+            return f"stream:{self._stream_ts}"
+        return f"post:{self._ts}" if self._ts is not None else ""
+
+    def resume(self, checkpoint: str) -> None:
+        """Take over the message a crashed process left half-written: it is edited in place
+        into this answer (a native stream is stopped first), so no second message appears."""
+        kind, _, ts = checkpoint.partition(":")
+        if kind not in ("stream", "post") or not ts:
+            return
+        self._ts, self._native = ts, False
+        if kind == "stream":
+            self._orphan = ts
+
+    async def _close_orphan(self) -> None:
+        if self._orphan is not None:
+            await self._call("chat_stopStream", ts=self._orphan)
+            self._orphan = None
 
     async def start(self) -> None:
+        await self._close_orphan()
         if self._native:
             try:
                 await self._client.assistant_threads_setStatus(
@@ -145,6 +171,7 @@ class SlackReply:
         self._shown = visible
 
     async def finish(self, text: str, meta: AnswerMeta) -> list[str]:
+        await self._close_orphan()
         parts = split_message(neutralize_mentions(text), self.limits.max_chars) or ["_(no text)_"]
         tail = answer_blocks(meta, self._show_context)
         posted: list[str] = []
@@ -168,6 +195,7 @@ class SlackReply:
         return [f"{self._target.channel}:{ts}" for ts in posted]
 
     async def fail(self, message: str) -> None:
+        await self._close_orphan()
         notice = neutralize_mentions(f":warning: {message}")
         if self._stream_ts is not None:
             await self._call("chat_stopStream", ts=self._stream_ts, markdown_text="\n\n" + notice)

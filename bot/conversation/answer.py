@@ -7,26 +7,32 @@ call row. Answer observers (judge, shadow comparisons) hear of the finished answ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply
+from bot.conversation.inflight import in_flight, pending_call
+from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
 from bot.errors import ProviderError
-from bot.llm.dispatch import Attempt, Dispatcher
+from bot.llm.dispatch import Attempt, Dispatcher, Trying
 from bot.llm.pricing import estimate_tokens
 from bot.llm.recorder import CallContext, CallRecorder, RecordedCall
 from bot.llm.types import ChatMessage, ChatRequest
 from bot.ports import AnsweredQuestion, AnswerObserver
 from routing.strategy import Decision
 from storage.conversations import Conversations
-from storage.records import StartedTurn
+from storage.records import StartedTurn, StoredAnswer
+from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 
 INCOMPLETE_NOTICE = "\n\n_[Answer incomplete: the model stopped mid-answer. Ask again to retry.]_"
+APOLOGY = "Sorry, something went wrong while answering. The error was logged; please try again."
+RESTARTING = "Switchboard is restarting; this answer will continue in a moment."
 
 
 @dataclass(frozen=True)
@@ -83,22 +89,49 @@ class Answerer:
         *,
         max_output_tokens: int | None = 1024,
         observers: Sequence[AnswerObserver] = (),
+        lease_s: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._dispatcher = dispatcher
         self._recorder = recorder
         self._conversations = conversations
         self._max_output_tokens = max_output_tokens
         self._observers = tuple(observers)
+        self._lease_s = lease_s
+        self._clock = clock
 
     async def run(self, job: AnswerJob, reply: Reply) -> Outcome:
+        """Answer `job` into `reply`. Whatever happens, the reply ends finished or failed (a
+        stream is never left open), except when the process dies: then the question stays
+        unfinished and is answered after the restart (see `Engine.recover`)."""
         started = time.perf_counter()
+        turn = job.turn
+        try:
+            async with self._lease(turn):
+                return await self._run(job, reply, started)
+        except asyncio.CancelledError:
+            # Stopping (not crashing): close the stream now; the question stays unfinished,
+            # so the next start answers it in place.
+            await _quietly(reply.fail(RESTARTING))
+            raise
+        except Exception:  # a bug must not leave the user with an open stream and silence
+            log.exception("answering question %s failed", turn.message_id)
+            await _quietly(reply.fail(APOLOGY))
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("failed", message=APOLOGY)
+
+    async def _run(self, job: AnswerJob, reply: Reply, started: float) -> Outcome:
+        turn = job.turn
+        resumable = reply if isinstance(reply, Resumable) else None
+        shown = turn.checkpoint
         await reply.start()
+        shown = self._checkpoint(turn, resumable, shown)
         if job.notice:
             await reply.append(job.notice)
         request = ChatRequest(
             model=job.decision.models[0],
             messages=job.messages,
-            session_id=f"thread-{job.turn.thread_id}",
+            session_id=f"thread-{turn.thread_id}",
             max_tokens=self._max_output_tokens,
             extra_body=job.decision.extra_body,
         )
@@ -110,6 +143,13 @@ class Answerer:
                 async for event in events:
                     if isinstance(event, str):
                         await reply.append(event)
+                        shown = self._checkpoint(turn, resumable, shown)
+                        continue
+                    if isinstance(event, Trying):
+                        pending = pending_call(context, event, prompt_tokens, request.max_tokens)
+                        await self._conversations.begin_call(
+                            turn.message_id, turn.owner, pending, self._lease_end()
+                        )
                         continue
                     text = None
                     if event.produced_text and event.result is not None:
@@ -121,10 +161,70 @@ class Answerer:
         except ProviderError as error:
             if final is None or not final.attempt.produced_text:
                 await reply.fail(str(error))
+                await self._conversations.fail_question(turn.message_id)
                 return Outcome("failed", message=str(error))
             return await self._finish(job, reply, final, started, incomplete=True)
         assert final is not None  # the dispatcher ends with the successful attempt
         return await self._finish(job, reply, final, started, incomplete=False)
+
+    async def redeliver(self, job: AnswerJob, stored: StoredAnswer, reply: Reply) -> Outcome:
+        """Post an answer that was stored before the crash (no second provider call)."""
+        meta = AnswerMeta(
+            call_id=stored.call_id,
+            model=stored.model,
+            tier=stored.tier,
+            strategy=stored.strategy,
+            cost_nano_usd=stored.cost_nano_usd,
+            cost_source=stored.cost_source,
+            latency_ms=stored.latency_ms or 0,
+            input_tokens=stored.input_tokens,
+            output_tokens=stored.output_tokens,
+            thread_id=job.turn.thread_id,
+            answer_id=stored.answer_id,
+        )
+        async with self._lease(job.turn):
+            await reply.start()
+            posted = await reply.finish(stored.text, meta)
+            await self._conversations.finish_question(
+                job.turn.message_id, job.incoming.platform, posted, stored.call_key
+            )
+        return Outcome("answered", meta=meta)
+
+    async def settle_interrupted(self, turn: StartedTurn) -> None:
+        """Put on the ledger the provider request a crashed process had in flight."""
+        found = in_flight(turn)
+        if found is not None:
+            await self._recorder.record_interrupted(*found)
+
+    def _checkpoint(self, turn: StartedTurn, reply: Resumable | None, saved: str) -> str:
+        """Store which platform messages show this answer, when that changes (about once)."""
+        if reply is None or not turn.owner:
+            return saved
+        now = reply.checkpoint
+        if now and now != saved:
+            self._conversations.set_checkpoint(turn.message_id, turn.owner, now)
+        return now or saved
+
+    def _lease_end(self) -> datetime:
+        return self._clock() + timedelta(seconds=self._lease_s)
+
+    @asynccontextmanager
+    async def _lease(self, turn: StartedTurn) -> AsyncIterator[None]:
+        """Renew the question's lease while answering, so no other replica takes it over."""
+        if not turn.owner:
+            yield
+            return
+        renewer = asyncio.create_task(self._renew(turn), name=f"lease-{turn.message_id}")
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+
+    async def _renew(self, turn: StartedTurn) -> None:
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            await self._conversations.renew(turn.message_id, turn.owner, self._lease_end())
 
     async def _finish(
         self, job: AnswerJob, reply: Reply, final: _Final, started: float, *, incomplete: bool
@@ -149,9 +249,10 @@ class Answerer:
             router_version=job.decision.router_version,
         )
         posted = await reply.finish(final.text, meta)
-        if posted:
-            await self._conversations.record_posts(job.incoming.platform, posted, call.call_id)
-        if not incomplete and final.text:
+        await self._conversations.finish_question(
+            job.turn.message_id, job.incoming.platform, posted, call.key
+        )
+        if not incomplete and final.text and call.call_id:
             self._tell(job, final)
         return Outcome("incomplete" if incomplete else "answered", meta=meta)
 
@@ -177,3 +278,11 @@ class Answerer:
                 observer.on_answer(answered)
             except Exception:  # an observer must never break an answer
                 log.exception("answer observer %r failed", observer)
+
+
+async def _quietly(closing: Awaitable[None]) -> None:
+    """Close a reply on the way out of a failure: a platform error here is only logged."""
+    try:
+        await closing
+    except Exception:
+        log.exception("could not close the reply")

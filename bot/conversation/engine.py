@@ -1,34 +1,51 @@
 """The conversation engine: one neutral message in, one streamed, costed, recorded answer out.
 
-`handle` stores the question (its event id makes it idempotent), checks budgets, routes it and
-hands the answer to the `Answerer`; nothing further down calls back into the engine.
+`handle` stores the question (its event id makes it idempotent, its lease makes one replica
+answer it), checks budgets, routes it and hands the answer to the `Answerer`; nothing further
+down calls back into the engine. `recover` answers a question a crash left unanswered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
-from bot.conversation.messages import Incoming, Outcome, Reply
+from bot.conversation.messages import Incoming, Outcome, Reply, Resumable
+from bot.conversation.policy import TierPolicy
 from bot.conversation.prompt import (
     TRIM_NOTICE,
+    Question,
     build_messages,
     history_window,
     parse_question,
     prompt_tokens,
 )
-from bot.conversation.text import clean_text
+from bot.conversation.text import clean_text, has_visible_text
+from bot.errors import ServiceUnavailable
 from bot.ports import Guard, GuardVerdict, Hold, StrategyPicker
-from routing.strategy import RouteRequest
+from routing.strategy import Decision, RouteRequest
 from routing.tiers import parse_tier, tier_above
 from storage.conversations import Conversations
-from storage.records import ThreadRef, digest
+from storage.database import DatabaseUnavailable
+from storage.records import StartedTurn, ThreadRef, Unfinished, digest
+from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 
+ReplyFor = Callable[[Incoming], Reply]  # an adapter's reply for a question answered later
+
 EMPTY_MESSAGE = "I didn't find any text in that message. Please type your question."
+STALE = (
+    "Sorry, Switchboard restarted before it could answer this, and it was a while ago. "
+    "Please ask again if you still need an answer."
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,11 @@ class EngineConfig:
     history_token_budget: int = 3000
     history_max_messages: int = 40
     max_question_tokens: int = 6000
+    tier_policy: TierPolicy = field(default_factory=TierPolicy)
+    lease_s: float = 30.0  # a question's lease, renewed while answering
+    recovery_max_age_s: float = 300.0  # older unanswered questions get an apology instead
+    db_wait_s: float = 10.0  # how long a question waits for the database before "unavailable"
+    recovery_interval_s: float = 15.0  # between looks for questions a crash left unanswered
 
 
 class AllowAll:
@@ -57,7 +79,9 @@ class Engine:
         answerer: Answerer,
         config: EngineConfig,
         guard: Guard | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._clock = clock
         self._conversations = conversations
         self._picker = picker
         self._answerer = answerer
@@ -66,66 +90,177 @@ class Engine:
         self._locks = KeyedLocks()
 
     async def handle(self, incoming: Incoming, reply: Reply) -> Outcome:
-        """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored."""
+        """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored,
+        unless its question was left unanswered by a crash (then it is answered now)."""
         config = self._config
         question = parse_question(clean_text(incoming.text), config.max_question_tokens)
-        if not question.text.strip():
+        if not has_visible_text(question.text):
             await reply.fail(EMPTY_MESSAGE)
             return Outcome("rejected", message=EMPTY_MESSAGE)
         ref = ThreadRef(incoming.platform, incoming.workspace, incoming.channel, incoming.thread)
         async with self._locks.hold(ref.key):
-            turn = await self._conversations.start_turn(
-                ref,
-                text=question.text,
-                author=incoming.user,
-                event_key=digest(incoming.platform, incoming.workspace, incoming.event_id),
-                history_limit=config.history_max_messages,
-            )
+            owner = uuid.uuid4().hex
+            try:
+                turn = await self._patiently(
+                    lambda: self._conversations.start_turn(
+                        ref,
+                        text=question.text,
+                        author=incoming.user,
+                        event_key=digest(incoming.platform, incoming.workspace, incoming.event_id),
+                        history_limit=config.history_max_messages,
+                        owner=owner,
+                        lease_until=self._lease_end(),
+                        origin=incoming.origin,
+                        now=self._clock(),
+                    )
+                )
+            except DatabaseUnavailable as error:
+                log.warning("question %s not stored: %s", incoming.event_id[:80], error)
+                await reply.fail(ServiceUnavailable.user_message)
+                return Outcome("failed", message=ServiceUnavailable.user_message)
             if turn is None:
                 log.info("duplicate event %s ignored", incoming.event_id[:80])
                 return Outcome("duplicate")
+            if turn.resumed:
+                log.info("event %s redelivered unanswered: answering it now", incoming.event_id)
+                return await self._resume(incoming, turn, reply)
+            return await self._answer(incoming, question, turn, reply)
+
+    async def recover(self, found: Unfinished, reply_for: ReplyFor) -> Outcome:
+        """Claim a question a crash left unanswered and answer it (or apologise, when it is
+        older than `recovery_max_age_s`); "duplicate" when another replica claimed it first."""
+        now = self._clock()
+        turn = await self._conversations.claim(
+            found.message_id, uuid.uuid4().hex, self._lease_end(), now,
+            self._config.history_max_messages,
+        )  # fmt: skip
+        if turn is None:
+            return Outcome("duplicate")
+        incoming = Incoming(
+            platform=found.platform, workspace=found.workspace, channel=found.channel,
+            thread=found.thread, user=found.author, text=found.text,
+            event_id=f"recovered:{found.message_id}", origin=found.origin,
+        )  # fmt: skip
+        ref = ThreadRef(found.platform, found.workspace, found.channel, found.thread)
+        async with self._locks.hold(ref.key):
+            return await self._resume(incoming, turn, reply_for(incoming))
+
+    async def recover_all(self, platform: str, reply_for: ReplyFor) -> list[Outcome]:
+        """Every question on `platform` that nobody holds any more, answered or apologised for."""
+        found = await self._conversations.unfinished(platform, self._clock())
+        return [await self.recover(question, reply_for) for question in found]
+
+    async def keep_recovering(self, platform: str, reply_for: ReplyFor) -> None:
+        """`recover_all` now and every `recovery_interval_s`, until cancelled."""
+        while True:
+            try:
+                outcomes = await self.recover_all(platform, reply_for)
+                if outcomes:
+                    log.info("recovered %d unanswered %s question(s): %s", len(outcomes),
+                             platform, ", ".join(o.status for o in outcomes))  # fmt: skip
+            except DatabaseUnavailable as error:
+                log.warning("recovery sweep skipped: %s", error)
+            await asyncio.sleep(self._config.recovery_interval_s)
+
+    async def _resume(self, incoming: Incoming, turn: StartedTurn, reply: Reply) -> Outcome:
+        if turn.checkpoint and isinstance(reply, Resumable):
+            reply.resume(turn.checkpoint)  # complete or replace the half-written message
+        await self._answerer.settle_interrupted(turn)
+        arrived = turn.created_at or self._clock()
+        if (self._clock() - arrived).total_seconds() > self._config.recovery_max_age_s:
+            await reply.fail(STALE)
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("failed", message=STALE)
+        question = parse_question(clean_text(incoming.text), self._config.max_question_tokens)
+        stored = await self._conversations.stored_answer(turn.message_id)
+        if stored is not None:
+            job = AnswerJob(incoming, turn, Decision(stored.strategy, ()), (), question.text, ())
+            return await self._answerer.redeliver(job, stored, reply)
+        return await self._answer(incoming, question, turn, reply)
+
+    async def _answer(
+        self, incoming: Incoming, question: Question, turn: StartedTurn, reply: Reply
+    ) -> Outcome:
+        config = self._config
+        try:
             verdict = await self._guard.check(incoming)
-            if verdict.block_message:
-                await reply.fail(verdict.block_message)
-                return Outcome("blocked", message=verdict.block_message)
-            history = history_window(turn.history, config.history_token_budget)
-            context = tuple(t.text for t in history if t.role == "user")
             assignment = await self._picker.pick(incoming, turn)
             if assignment.experiment and assignment.variant and not turn.variant:
                 await self._conversations.set_thread_variant(
                     turn.thread_id, assignment.experiment, assignment.variant
                 )
-            decision = assignment.strategy.decide(
-                RouteRequest(
-                    text=question.text,
-                    context=context,
-                    forced_tier=incoming.forced_tier or question.forced_tier,
-                    default_tier=parse_tier(turn.channel_tier or ""),
-                    ceiling_tier=verdict.ceiling_tier,
-                )
-            )
-            messages = build_messages(config.system_prompt, history, question.text)
-            hold = await self._guard.reserve(incoming, decision.models[0], prompt_tokens(messages))
-            if hold.block_message:
-                await reply.fail(hold.block_message)
-                return Outcome("blocked", message=hold.block_message)
-            job = AnswerJob(
-                incoming=incoming,
-                turn=turn,
-                decision=decision,
-                messages=messages,
-                question=question.text,
+        except DatabaseUnavailable as error:
+            log.warning("question %s: database unavailable (%s)", turn.message_id, error)
+            await reply.fail(ServiceUnavailable.user_message)
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("failed", message=ServiceUnavailable.user_message)
+        if verdict.block_message:
+            await reply.fail(verdict.block_message)
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("blocked", message=verdict.block_message)
+        history = history_window(turn.history, config.history_token_budget)
+        context = tuple(t.text for t in history if t.role == "user")
+        channel_tier = parse_tier(turn.channel_tier or "")
+        forced = config.tier_policy.apply(
+            incoming.forced_tier or question.forced_tier, channel_tier, incoming.admin
+        )
+        decision = assignment.strategy.decide(
+            RouteRequest(
+                text=question.text,
                 context=context,
-                experiment=assignment.experiment or turn.experiment,
-                variant=assignment.variant or turn.variant,
-                notice=TRIM_NOTICE.format(chars=len(question.text)) if question.trimmed else "",
+                forced_tier=forced.tier,
+                default_tier=channel_tier,
+                ceiling_tier=verdict.ceiling_tier,
+                force_note=forced.reason,
             )
-            try:
-                return await self._answerer.run(job, reply)
-            finally:
-                hold.release()
+        )
+        messages = build_messages(config.system_prompt, history, question.text)
+        hold = await self._guard.reserve(incoming, decision.models[0], prompt_tokens(messages))
+        if hold.block_message:
+            await reply.fail(hold.block_message)
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("blocked", message=hold.block_message)
+        notice = forced.note
+        if question.trimmed:
+            notice += TRIM_NOTICE.format(chars=len(question.text))
+        job = AnswerJob(
+            incoming=incoming,
+            turn=turn,
+            decision=decision,
+            messages=messages,
+            question=question.text,
+            context=context,
+            experiment=assignment.experiment or turn.experiment,
+            variant=assignment.variant or turn.variant,
+            notice=notice,
+        )
+        try:
+            return await self._answerer.run(job, reply)
+        finally:
+            hold.release()
 
-    async def escalate(self, call_id: int, user: str, reply: Reply) -> Outcome:
+    async def _patiently(
+        self, store: Callable[[], Awaitable[StartedTurn | None]]
+    ) -> StartedTurn | None:
+        """Store the question, retrying for up to `db_wait_s` while the database is down or
+        its pool is exhausted; then `DatabaseUnavailable`."""
+        deadline = time.monotonic() + self._config.db_wait_s
+        delay = 0.05
+        while True:
+            try:
+                return await store()
+            except DatabaseUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _lease_end(self) -> datetime:
+        return self._clock() + timedelta(seconds=self._config.lease_s)
+
+    async def escalate(
+        self, call_id: int, user: str, reply: Reply, *, admin: bool = False
+    ) -> Outcome:
         """Re-answer the question behind `call_id` one tier up, once per answer."""
         view = await self._conversations.call(call_id)
         text = await self._conversations.message_text(view.message_id) if view else None
@@ -143,5 +278,6 @@ class Engine:
             forced_tier=tier_above(parse_tier(view.tier or "")),
             escalation=True,
             escalated_from=call_id,
+            admin=admin,
         )
         return await self.handle(incoming, reply)

@@ -7,7 +7,7 @@ the engine never sees a Slack or Discord object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from routing.tiers import Tier
 
@@ -26,6 +26,8 @@ class Incoming:
     forced_tier: Tier | None = None  # from a platform command ("ask a stronger model", /ask tier)
     escalation: bool = False  # re-answer of the previous question one tier up
     escalated_from: int | None = None  # the call id of the answer it re-answers
+    admin: bool = False  # the user is one of the platform's configured admins
+    origin: str = ""  # where the adapter answers (its own format), to answer after a restart
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,18 @@ class Reply(Protocol):
 
     async def fail(self, message: str) -> None:
         """The answer could not be produced; `message` is safe to show the user."""
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A reply that can say which platform messages it has shown so far (`checkpoint`, stored
+    while the answer streams) and take over the ones a crashed process left half-written
+    (`resume`), completing or replacing them rather than leaving them dangling."""
+
+    @property
+    def checkpoint(self) -> str: ...
+
+    def resume(self, checkpoint: str) -> None: ...
 
 
 @dataclass(frozen=True)

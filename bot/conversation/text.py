@@ -16,6 +16,15 @@ def clean_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+def has_visible_text(text: str) -> bool:
+    """False for text made only of spaces and invisible format characters (zero-width spaces
+    and joiners, BOM, word joiners): nothing a model could answer."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in _INVISIBLE for ch in text)
+
+
+_INVISIBLE = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")

@@ -47,6 +47,14 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Trying:
+    """Yielded just before a provider request is made (so a crash during it can be charged)."""
+
+    number: int
+    model: str
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     max_retries: int = 2  # per model, after the first try
     backoff_base_s: float = 0.5
@@ -68,8 +76,9 @@ class Dispatcher:
 
     async def stream(
         self, models: Sequence[str], request: ChatRequest
-    ) -> AsyncGenerator[str | Attempt, None]:
-        """Text deltas and one `Attempt` per try; the last `Attempt` holds the answer.
+    ) -> AsyncGenerator[str | Trying | Attempt, None]:
+        """Text deltas and one `Attempt` per try (each announced by a `Trying` first); the
+        last `Attempt` holds the answer.
 
         When every try failed, the last error is raised after its `Attempt`. A failure after
         text reached the user is raised at once: retrying would show a second, different answer.
@@ -84,6 +93,7 @@ class Dispatcher:
                 started = time.perf_counter()
                 delivered = False
                 result: StreamResult | None = None
+                yield Trying(number, model)
                 try:
                     asked = dataclasses.replace(request, model=model)
                     async with aclosing(self._provider.stream(asked)) as chunks:

@@ -7,12 +7,15 @@ metrics and model health see every call whoever made it.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.errors import Interrupted
 from bot.llm.dispatch import Attempt
 from bot.llm.pricing import AttemptCost, Pricer, price_attempt
+from bot.llm.types import Usage
 from bot.ports import CallObserver
 from storage.conversations import Conversations
 from storage.records import CallRecord
@@ -46,9 +49,10 @@ class CallContext:
 
 @dataclass(frozen=True)
 class RecordedCall:
-    call_id: int
+    call_id: int  # 0 while the row waits in the spool (database outage)
     answer_id: int | None
     cost: AttemptCost
+    key: str = ""  # the row's unique key (finds it once it is stored)
 
 
 class CallRecorder:
@@ -60,8 +64,10 @@ class CallRecorder:
         baseline_model: str | None = None,
         observers: Sequence[CallObserver] = (),
         clock: Callable[[], datetime] = utcnow,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self._conversations = conversations
+        self._redact = redact  # a provider's error may echo a secret (its API key)
         self._pricer = pricer
         self._baseline_model = baseline_model
         self._observers = tuple(observers)
@@ -74,6 +80,23 @@ class CallRecorder:
         the same transaction."""
         cost = price_attempt(self._pricer, attempt.model_asked, attempt.result, prompt_tokens)
         record = self._row(context, attempt, cost)
+        return await self._store(record, cost, answer)
+
+    async def record_interrupted(
+        self, context: CallContext, number: int, model: str, prompt_tokens: int, max_tokens: int
+    ) -> RecordedCall:
+        """A request that was in flight when the process died: nobody saw how it ended, so it
+        is charged at its bound (the prompt plus `max_tokens` of output), flagged estimated."""
+        bound = Usage(prompt_tokens, max_tokens)
+        priced = self._pricer.cost(model, reported_usd=None, usage=None, estimated_usage=bound)
+        cost = AttemptCost(priced.nano_usd, priced.source, bound)
+        error = Interrupted(detail="the process stopped during this request; cost is its bound")
+        attempt = Attempt(number, model, None, error, 0)
+        return await self._store(self._row(context, attempt, cost), cost, None)
+
+    async def _store(
+        self, record: CallRecord, cost: AttemptCost, answer: str | None
+    ) -> RecordedCall:
         if answer is None:
             call_id = await self._conversations.record_call(record)
             answer_id = None
@@ -84,7 +107,7 @@ class CallRecorder:
                 await observer.on_call(call_id, record)
             except Exception:  # an observer must never break an answer
                 log.exception("call observer %r failed", observer)
-        return RecordedCall(call_id, answer_id, cost)
+        return RecordedCall(call_id, answer_id, cost, record.key or "")
 
     def _row(self, context: CallContext, attempt: Attempt, cost: AttemptCost) -> CallRecord:
         result, error, usage = attempt.result, attempt.error, cost.usage
@@ -119,7 +142,7 @@ class CallRecorder:
             decision_us=context.decision_us,
             status=status,
             error_kind=error.kind if error else None,
-            error=error.detail if error else None,
+            error=self._redact(error.detail) if error else None,
             attempt=attempt.number,
             escalation=context.escalation,
             escalated_from=context.escalated_from,
@@ -127,4 +150,5 @@ class CallRecorder:
             variant=context.variant,
             router_version=context.router_version,
             created_at=self._clock(),
+            key=uuid.uuid4().hex,
         )

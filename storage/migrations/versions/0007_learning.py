@@ -1,7 +1,7 @@
 """learning: shadow comparisons, router versions, and the version behind each call
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -11,9 +11,10 @@ import sqlmodel
 from alembic import op
 
 import storage.tables
+from storage.totals_ddl import ensure_triggers
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -23,6 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('router_version', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('escalated_from', sa.Integer(), nullable=True))
         batch.create_foreign_key('fk_calls_escalated_from', 'calls', ['escalated_from'], ['id'])
+    ensure_triggers(op.get_bind())  # SQLite's batch mode rebuilt `calls` without them
     op.create_table('shadow_comparisons',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
@@ -73,3 +75,4 @@ def downgrade() -> None:
         batch.drop_constraint('fk_calls_escalated_from', type_='foreignkey')
         batch.drop_column('escalated_from')
         batch.drop_column('router_version')
+    ensure_triggers(op.get_bind())

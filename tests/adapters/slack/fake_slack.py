@@ -95,6 +95,8 @@ class FakeSlack:
         self.frames: list[dict[str, Any]] = []  # what Socket Mode clients sent, in order
         self._activity = asyncio.Event()
         self.sockets: list[web.WebSocketResponse] = []
+        self._hangs: list[str] = []
+        self._release = asyncio.Event()
 
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
@@ -112,6 +114,7 @@ class FakeSlack:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
+        self._release.set()
         for ws in list(self.sockets):  # each handler removes its own socket
             await ws.close()
         await self._runner.cleanup()
@@ -145,6 +148,10 @@ class FakeSlack:
     async def push(self, envelope: dict[str, Any]) -> None:
         """Send an envelope down the newest Socket Mode connection."""
         await self.sockets[-1].send_json(envelope)
+
+    def hang_next(self, method: str) -> None:
+        """Apply the next call of `method`, then never answer it (the caller "dies" waiting)."""
+        self._hangs.append(method)
 
     def fail_next(self, method: str, **kwargs: Any) -> None:
         """Answer the next call of `method` with an error (or a 429 with Retry-After)."""
@@ -193,6 +200,9 @@ class FakeSlack:
             return web.json_response(call.response, status=failure.status)
         call.response = self._answer(method, args, request)
         self._activity.set()
+        if method in self._hangs:
+            self._hangs.remove(method)
+            await self._release.wait()
         headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))} if method == "auth.test" else {}
         return web.json_response(call.response, headers=headers)
 

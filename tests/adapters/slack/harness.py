@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -158,7 +157,7 @@ class Harness:
         return await self.adapter.dispatch_http(body, headers)
 
     async def socket(self, payload: dict[str, Any]) -> BoltResponse:
-        return await self.adapter.dispatch(AsyncBoltRequest(body=payload, mode="socket_mode"))
+        return await self.adapter.dispatch_socket(payload)
 
     async def settle(self) -> None:
         await self.adapter.drain()

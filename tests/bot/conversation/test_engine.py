@@ -128,7 +128,7 @@ async def test_thread_in_order_threads_concurrently(
         for thread in ("A", "B"):
             name = f"{thread}{n}"
             replies[name] = RecordingReply(name)
-            provider.enqueue(Scripted(text=f"re: q {name}", delay_s=0.02))
+            provider.enqueue(Scripted(echo=True, delay_s=0.02))
             tasks.append(app.engine.handle(incoming(f"q {name}", f"e-{name}", thread),
                                            replies[name]))  # fmt: skip
     outcomes = await asyncio.gather(*tasks)

@@ -16,7 +16,7 @@ from bot.errors import (
     RateLimited,
     StreamBroken,
 )
-from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, complete
+from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, Trying, complete
 from bot.llm.types import ChatMessage, ChatRequest
 from tests.fakes import FakeProvider, Scripted
 
@@ -30,6 +30,7 @@ class Run:
     def __init__(self, provider: FakeProvider, max_retries: int = 2, **policy: float) -> None:
         self.sleeps: list[float] = []
         self.attempts: list[Attempt] = []
+        self.tries: list[Trying] = []
         self.deltas: list[str] = []
         retry = RetryPolicy(max_retries, policy.get("base", 0.01), policy.get("cap", 0.05))
         self.dispatcher = Dispatcher(provider, retry, random.Random(5), sleep=self._sleep)
@@ -41,8 +42,14 @@ class Run:
         async for event in self.dispatcher.stream(models, REQUEST):
             if isinstance(event, Attempt):
                 self.attempts.append(event)
+            elif isinstance(event, Trying):
+                self.tries.append(event)
             else:
                 self.deltas.append(event)
+        # Every request is announced before it is made (a crash during it is then charged).
+        assert [(t.number, t.model) for t in self.tries] == [
+            (a.number, a.model_asked) for a in self.attempts
+        ]
         final = self.attempts[-1]
         assert final.result is not None and final.result.text == "".join(self.deltas)
         return final

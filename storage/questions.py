@@ -1,0 +1,162 @@
+"""A question's life after it is stored, as plain functions of a synchronous connection (like
+turns.py): claim it, note the call in flight and the half-written reply, finish or fail it, and
+find the ones a crash left unanswered.
+
+Every update names the claim (`owner`) that holds the question's lease, so a replica that lost
+its lease (another took the question over) can no longer change it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from storage.records import StartedTurn, StoredAnswer, Turn, Unfinished
+from storage.tables import calls_t, channel_settings_t, messages_t, threads_t
+
+RECEIVED, ANSWERING, ANSWERED, FAILED = "received", "answering", "answered", "failed"
+UNFINISHED = (RECEIVED, ANSWERING)
+m = messages_t.c
+
+
+def _held(message_id: int, owner: str) -> sa.ColumnElement[bool]:
+    return sa.and_(m.id == message_id, m.owner == owner, m.state.in_(UNFINISHED))
+
+
+def claim(
+    conn: sa.Connection,
+    message_id: int,
+    owner: str,
+    lease_until: datetime,
+    now: datetime,
+    history_limit: int,
+) -> StartedTurn | None:
+    """Take over an unfinished question whose lease ran out; None when it is finished or held."""
+    taken = conn.execute(
+        sa.update(messages_t)
+        .where(m.id == message_id, m.state.in_(UNFINISHED),
+               sa.or_(m.lease_until.is_(None), m.lease_until < now))
+        .values(owner=owner, lease_until=lease_until)
+    )  # fmt: skip
+    if taken.rowcount != 1:
+        return None
+    return load_turn(conn, message_id, owner, history_limit, resumed=True)
+
+
+def load_turn(
+    conn: sa.Connection, message_id: int, owner: str, history_limit: int, *, resumed: bool
+) -> StartedTurn:
+    t = threads_t.c
+    row = conn.execute(
+        sa.select(m.thread_id, m.created_at, m.checkpoint, m.pending, t.experiment, t.variant,
+                  t.created_at.label("thread_created_at"), channel_settings_t.c.tier)
+        .join(threads_t, t.id == m.thread_id)
+        .outerjoin(channel_settings_t, sa.and_(
+            channel_settings_t.c.platform == t.platform,
+            channel_settings_t.c.workspace == t.workspace,
+            channel_settings_t.c.channel == t.channel))
+        .where(m.id == message_id)
+    ).one()  # fmt: skip
+    history: list[Turn] = []
+    if history_limit:
+        rows = conn.execute(
+            sa.select(m.role, m.text)
+            .where(m.thread_id == row.thread_id, m.id < message_id)
+            .order_by(m.id.desc())
+            .limit(history_limit)
+        ).all()
+        history = [Turn(r.role, r.text) for r in reversed(rows)]
+    return StartedTurn(
+        row.thread_id, message_id, row.experiment, row.variant, tuple(history), row.tier,
+        row.thread_created_at, owner=owner, created_at=row.created_at, resumed=resumed,
+        checkpoint=row.checkpoint or "", pending=row.pending,
+    )  # fmt: skip
+
+
+def begin_call(
+    conn: sa.Connection, message_id: int, owner: str, pending: str, lease_until: datetime
+) -> None:
+    """A provider request is about to be made: if we crash, recovery puts it on the ledger."""
+    conn.execute(
+        sa.update(messages_t)
+        .where(_held(message_id, owner))
+        .values(state=ANSWERING, pending=pending, lease_until=lease_until)
+    )
+
+
+def set_checkpoint(conn: sa.Connection, message_id: int, owner: str, checkpoint: str) -> None:
+    conn.execute(
+        sa.update(messages_t).where(_held(message_id, owner)).values(checkpoint=checkpoint)
+    )
+
+
+def renew(conn: sa.Connection, message_id: int, owner: str, lease_until: datetime) -> bool:
+    done = conn.execute(
+        sa.update(messages_t).where(_held(message_id, owner)).values(lease_until=lease_until)
+    )
+    return done.rowcount == 1
+
+
+def settle_pending(conn: sa.Connection, message_id: int) -> None:
+    conn.execute(sa.update(messages_t).where(m.id == message_id).values(pending=None))
+
+
+def fail(conn: sa.Connection, message_id: int) -> None:
+    end(conn, message_id, FAILED)
+
+
+def end(conn: sa.Connection, message_id: int, state: str) -> None:
+    conn.execute(
+        sa.update(messages_t)
+        .where(m.id == message_id)
+        .values(state=state, lease_until=None, owner=None, pending=None, checkpoint=None)
+    )
+
+
+def unfinished(conn: sa.Connection, platform: str, now: datetime, limit: int) -> list[Unfinished]:
+    """Questions on `platform` nobody holds any more (their lease ran out), oldest first."""
+    t = threads_t.c
+    rows = conn.execute(
+        sa.select(m.id, t.platform, t.workspace, t.channel, t.external_id, m.author, m.text,
+                  m.origin, m.created_at)
+        .join(threads_t, t.id == m.thread_id)
+        .where(m.state.in_(UNFINISHED), t.platform == platform,
+               sa.or_(m.lease_until.is_(None), m.lease_until < now))
+        .order_by(m.id)
+        .limit(limit)
+    ).all()  # fmt: skip
+    return [
+        Unfinished(
+            r.id,
+            r.platform,
+            r.workspace,
+            r.channel,
+            r.external_id,
+            r.author,
+            r.text,
+            r.origin or "",
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def stored_answer(conn: sa.Connection, message_id: int) -> StoredAnswer | None:
+    c = calls_t.c
+    row = conn.execute(
+        sa.select(c.id, c.key, c.model_served, c.model_asked, c.tier, c.strategy,
+                  c.cost_nano_usd, c.cost_source, c.input_tokens, c.output_tokens,
+                  c.latency_ms, c.answer_id, m.text)
+        .join(messages_t, m.id == c.answer_id)
+        .where(c.message_id == message_id, c.purpose == "answer", c.answer_id.is_not(None))
+        .order_by(c.id.desc())
+        .limit(1)
+    ).first()  # fmt: skip
+    if row is None:
+        return None
+    return StoredAnswer(
+        row.id, row.key or "", row.text, row.model_served or row.model_asked, row.tier,
+        row.strategy, row.cost_nano_usd, row.cost_source, row.input_tokens, row.output_tokens,
+        row.latency_ms, int(row.answer_id),
+    )  # fmt: skip
