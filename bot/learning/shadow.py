@@ -45,10 +45,11 @@ class ShadowConfig:
     max_output_tokens: int = 1024
 
 
-def shadow_sampled(call_id: int, rate: float) -> bool:
-    """Deterministic by call id (every replica picks the same answers), independent of the
-    judge's own sample."""
-    digest = hashlib.blake2b(f"shadow:{call_id}".encode(), digest_size=8).digest()
+def shadow_sampled(question_id: int, rate: float) -> bool:
+    """Deterministic by the question's message id: every replica, and an answer retried after a
+    restart, decides the same way, and the sample does not depend on how the background calls
+    of earlier comparisons interleaved with live ones. Independent of the judge's own sample."""
+    digest = hashlib.blake2b(f"shadow:{question_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % 10_000 < round(rate * 10_000)
 
 
@@ -77,7 +78,7 @@ class ShadowComparer:
 
     def on_answer(self, answer: AnsweredQuestion) -> None:
         tier = answer.decision.tier
-        if tier is None or not shadow_sampled(answer.call_id, self._config.sample_rate):
+        if tier is None or not shadow_sampled(answer.message_id, self._config.sample_rate):
             return
         task = asyncio.create_task(self._compare(answer, tier), name=f"shadow-{answer.call_id}")
         self._tasks.add(task)
@@ -160,8 +161,8 @@ class ShadowComparer:
         self, answer: AnsweredQuestion, first: str, second: str
     ) -> tuple[PairVerdict | None, int | None]:
         """Both answers scored 1-10 in one judge request; their order on the page is decided by
-        a hash of the call id, so position bias cancels out over many comparisons."""
-        swap = shadow_sampled(answer.call_id, 0.5)
+        a hash of the question's id, so position bias cancels out over many comparisons."""
+        swap = shadow_sampled(answer.message_id, 0.5)
         request = pair_request(self._config.judge_model, answer.question,
                                (second, first) if swap else (first, second))  # fmt: skip
         prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in request.messages)

@@ -50,19 +50,30 @@ def test_result_reports_counts_metrics_and_reason(tuned: TuneResult, replay: Rep
 
 
 def test_held_back_labels_never_reach_the_fit(base: QueryAnalyzer, replay: Replay) -> None:
-    """Flip every held-back label: the fitted model must not change at all."""
+    """Flip every held-back label: the measured model must not change at all."""
     flipped = [
         dataclasses.replace(ex, needs_premium=1.0 - ex.needs_premium,
                             cheap_quality=ex.premium_quality, premium_quality=ex.cheap_quality)
         if in_holdout(ex.text, 0.2) else ex
         for ex in replay.labelled
     ]  # fmt: skip
-    first = tune(base, replay.labelled, seed=0, settings=QUICK)
-    second = tune(base, flipped, seed=0, settings=QUICK)
+    measured = dataclasses.replace(QUICK, refit_on_all=False)
+    first = tune(base, replay.labelled, seed=0, settings=measured)
+    second = tune(base, flipped, seed=0, settings=measured)
     assert first.model == second.model
     assert first.comparison != second.comparison  # ... while the measurement did change
     # Only the training part is counted in the model's vocabulary.
     assert (first.model or {})["questions"] == sum(first.used.values())
+
+
+def test_an_adopted_model_is_refitted_on_every_label(base: QueryAnalyzer, replay: Replay) -> None:
+    measured = tune(
+        base, replay.labelled, seed=0, settings=dataclasses.replace(QUICK, refit_on_all=False)
+    )
+    adopted = tune(base, replay.labelled, seed=0, settings=QUICK)
+    assert adopted.adopted and adopted.comparison == measured.comparison  # the same measurement
+    assert (adopted.model or {})["questions"] == len(replay.labelled)
+    assert adopted.reason.endswith(f"refitted on all {len(replay.labelled)} labels")
 
 
 def test_a_repeated_question_stays_on_one_side(base: QueryAnalyzer, replay: Replay) -> None:

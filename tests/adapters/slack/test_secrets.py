@@ -69,8 +69,14 @@ async def test_no_secret_in_logs_database_messages_or_metrics(
     )
     caplog.set_level(logging.DEBUG)
     headers = f"X-Gateway-Token: {SECRETS['llm_extra_headers']}"  # the format the setting takes
-    settings = {**SECRETS, "llm_extra_headers": headers, "slack_api_url": fake_slack.base_url, "routing_strategy": "fixed",
-                "fixed_model": "openai/gpt-4o-mini", "llm_max_retries": 0}  # fmt: skip
+    settings = {
+        **SECRETS,
+        "llm_extra_headers": headers,
+        "slack_api_url": fake_slack.base_url,
+        "routing_strategy": "fixed",
+        "fixed_model": "openai/gpt-4o-mini",
+        "llm_max_retries": 0,
+    }
     good = Harness(
         await make_app(sqlite_db, llm_base_url=simulator.base_url, **settings), fake_slack
     )

@@ -64,7 +64,7 @@ async def test_sampled_answers_are_answered_by_premium_and_judged_in_the_backgro
     comparisons = await app.stores.learning.comparisons()
     assert len(comparisons) == 6
     for comparison in comparisons:
-        swapped = shadow_sampled(comparison.call_id, 0.5)
+        swapped = shadow_sampled(comparison.message_id, 0.5)
         expected = (4, 9) if swapped else (9, 4)  # A was the shadow answer when swapped
         assert (comparison.answered_score, comparison.shadow_score) == expected
         assert (comparison.answered_tier, comparison.shadow_tier) == ("budget", "premium")
