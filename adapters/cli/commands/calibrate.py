@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.commands.route import read_jsonl
-from bot.settings import load_settings
+from adapters.cli.options import add_database, settings_for
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.calibration import ShadowComparison, calibrate, thresholds_for_quality
 from routing.config import DEFAULT_ROUTING_FILE, Thresholds, write_thresholds
@@ -38,12 +38,13 @@ def add_calibrate(commands: argparse._SubParsersAction) -> None:  # type: ignore
     cal.add_argument("--routing-file", type=Path,
                      help="file to write (default: ROUTING_FILE, else ./routing.toml)")  # fmt: skip
     cal.add_argument("--dry-run", action="store_true", help="print, don't write")
+    add_database(cal)
     cal.set_defaults(func=run_calibrate)
 
 
 def _from_comparisons(args: argparse.Namespace) -> tuple[Thresholds | None, dict[str, Any]]:
     if args.shadow:
-        comparisons = asyncio.run(_stored_comparisons())
+        comparisons = asyncio.run(_stored_comparisons(args))
     else:
         rows = [json.loads(line) for line in args.comparisons.read_text().splitlines()
                 if line.strip()]  # fmt: skip
@@ -66,13 +67,13 @@ def _from_comparisons(args: argparse.Namespace) -> tuple[Thresholds | None, dict
     return result.thresholds, report
 
 
-async def _stored_comparisons() -> list[ShadowComparison]:
+async def _stored_comparisons(args: argparse.Namespace) -> list[ShadowComparison]:
     """Budget-vs-premium comparisons the judge scored, each question scored as live traffic
     would score it now (the active router version)."""
     from adapters.composition import active_routing, stores_for
     from bot.learning.quality import scores
 
-    settings = load_settings()
+    settings = settings_for(args)
     routing = await active_routing(settings)
     async with stores_for(settings) as stores:
         stored = await stores.learning.comparisons()
@@ -110,7 +111,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
             "achieved_budget_share": round(result.budget_share, 4),
             "achieved_premium_share": round(result.premium_share, 4),
         }
-    settings = load_settings()
+    settings = settings_for(args)
     target = args.routing_file or settings.routing_file or Path("routing.toml")
     print(json.dumps({
         **report,
@@ -122,5 +123,5 @@ def run_calibrate(args: argparse.Namespace) -> int:
         write_thresholds(target, thresholds, source=settings.routing_file or
                          DEFAULT_ROUTING_FILE)  # fmt: skip
         if target != settings.routing_file:
-            print(f"Set ROUTING_FILE={target} to use it.")
+            print(f"Set ROUTING_FILE={target} to use it.", file=sys.stderr)
     return 0

@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from adapters.cli.options import add_database, settings_for
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     replay = subparsers.add_parser(
@@ -34,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     replay.add_argument(
         "--workspace", default="replay", help="workspace the questions are filed under"
     )
+    add_database(replay)
     replay.set_defaults(func=lambda args: asyncio.run(_replay(args)))
 
 
@@ -43,11 +46,10 @@ async def _replay(args: argparse.Namespace) -> int:
 
     from adapters.cli import replay
     from bot.errors import ConfigError
-    from bot.settings import load_settings
 
     if args.concurrency < 1 or args.output_tokens < 0:
         raise ConfigError("--concurrency must be at least 1 and --output-tokens at least 0")
-    settings = load_settings()
+    settings = settings_for(args)
     lines = list(replay.read_lines(args.file))
     bad = [item for item in lines if isinstance(item, str)]
     questions = [item for item in lines if not isinstance(item, str)]

@@ -7,6 +7,8 @@ import asyncio
 import json
 from typing import Any
 
+from adapters.cli.options import add_database, settings_for
+
 
 def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     tune = commands.add_parser(
@@ -18,21 +20,23 @@ def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type:
     )
     tune.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     tune.add_argument("--json", action="store_true", help="machine-readable output")
+    add_database(tune)
     tune.set_defaults(func=lambda args: asyncio.run(_tune(args)))
     listing = commands.add_parser("versions", help="list router versions and the active one")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    add_database(listing)
     listing.set_defaults(func=lambda args: asyncio.run(_versions(args)))
     use = commands.add_parser("use", help="make a router version active (rollback included)")
     use.add_argument("version", help='a version id from `router versions`, or "base"')
+    add_database(use)
     use.set_defaults(func=lambda args: asyncio.run(_use(args)))
 
 
 async def _tune(args: argparse.Namespace) -> int:
     from adapters.composition import router_versions, stores_for
     from bot.learning.labels import LabelWeights, collect
-    from bot.settings import load_settings
 
-    settings = load_settings()
+    settings = settings_for(args)
     async with stores_for(settings) as stores:
         versions = router_versions(stores)
         examples = await collect(stores.learning, LabelWeights.from_settings(settings))
@@ -78,9 +82,8 @@ def _counts(counts: Any) -> str:
 
 async def _versions(args: argparse.Namespace) -> int:
     from adapters.composition import stores_for
-    from bot.settings import load_settings
 
-    async with stores_for(load_settings()) as stores:
+    async with stores_for(settings_for(args)) as stores:
         rows = await stores.learning.versions()
         active = await stores.learning.active()
     active_id = active.id if active else None
@@ -101,12 +104,11 @@ async def _versions(args: argparse.Namespace) -> int:
 async def _use(args: argparse.Namespace) -> int:
     from adapters.composition import router_versions, stores_for
     from bot.errors import ConfigError
-    from bot.settings import load_settings
 
     choice = args.version.strip().lower()
     if choice != "base" and not choice.isdigit():
         raise ConfigError(f'router use: give a version id or "base", not {args.version!r}')
-    async with stores_for(load_settings()) as stores:
+    async with stores_for(settings_for(args)) as stores:
         versions = router_versions(stores)
         version = None if choice == "base" else int(choice)
         if not await versions.use(version):

@@ -81,3 +81,32 @@ def test_calibrate_from_the_stored_shadow_comparisons(
     assert report["comparisons"] == 160 and report["routing_file"] is None
     assert 0 <= report["budget_below"] <= report["premium_from"] <= 1
     assert report["expected_savings"] is not None
+
+
+def test_every_router_command_reads_the_database_named_on_the_command_line(
+    deployment: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--database` wins over DATA_DIR's default file: the labels live only in the other file."""
+    other = tmp_path_factory.mktemp("elsewhere") / "prod.db"
+    asyncio.run(seed(f"sqlite+aiosqlite:///{other}", 120))
+    assert main(["router", "tune", "--json", "--database", str(other)]) == 0
+    assert json.loads(capsys.readouterr().out)["labels"] == 120
+    assert main(["router", "versions", "--json", "--database", str(other)]) == 0
+    assert [v["id"] for v in json.loads(capsys.readouterr().out)] == [1]
+    assert main(["router", "versions", "--json"]) == 0  # the default file has no versions yet
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["router", "use", "base", "--database", str(other)]) == 0
+    capsys.readouterr()
+    argv = ["router", "calibrate", "--shadow", "--dry-run", "--database", str(other)]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["comparisons"] == 120
+
+
+def test_calibrate_writes_only_json_on_stdout(
+    deployment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = deployment / "tuned.toml"
+    assert main(["router", "calibrate", "--shadow", "--routing-file", str(target)]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["routing_file"] == str(target)  # stdout parses as one JSON document
+    assert f"Set ROUTING_FILE={target}" in err and target.exists()
