@@ -27,17 +27,18 @@ class AlertMarks:
             )
         return int(value or 0)
 
-    async def raise_to(
-        self, budget: str, period: str, reached: Callable[[], Awaitable[int]], announce: Announce
-    ) -> int:
-        """Lock the (budget, period) row, ask `reached()` for the highest threshold reached
-        now, and when it is above the mark: `announce(previous, new)`, then store it.
+    async def raise_to(self, budget: str, period: str, reached: int, announce: Announce) -> int:
+        """Lock the (budget, period) row and, when `reached` (the highest threshold the caller
+        measured, after its own spend landed) is above the mark: `announce(previous, reached)`,
+        then store it.
 
         Returns the mark as it stands. The lock is held while announcing, so a replica that
-        crossed a higher threshold meanwhile posts after this one, never before (PostgreSQL:
-        a row lock; SQLite: the database write lock, for the length of one post per
-        threshold crossed). A crash while announcing rolls the mark back: that alert may be
-        posted again, never skipped.
+        crossed a higher threshold meanwhile posts after this one, never before, and a lower
+        one is never posted after a higher one (PostgreSQL: a row lock; SQLite: the database
+        write lock, for the length of one post). Nothing else is read while the lock is held:
+        on SQLite the other writers wait for it holding pooled connections, so one more
+        connection could wait for them in turn. A crash while announcing rolls the mark back:
+        that alert may be posted again, never skipped.
         """
         async with self._db.begin() as conn:
             await insert_ignore(
@@ -55,16 +56,15 @@ class AlertMarks:
                     .values(threshold=budget_alerts_t.c.threshold)
                 )
             previous = int(await conn.scalar(lock) or 0)
-            threshold = await reached()
-            if threshold <= previous:
+            if reached <= previous:
                 return previous
-            await announce(previous, threshold)
+            await announce(previous, reached)
             await conn.execute(
                 sa.update(budget_alerts_t)
                 .where(*_row(budget, period))
-                .values(threshold=threshold, updated_at=utcnow())
+                .values(threshold=reached, updated_at=utcnow())
             )
-            return threshold
+            return reached
 
 
 def _row(budget: str, period: str) -> tuple[sa.ColumnElement[bool], ...]:

@@ -93,16 +93,16 @@ class SpendAlerts:
             key, 0
         ):
             return
-        exact: list[int] = []
-
-        async def reached() -> int:
-            exact.append(await spent(self._ledger, budget, win))
-            return self._highest(budget, exact[-1])
+        # Measured before the lock: this call's spend has landed, so the last call to land
+        # sees every threshold its spend reaches, and the lock holder reads nothing more.
+        amount = await spent(self._ledger, budget, win)
 
         async def announce(previous: int, threshold: int) -> None:
-            await self._announce(budget, win, previous, threshold, exact[-1])
+            await self._announce(budget, win, previous, threshold, amount)
 
-        mark = await self._marks.raise_to(budget.key, win.key, reached, announce)
+        mark = await self._marks.raise_to(
+            budget.key, win.key, self._highest(budget, amount), announce
+        )
         self._announced[key] = max(mark, self._announced.get(key, 0))
 
     async def _announce(
