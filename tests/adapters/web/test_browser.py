@@ -44,6 +44,17 @@ def all_css(driver: Any, selector: str) -> list[Any]:
     return list(driver.find_elements(By.CSS_SELECTOR, selector))
 
 
+def follow(driver: Any, selector: str) -> None:
+    """Click a link or submit button and wait until the page it leads to has replaced this one
+    (a click returns before the navigation ends; reading rows at once can read the old page)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = by_css(driver, "html")
+    by_css(driver, selector).click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+
 def report_rows(served: Served, first: date, last: date, monkeypatch: pytest.MonkeyPatch,
                 out: Path) -> list[dict[str, str]]:  # fmt: skip
     """`switchboard report --since --until` over the dashboard's database, as a user runs it."""
@@ -82,7 +93,7 @@ def test_overview_totals_equal_switchboard_report_to_the_cent(
     assert bar.get_attribute("data-nano") == by_css(browser, "#today-spend").get_attribute(
         "data-nano"
     )
-    by_css(browser, 'a[href="/?days=90"]').click()
+    follow(browser, 'a[href="/?days=90"]')
     assert len(all_css(browser, "g.day")) == 90
 
 
@@ -91,7 +102,7 @@ def test_breakdown_sorts_by_a_clicked_column_and_downloads_its_rows_and_the_repo
 ) -> None:
     first = TODAY - timedelta(days=29)
     browser.get(f"{served.base}/breakdowns?by=channel&since={first}&until={TODAY}")
-    by_css(browser, 'th a[data-sort="calls"]').click()
+    follow(browser, 'th a[data-sort="calls"]')
     assert "sort=calls" in browser.current_url and "order=desc" in browser.current_url
 
     def column(name: str) -> list[int]:
@@ -99,7 +110,7 @@ def test_breakdown_sorts_by_a_clicked_column_and_downloads_its_rows_and_the_repo
                 all_css(browser, f'#breakdown td[data-column="{name}"]')]  # fmt: skip
 
     assert column("calls") == sorted(column("calls"), reverse=True)
-    by_css(browser, 'th a[data-sort="calls"]').click()
+    follow(browser, 'th a[data-sort="calls"]')
     assert "order=asc" in browser.current_url
     assert column("calls") == sorted(column("calls"))
     shown = [th.text for th in all_css(browser, "#breakdown th.key")]
@@ -151,10 +162,10 @@ def test_decisions_filter_and_a_threads_turns_open_on_click(browser: Any, served
     browser.get(served.base + "/decisions")
     Select(by_css(browser, 'select[name="channel"]')).select_by_value("slack/W1/C-billing")
     Select(by_css(browser, 'select[name="tier"]')).select_by_value("premium")
-    by_css(browser, "form.filters button").click()
+    follow(browser, "form.filters button")
     rows = all_css(browser, "#decisions tbody tr")
     assert rows and all("C-billing" in r.text and "premium" in r.text for r in rows)
-    by_css(browser, "#decisions tbody tr a").click()
+    follow(browser, "#decisions tbody tr a")
     assert by_css(browser, "h1").text.startswith("Thread")
     assert "(text hidden)" in browser.page_source
     assert seeded.SECRET_QUESTION not in browser.page_source
