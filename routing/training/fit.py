@@ -17,7 +17,7 @@ import scipy.sparse
 
 from routing.analyzer.features import DENSE_NAMES, N_BUCKETS, extract
 from routing.training import subject_fit
-from routing.training.datasets import Example, arena_scores, load_examples
+from routing.training.datasets import Example
 
 SOURCE_WEIGHTS = {
     "mmlu": 1.0,
@@ -182,13 +182,6 @@ def train(
     if config.subject_feature:
         model["subject"] = subject
     return model
-
-
-def train_from_dir(
-    data_dir: Path, seed: int = 0, config: TrainConfig = TrainConfig()
-) -> dict[str, Any]:
-    train_part = [ex for ex in load_examples(data_dir, seed) if not ex.heldout]
-    return train(train_part, config, dict(arena_scores(data_dir)))
 
 
 def save_model(model: dict[str, Any], path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from adapters.cli.commands.calibrate import add_calibrate
 from adapters.cli.commands.router_versions import add_version_commands
+from adapters.cli.progress import steps
 from routing.analyzer.scorer import MODEL_PATH, QueryAnalyzer
 from routing.training.datasets import DataDirError, check_data_dir, load_examples
 from routing.training.evaluation import (
@@ -101,10 +102,17 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 def run_train(args: argparse.Namespace) -> int:
     # Imported here: training pulls in numpy/scipy, which the bot itself never needs.
-    from routing.training.fit import save_model, train_from_dir
+    from routing.training.datasets import arena_scores
+    from routing.training.fit import save_model, train
 
-    model = train_from_dir(args.data_dir, seed=args.seed)
-    save_model(model, args.out)
+    with steps("router train") as step:
+        step(f"reading {args.data_dir}")
+        examples = [ex for ex in load_examples(args.data_dir, args.seed) if not ex.heldout]
+        arena = dict(arena_scores(args.data_dir))
+        step(f"fitting on {len(examples)} prompts")
+        model = train(examples, arena_scores=arena)
+        step(f"writing {args.out}")
+        save_model(model, args.out)
     print(f"trained on {model['trained_on']} prompts; wrote {args.out}")
     return 0
 
@@ -132,16 +140,19 @@ def scorers(analyzer: QueryAnalyzer, seed: int) -> dict[str, Scorer]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    prompts = heldout_prompts(args.data_dir, args.seed)
-    named = scorers(QueryAnalyzer.load(args.model), args.seed)
-    table = evaluate(prompts, named)
-    arena = [p for p in prompts if p.source == "arena"]
-    aucs = {name: hard_auc(arena, scorer) for name, scorer in named.items()}
-    support = {name: support_metrics(prompts, scorer) for name, scorer in named.items()}
-    faq = {
-        source: named["learned"]([p.text for p in prompts if p.source == source])
-        for source in ("banking77", "clinc150")
-    }
+    with steps("router eval") as step:
+        step(f"reading the held-out prompts in {args.data_dir}")
+        prompts = heldout_prompts(args.data_dir, args.seed)
+        named = scorers(QueryAnalyzer.load(args.model), args.seed)
+        step(f"scoring {len(prompts)} held-out prompts with {len(named)} routers")
+        table = evaluate(prompts, named)
+        arena = [p for p in prompts if p.source == "arena"]
+        aucs = {name: hard_auc(arena, scorer) for name, scorer in named.items()}
+        support = {name: support_metrics(prompts, scorer) for name, scorer in named.items()}
+        faq = {
+            source: named["learned"]([p.text for p in prompts if p.source == source])
+            for source in ("banking77", "clinc150")
+        }
     if args.json:
         out = {group: {name: vars(m) for name, m in row.items()} for group, row in table.items()}
         report = {
