@@ -23,8 +23,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Parallel test processes: most tests wait on sockets, subprocesses and timers, so more workers
+# than cores still shortens the run (docs/architecture.md#tests has the figures).
+TEST_WORKERS ?= 4
+
 test: $(STAMP) lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_wired_engine.py

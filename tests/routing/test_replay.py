@@ -55,8 +55,8 @@ def test_hidden_rule_is_learned_from_judged_shadow_traffic(
         base, hidden_rule_replay(clinc, seed=0)
     )
     assert gain_before < 0.2  # the shipped analyzer cannot know the rule (measured -0.035)
-    assert gain_after >= 0.9  # measured 0.953
-    assert saved_after >= 2 * saved_before  # measured 0.133 -> 0.725
+    assert gain_after >= 0.9  # measured 0.961
+    assert saved_after >= 2 * saved_before  # measured 0.133 -> 0.737
     assert adopted
 
 
@@ -69,7 +69,7 @@ def test_hidden_rule_on_fine_grained_banking_intents(
         base, hidden_rule_replay(banking, seed=1)
     )
     assert gain_before < 0.2
-    assert gain_after >= 0.75  # measured 0.886 for this seed
+    assert gain_after >= 0.75  # measured 0.894 for this seed
     assert saved_after >= 2 * saved_before
 
 
@@ -105,12 +105,14 @@ def test_escalations_alone_move_the_escalated_kinds(
     other_rise = mean([a for _, a in other]) - mean([b for b, _ in other])
     moved_up = mean([float(rank(a) > rank(b)) for b, a in escalated])
     premium_now = mean([float(THRESHOLDS.tier_for(a) == "premium") for _, a in escalated])
+    gain = measure([a for _, a, _ in rows], replay.fresh).gain_ratio
     print(f"escalated kinds: mean score +{rise:.3f}, tier up {moved_up:.0%}, premium "
-          f"{premium_now:.0%}; other kinds: mean +{other_rise:.3f}")  # fmt: skip
-    assert rise >= 0.5  # measured +0.804 (0.020 -> 0.825)
-    assert rise >= other_rise + 0.3  # measured +0.158 on the others
+          f"{premium_now:.0%}; other kinds: mean +{other_rise:.3f}; "
+          f"gain ratio {gain:.3f}")  # fmt: skip
+    assert rise >= 0.5  # measured +0.842 (0.020 -> 0.862)
+    assert rise >= other_rise + 0.3  # measured +0.155 on the others
     assert moved_up >= 0.5  # measured 0.94
-    assert measure([a for _, a, _ in rows], replay.fresh).gain_ratio >= 0.8  # measured 0.959
+    assert gain >= 0.8  # measured 0.966
 
 
 @pytest.mark.parametrize("dataset", ["clinc", "banking"])
