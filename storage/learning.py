@@ -88,7 +88,10 @@ class LearningData:
     async def comparisons(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> list[Comparison]:
-        query = sa.select(shadow_comparisons_t).order_by(shadow_comparisons_t.c.id)
+        # In the order the questions came, not the order the background comparisons finished:
+        # the same stored labels then always tune the same way.
+        t = shadow_comparisons_t
+        query = sa.select(t).order_by(t.c.message_id, t.c.id)
         if since is not None:
             query = query.where(shadow_comparisons_t.c.created_at >= since)
         if until is not None:
