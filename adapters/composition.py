@@ -134,9 +134,11 @@ async def stores_for(settings: Settings, *, create: bool = True) -> AsyncIterato
     """The storage objects over DATABASE_URL, for commands that only read or write the ledger
     (read-only ones pass `create=False`)."""
     db = await open_database(settings, create=create)
+    stores = Stores.over(db)
     try:
-        yield Stores.over(db)
+        yield stores
     finally:
+        await stores.conversations.close()
         await db.dispose()
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import questions
-from storage.database import DatabaseUnavailable, insert_ignore, run_transaction
+from storage.database import DatabaseUnavailable, Transactions, insert_ignore
 from storage.records import (
     CallRecord,
     CallView,
@@ -43,24 +43,22 @@ log = logging.getLogger(__name__)
 class Conversations:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.spool = WriteSpool(engine)
+        # On a SQLite file every transaction here runs whole in one thread, in arrival order:
+        # no thread hop per statement, and no polling SQLite's busy handler (sleeps up to
+        # 100 ms each) between the answers' own writes.
+        self._transactions = Transactions(engine)
+        self.spool = WriteSpool(self._transactions)
         self._background: set[asyncio.Task[None]] = set()
-        # SQLite has one writer at a time; connections that find it busy poll with growing
-        # sleeps (up to 100 ms each), which is where concurrent answers' latency tail came
-        # from. Queued here instead, they take turns in arrival order with no sleeping.
-        self._writes = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     async def close(self) -> None:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.spool.close()
+        await self._transactions.close()
 
     async def _transaction(self, body: Callable[[sa.Connection], T]) -> T:
         """One short transaction; its body is plain synchronous SQLAlchemy (turns.py). An
         outage raises `DatabaseUnavailable`."""
-        if self._writes is None:
-            return await run_transaction(self.engine, body)
-        async with self._writes:
-            return await run_transaction(self.engine, body)
+        return await self._transactions.run(body)
 
     async def start_turn(
         self,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -147,6 +149,57 @@ async def run_transaction(engine: AsyncEngine, body: Callable[[sa.Connection], T
         if unavailable(error):
             raise DatabaseUnavailable(_reason(error)) from error
         raise
+
+
+class Transactions:
+    """Runs short transactions whose bodies are plain synchronous SQLAlchemy.
+
+    PostgreSQL: on the async engine (`run_transaction`). A SQLite file: the whole body runs in
+    one worker thread on a plain sqlite3 connection to the same file, so a transaction is one
+    thread hop instead of one per statement (aiosqlite hands every statement to its thread and
+    back), and the writes take turns in arrival order without polling SQLite's busy handler.
+    `close()` closes that connection and its thread.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sync: sa.Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._sync = sa.create_engine(
+                engine.url.set(drivername="sqlite"),
+                pool_size=1,
+                max_overflow=0,
+                connect_args={"timeout": 30, "check_same_thread": False},
+                pool_reset_on_return=None,
+            )
+            event.listen(self._sync, "connect", _sqlite_pragmas)
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="switchboard-sqlite")
+
+    async def run(self, body: Callable[[sa.Connection], T]) -> T:
+        if self._sync is None or self._thread is None:
+            return await run_transaction(self.engine, body)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._thread, self._run_sync, body)
+        except Exception as error:
+            if unavailable(error):
+                raise DatabaseUnavailable(_reason(error)) from error
+            raise
+
+    def _run_sync(self, body: Callable[[sa.Connection], T]) -> T:
+        assert self._sync is not None
+        with self._sync.begin() as conn:
+            return body(conn)
+
+    async def close(self) -> None:
+        if self._sync is None or self._thread is None:
+            return
+        sync, thread = self._sync, self._thread
+        self._sync = self._thread = None
+        await asyncio.get_running_loop().run_in_executor(thread, sync.dispose)
+        thread.shutdown()  # idle by now: returns at once
 
 
 def _reason(error: BaseException) -> str:

@@ -16,9 +16,8 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import DatabaseUnavailable, run_transaction
+from storage.database import DatabaseUnavailable, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +27,9 @@ Body = Callable[[sa.Connection], object]
 
 class WriteSpool:
     def __init__(
-        self, engine: AsyncEngine, *, first_retry_s: float = 0.2, max_retry_s: float = 5.0
+        self, transactions: Transactions, *, first_retry_s: float = 0.2, max_retry_s: float = 5.0
     ) -> None:
-        self._engine = engine
+        self._run = transactions.run
         self._queue: deque[tuple[str, Hashable, Body]] = deque()
         self._waiting: dict[Hashable, int] = {}  # spooled writes per key
         self._first, self._max = first_retry_s, max_retry_s
@@ -54,7 +53,7 @@ class WriteSpool:
         waits in the spool, the next joins it; writes for other keys go straight through."""
         if key not in self._waiting:
             try:
-                return await run_transaction(self._engine, body)
+                return await self._run(body)
             except DatabaseUnavailable as error:
                 log.warning("database unavailable (%s): %s kept for later", error, what)
         self._queue.append((what, key, again or body))
@@ -69,7 +68,7 @@ class WriteSpool:
         while self._queue:
             what, key, body = self._queue[0]
             try:
-                await run_transaction(self._engine, body)
+                await self._run(body)
             except DatabaseUnavailable:
                 await asyncio.sleep(delay)
                 delay = min(self._max, delay * 2)
