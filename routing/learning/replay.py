@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from routing.learning.examples import (
     LabelledExample,
@@ -159,24 +160,35 @@ def shuffled_labels(examples: Sequence[LabelledExample], seed: int = 0) -> list[
     ]
 
 
+class Evaluated(Protocol):
+    """A question whose outcome per tier is known: a fresh wording or a real benchmark question."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def outcome(self) -> Outcome: ...
+
+
 @dataclass(frozen=True)
 class ReplayScore:
-    """How a scorer ranks fresh wordings against the hidden rule."""
+    """How a scorer ranks the evaluation questions against what each tier would deliver."""
 
     apgr: float
     oracle_apgr: float
     gain_ratio: float  # (APGR - 0.5) / (oracle APGR - 0.5): 1 = the rule perfectly, 0 = random
     savings: float  # share of premium calls avoided at 95% of always-premium quality
-    mean_premium_score: float  # mean score of the fresh wordings of premium intents
+    mean_premium_score: float  # mean score of the questions where premium does better
     mean_cheap_score: float
 
 
-def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplayScore:
-    outcomes = [q.outcome for q in fresh]
+def measure(scores: Sequence[float], questions: Sequence[Evaluated]) -> ReplayScore:
+    """The oracle ranks by premium's lead (for the hidden rule: 1 on premium intents, else 0)."""
+    outcomes = [q.outcome for q in questions]
+    leads = [o.premium_quality - o.cheap_quality for o in outcomes]
     got = point_metrics(scores, outcomes)
-    oracle = point_metrics([float(q.needs_premium) for q in fresh], outcomes)
-    premium = [s for s, q in zip(scores, fresh, strict=True) if q.needs_premium]
-    cheap = [s for s, q in zip(scores, fresh, strict=True) if not q.needs_premium]
+    oracle = point_metrics(leads, outcomes)
+    premium = [s for s, lead in zip(scores, leads, strict=True) if lead > 0]
+    cheap = [s for s, lead in zip(scores, leads, strict=True) if lead <= 0]
     return ReplayScore(
         got.apgr,
         oracle.apgr,
@@ -185,4 +197,3 @@ def measure(scores: Sequence[float], fresh: Sequence[FreshQuestion]) -> ReplaySc
         sum(premium) / len(premium),
         sum(cheap) / len(cheap),
     )
-

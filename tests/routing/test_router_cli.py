@@ -63,3 +63,22 @@ def test_nothing_in_the_package_points_outside_it() -> None:
     for path in [root / "adapters/cli/commands/router.py", *root.glob("routing/**/*.py")]:
         text = path.read_text(encoding="utf-8")
         assert "shared/data" not in text and "parents[2]" not in text, path
+
+
+def test_replay_on_real_labels_prints_the_deployed_apgr(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["router", "replay", "--data-dir", str(data_dir), "--dataset", "mmlu", "--seeds", "1"]
+    assert main([*args, "--subjects", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "mmlu held-out questions" in out and "5 subjects" in out
+    assert "adopted 0/1" in out and "adopted runs where APGR fell: 0/0" in out
+
+
+def test_replay_with_too_few_unseen_questions_is_one_line_and_exit_2(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["router", "replay", "--data-dir", str(data_dir), "--dataset", "arena", "--seeds", "1"]
+    assert main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "300 labels asked for" in lines[0]
