@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N_QUERIES = 10_000
 # (analyzer module, training module) per code layout, newest first.
 LAYOUTS = (
+    ("routing.analyzer.scorer", "routing.training.datasets"),
     ("routing.analyzer.scorer", "routing.training.fit"),
     ("routing.analyzer", "routing.analyzer_training"),
 )
