@@ -17,8 +17,7 @@ Two ledgers are generated in turn, each of `--rows` calls:
 The ledger is synthetic: models, prices and latencies come from the simulator's labelled
 profiles; token counts from a seeded generator. Rows are bulk-inserted with the schema at
 migration 0004 (executemany on SQLite, COPY on PostgreSQL), then migrated to the head, which
-sums the hourly totals once (timed: what upgrading an existing ledger costs; on SQLite the
-migrations after 0005 run with foreign keys off, see `load`). `--keep` leaves
+sums the hourly totals once (timed: what upgrading an existing ledger costs). `--keep` leaves
 the data in place, so `DATABASE_URL=sqlite+aiosqlite:///var/bench_ledger.db switchboard digest`
 can read it.
 """
@@ -39,7 +38,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -293,19 +291,9 @@ async def load(args: argparse.Namespace, label: str, rows: int, start: datetime,
     fill_sqlite(args.sqlite, rows, start, end, args.seed)
     loaded = time.perf_counter() - started
     started = time.perf_counter()
-    await upgrade(engine, "0005")
-    summed = time.perf_counter() - started
-    # 0006 rebuilds `calls` (SQLite batch mode). With foreign keys on, as the bot's connections
-    # have them, SQLite's DROP TABLE of the old `calls` is an implicit DELETE of every row: on
-    # 1M calls it had not finished after 24 min. Run the later migrations with them off.
-    rebuild = create_engine(f"sqlite+aiosqlite:///{args.sqlite}")
-    event.listen(rebuild.sync_engine, "connect", foreign_keys_off)
-    started = time.perf_counter()
-    await upgrade(rebuild)
-    await rebuild.dispose()
+    await upgrade(engine)
     print(f"SQLite {sqlite3.sqlite_version}: inserted in {loaded:.1f} s, totals summed by the "
-          f"migration in {summed:.1f} s, later migrations (foreign keys off) in "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+          f"migration in {time.perf_counter() - started:.1f} s")  # fmt: skip
     found.append(("SQLite", engine))
     if not args.skip_postgres:
         schema = "bench_ledger"
@@ -342,10 +330,6 @@ async def drop(args: argparse.Namespace, engines: list[tuple[str, Any]]) -> None
             async with admin.begin() as conn:
                 await conn.execute(sa.text('DROP SCHEMA "bench_ledger" CASCADE'))
             await admin.dispose()
-
-
-def foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
 
 def remove_sqlite(path: Path) -> None:

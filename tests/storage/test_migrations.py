@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from storage.database import create_engine, upgrade
 from storage.tables import SQLModel
 from tests.conftest import Database
 
@@ -65,3 +70,44 @@ def test_a_migrated_database_starts_without_importing_alembic(sqlite_db: Databas
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_sqlite_ledger_of_30000_calls_upgrades_from_0004_in_one_go(
+    tmp_path: Path,
+) -> None:
+    """Migration 0006 rebuilds `calls` (SQLite batch mode). With foreign keys enforced, the drop
+    of the old table checked every row's children, time quadratic in the rows: this ledger took
+    ~2.5 min and 1M calls never finished. Off during the migration (SQLite's own procedure),
+    checked after, on again; the rows, and the references into them, survive."""
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine, "0004")
+        rows = 30_000
+        with sqlite3.connect(path) as db:
+            db.execute("INSERT INTO threads (id, key, platform, workspace, channel, external_id,"
+                       " created_at) VALUES (1, 'k', 'slack', 'W1', 'C1', 't1',"
+                       " '2026-11-01 00:00:00.000000')")  # fmt: skip
+            db.execute("INSERT INTO messages (id, thread_id, role, text, author, created_at)"
+                       " VALUES (1, 1, 'user', 'q', '', '2026-11-01 00:00:00.000000')")  # fmt: skip
+            db.executemany(
+                "INSERT INTO calls (thread_id, message_id, platform, workspace, channel, \"user\","
+                " purpose, strategy, reasons, model_asked, cost_source, status, attempt,"
+                " escalation, created_at) VALUES (1, 1, 'slack', 'W1', 'C1', 'U1', 'answer',"
+                " 'fixed', '', 'm', 'reported', 'ok', 1, 0, ?)",
+                ((f"2026-11-{1 + n % 28:02d} 10:00:00.000000",) for n in range(rows)),
+            )
+            db.execute("INSERT INTO posts (platform, external_id, call_id, created_at) VALUES "
+                       "('slack', 'p1', 12345, '2026-11-01 00:00:00.000000')")  # fmt: skip
+        await asyncio.wait_for(upgrade(engine), 60)  # ~1 s now
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT count(*) FROM calls")) == rows
+            assert await conn.scalar(sa.text("SELECT calls FROM channel_hours LIMIT 1")) > 0
+            assert await conn.scalar(sa.text("PRAGMA foreign_keys")) == 1  # enforced again
+            assert not (await conn.execute(sa.text("PRAGMA foreign_key_check"))).all()
+            bad_post = ("INSERT INTO posts (platform, external_id, call_id, created_at)"
+                        " VALUES ('slack', 'p2', 999999, '')")  # fmt: skip
+            with pytest.raises(sa.exc.IntegrityError):
+                await conn.execute(sa.text(bad_post))
+    finally:
+        await engine.dispose()
