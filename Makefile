@@ -23,9 +23,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Parallel test processes: most tests wait on sockets, subprocesses and timers, so more workers
-# than cores still shortens the run (docs/architecture.md#tests has the figures).
-TEST_WORKERS ?= 4
+# Parallel test processes: two (one per core here) ran the suite in 57-59 s against 114 s in
+# one process; three or four were slower (65 s, 71 s): the workers then compete for the CPU.
+TEST_WORKERS ?= 2
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -q -n $(TEST_WORKERS)
