@@ -4,8 +4,8 @@ Per tier: the judge's mean score (1-10) with a 95% interval, the thumbs-up share
 the share of first answers the user escalated ("ask a stronger model"). A figure from fewer than
 MIN_SAMPLE observations says "not enough data" instead of a number that would mislead.
 
-Shadow comparisons (the same question answered by another tier and both judged) are recorded by
-another part of the project once it lands; they plug in through `TierComparisons`.
+Shadow comparisons (the same question answered by another tier and both judged) come in
+through `TierComparisons` (`ShadowQuality`, over the stored comparisons).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import NormalDist
 from typing import Protocol
 
 from adapters.web.periods import Period
+from bot.experiments.statistics import Interval, Rate, Z
 from bot.learning.quality import tier_quality
 from routing.tiers import TIERS
 from storage.learning import LearningData
@@ -26,35 +26,6 @@ from storage.quality import QualityData, TierQuality
 from storage.rollups import QualityCounts
 
 MIN_SAMPLE = 30
-# Not bot.experiments.statistics: it loads scipy (seconds per process) for what two formulas do.
-Z = NormalDist().inv_cdf(0.975)
-
-
-@dataclass(frozen=True)
-class Interval:
-    low: float
-    high: float
-
-
-@dataclass(frozen=True)
-class Share:
-    """successes / n with its 95% Wilson interval (sound near 0% and 100%)."""
-
-    successes: int
-    n: int
-
-    @property
-    def value(self) -> float | None:
-        return self.successes / self.n if self.n else None
-
-    @property
-    def interval(self) -> Interval | None:
-        if self.n == 0:
-            return None
-        p, n = self.successes / self.n, self.n
-        centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
-        half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
-        return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass(frozen=True)
@@ -95,8 +66,8 @@ class TierRow:
     tier: str
     first_answers: int
     judge: JudgeMean
-    thumbs_up: Share
-    escalated: Share
+    thumbs_up: Rate  # successes / n with its 95% Wilson interval
+    escalated: Rate
 
     @staticmethod
     def of(q: TierQuality) -> TierRow:
@@ -104,8 +75,8 @@ class TierRow:
             tier=q.tier,
             first_answers=q.first_answers,
             judge=judge_mean(q.judged, q.judge_sum, q.judge_sum_squares),
-            thumbs_up=Share(q.thumbs_up, q.thumbs_up + q.thumbs_down),
-            escalated=Share(q.escalated, q.first_answers),
+            thumbs_up=Rate(q.thumbs_up, q.thumbs_up + q.thumbs_down),
+            escalated=Rate(q.escalated, q.first_answers),
         )
 
 
