@@ -47,12 +47,18 @@ def all_css(driver: Any, selector: str) -> list[Any]:
 def follow(driver: Any, selector: str) -> None:
     """Click a link or submit button and wait until the page it leads to has replaced this one
     (a click returns before the navigation ends; reading rows at once can read the old page)."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = by_css(driver, "html")
+    # A mark on this document's window: the next document starts without it. (Selenium's
+    # staleness_of asks the old node, and Chromium may answer that with an inspector error.)
+    driver.execute_script("window.switchboardOldPage = true")
     by_css(driver, selector).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !window.switchboardOldPage && document.readyState === 'complete'"
+        )
+    )
 
 
 def report_rows(served: Served, first: date, last: date, monkeypatch: pytest.MonkeyPatch,
