@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ConfigError
 from bot.settings import Settings
-from storage.database import alembic_config, create_engine, upgrade
+from storage.database import MigrationFailed, alembic_config, create_engine, upgrade
 
 
 class NoDatabase(ConfigError):
@@ -54,6 +54,11 @@ def explain(error: BaseException, settings: Settings) -> tuple[str, str] | None:
     url = make_url(settings.resolved_database_url)
     where = settings.database_shown
     for cause in _chain(error):
+        if isinstance(cause, MigrationFailed):
+            return (
+                f"the upgrade of {where} stopped, nothing was changed: {cause}",
+                "delete or repair those rows (sqlite3: PRAGMA foreign_key_check), then start again",
+            )
         state = getattr(cause, "sqlstate", None)
         if state == "3D000":
             return (

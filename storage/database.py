@@ -103,9 +103,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
             async with connection.begin():
                 await connection.run_sync(_upgrade_sync, revision)
                 broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
-                if broken:
-                    raise RuntimeError(f"migration left {len(broken)} broken references, "
-                                       f"first: {tuple(broken[0])}")  # fmt: skip
+                if broken:  # rows pointing at rows that are not there (the upgrade rolls back)
+                    table, rowid, parent = tuple(broken[0])[:3]
+                    raise MigrationFailed(
+                        f"{len(broken)} row(s) refer to rows that do not exist, e.g. row "
+                        f"{rowid} of {table} to a missing row of {parent}"
+                    )
         finally:
             await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             await connection.commit()
@@ -137,6 +140,10 @@ async def insert_ignore(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+class MigrationFailed(Exception):
+    """A migration could not be applied to this database's data; nothing was changed."""
 
 
 class DatabaseUnavailable(Exception):

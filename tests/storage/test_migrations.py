@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from storage.database import create_engine, upgrade
+from storage.database import MigrationFailed, create_engine, upgrade
 from storage.tables import SQLModel
 from tests.conftest import Database
 
@@ -109,5 +109,24 @@ async def test_a_sqlite_ledger_of_30000_calls_upgrades_from_0004_in_one_go(
                         " VALUES ('slack', 'p2', 999999, '')")  # fmt: skip
             with pytest.raises(sa.exc.IntegrityError):
                 await conn.execute(sa.text(bad_post))
+    finally:
+        await engine.dispose()
+
+
+async def test_an_upgrade_that_would_leave_dangling_references_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine, "0004")
+        with sqlite3.connect(path) as db:  # foreign keys not enforced on a plain connection
+            db.execute("INSERT INTO posts (platform, external_id, call_id, created_at) VALUES "
+                       "('slack', 'p1', 12345, '2026-11-01 00:00:00.000000')")  # fmt: skip
+        with pytest.raises(MigrationFailed, match="row 1 of posts to a missing row of calls"):
+            await upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
+            assert await conn.scalar(sa.text("PRAGMA foreign_keys")) == 1
     finally:
         await engine.dispose()

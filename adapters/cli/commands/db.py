@@ -6,9 +6,9 @@ import argparse
 import asyncio
 
 from adapters.cli.options import add_database, settings_for
-from adapters.database import applied, known_revision, open_database, revisions
+from adapters.database import applied, explain, known_revision, open_database, revisions
 from bot.errors import ConfigError
-from storage.database import upgrade
+from storage.database import MigrationFailed, upgrade
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,7 +37,10 @@ def _upgrade(args: argparse.Namespace) -> int:
                     f"the database is at {before.describe()}, newer than {args.revision}: "
                     "`db upgrade` never downgrades"
                 )
-            await upgrade(engine, args.revision)
+            try:
+                await upgrade(engine, args.revision)
+            except MigrationFailed as error:
+                raise ConfigError(": ".join(explain(error, settings) or (str(error),))) from error
             after = await revisions(engine)
         finally:
             await engine.dispose()

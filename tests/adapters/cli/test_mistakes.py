@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -50,6 +51,16 @@ async def migrated(path: Path, revision: str = "heads") -> None:
 
 async def newer_database(home: Path, env: dict[str, Any]) -> None:
     await migrated(home / "var" / "switchboard.db")
+
+
+async def dangling_reference(home: Path, env: dict[str, Any]) -> None:
+    """A ledger from an older version holding a post whose call is gone (foreign keys were not
+    enforced on every connection then): migration 0006 cannot keep that reference."""
+    path = home / "var" / "switchboard.db"
+    await migrated(path, "0004")
+    with sqlite3.connect(path) as db:  # a plain connection: foreign keys not enforced
+        db.execute("INSERT INTO posts (platform, external_id, call_id, created_at) VALUES "
+                   "('slack', 'p1', 12345, '2026-11-01 00:00:00.000000')")  # fmt: skip
 
 
 async def an_experiment(home: Path, env: dict[str, Any]) -> None:
@@ -113,6 +124,12 @@ CASES: dict[str, Case] = {
         ["report", "--since", "2026-01-01"], "no database at {home}/var/switchboard.db"
     ),
     "digest with no database": Case(["digest"], "no database at {home}/var/switchboard.db"),
+    "db upgrade of a ledger with a dangling reference": Case(
+        ["db", "upgrade"],
+        "the upgrade of {home}/var/switchboard.db stopped, nothing was changed: 1 row(s) refer "
+        "to rows that do not exist, e.g. row 1 of posts to a missing row of calls",
+        prepare=dangling_reference,
+    ),
     "run with no platform": Case(["run"], "no platform is configured, so there is nothing to run"),
     "run without LLM_API_KEY": Case(
         ["run"], "LLM_API_KEY is not set", {"DISCORD_BOT_TOKEN": "t", "LLM_API_KEY": None}
