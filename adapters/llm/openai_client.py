@@ -97,17 +97,10 @@ class ProviderClient:
     async def _stream(
         self, request: ChatRequest, started: float, progress: _Progress
     ) -> AsyncIterator[str]:
-        timeout = httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s)
         first_deadline = started + self._timeouts.first_token_s
         deadline = started + self._timeouts.total_s
-        async with self._http.stream(
-            "POST",
-            self._url,
-            json=request.body(),
-            headers=self._headers,
-            params=self._query,
-            timeout=timeout,
-        ) as response:
+        opened = await self._send(request, first_deadline)
+        async with contextlib.aclosing(opened) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise error_for_status(response, self._redact)
@@ -140,6 +133,19 @@ class ProviderClient:
                         yield delta
         if not progress.done:
             raise self._fail(progress, started, "stream ended without [DONE]")
+
+    async def _send(self, request: ChatRequest, first_deadline: float) -> httpx.Response:
+        """Send the request and wait for the response headers, within the first-token
+        deadline: a proxy may send none until its upstream answers (LiteLLM does)."""
+        sent = self._http.build_request(
+            "POST", self._url, json=request.body(), headers=self._headers, params=self._query,
+            timeout=httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s),
+        )  # fmt: skip
+        try:
+            async with asyncio.timeout(max(0.001, first_deadline - time.perf_counter())):
+                return await self._http.send(sent, stream=True)
+        except TimeoutError:
+            raise ProviderTimeout(detail="no first token in time (no response headers)") from None
 
     def _chunk(self, event: ServerSentEvent, progress: _Progress, started: float) -> Any:
         """The event's JSON, None for an empty one; an in-stream error ends the attempt."""

@@ -282,6 +282,8 @@ class LLMSimulator:
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
+        if fault is not None and fault.kind == "slow_headers":
+            await asyncio.sleep(fault.delay_s)  # like LiteLLM: nothing until its upstream answers
         await response.prepare(request)
         rng = seeded_rng("pace", self.seed, call.profile.name, last_user_text(call.messages))
         base = {

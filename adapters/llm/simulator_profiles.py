@@ -27,6 +27,7 @@ FaultKind = Literal[
     "rate_limit",
     "server_error",
     "slow_first_token",
+    "slow_headers",  # no response headers until `delay_s` (a proxy waiting on its upstream)
     "disconnect",
     "malformed",
     "auth",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -144,6 +145,18 @@ async def test_slow_first_token_times_out(simulator: LLMSimulator, http: httpx.A
         await stream(client_for(simulator, http, first_token_s=0.2), request(), deltas)
     assert deltas.deltas == []
     assert caught.value.retryable
+
+
+async def test_first_token_deadline_covers_the_wait_for_response_headers(
+    simulator: LLMSimulator, http: httpx.AsyncClient
+) -> None:
+    # A proxy (LiteLLM) sends no headers until its upstream answers: issue 21 item 6.
+    simulator.inject(Fault("slow_headers", delay_s=3.0))
+    started = time.perf_counter()
+    with pytest.raises(ProviderTimeout) as caught:
+        await stream(client_for(simulator, http, first_token_s=0.2), request(), Collector())
+    assert time.perf_counter() - started < 1.5  # the deadline, not the proxy's 3 s
+    assert "first token" in caught.value.detail and caught.value.retryable
 
 
 async def test_disconnect_after_first_token_is_a_broken_stream_with_partial_text(
