@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.llm.extras import parse_headers, parse_query
 
+MAX_BUDGET_USD = 1_000_000_000  # nano-dollars must fit a 64-bit integer with room to add
 CsvList = Annotated[tuple[str, ...], NoDecode]
 CsvInts = Annotated[tuple[int, ...], NoDecode]
 
@@ -233,8 +234,44 @@ class Settings(BaseSettings):
 
     @field_validator("data_dir", "routing_file")
     @classmethod
-    def _from_home(cls, value: Path | None) -> Path | None:
-        return None if value is None else _under_home(value)
+    def _from_home(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        path = _under_home(value)
+        if info.field_name == "data_dir" and path.exists() and not path.is_dir():
+            raise ValueError(f"a file, not a folder ({path})")
+        if info.field_name == "routing_file" and path.is_dir():
+            raise ValueError("a folder, not a file")
+        return path
+
+    @field_validator("budget_daily_usd", "budget_monthly_usd", "budget_channel_daily_usd",
+                     "budget_user_daily_usd")  # fmt: skip
+    @classmethod
+    def _sane_budget(cls, value: float | None) -> float | None:
+        if value is not None and not value <= MAX_BUDGET_USD:  # also catches inf
+            raise ValueError(f"at most {MAX_BUDGET_USD} (USD)")
+        return value
+
+    @field_validator("budget_alert_thresholds")
+    @classmethod
+    def _percentages(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        bad = [str(t) for t in value if not 1 <= t <= 1000]
+        if bad:
+            raise ValueError("each threshold is a percentage of the budget from 1 to 1000 "
+                             f"(got {', '.join(bad)})")  # fmt: skip
+        return value
+
+    @field_validator("llm_api_key", "slack_bot_token", "slack_app_token", "slack_signing_secret",
+                     "discord_bot_token")  # fmt: skip
+    @classmethod
+    def _one_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A pasted token often brings a line break along; one inside it cannot be sent."""
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if any(c.isspace() or not c.isprintable() for c in token):
+            raise ValueError("contains a line break or a space: set the token alone")
+        return SecretStr(token)
 
     @field_validator("llm_base_url", "slack_api_url")
     @classmethod

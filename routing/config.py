@@ -88,6 +88,10 @@ def load_routing(path: Path | None = None) -> RoutingConfig:
         parsed = _FileModel.model_validate(raw)
     except FileNotFoundError:
         raise RoutingFileError(f"ROUTING_FILE: {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise RoutingFileError(f"ROUTING_FILE: {path} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise RoutingFileError(f"ROUTING_FILE: {path} is a folder, not a file") from None
     except tomllib.TOMLDecodeError as error:
         raise RoutingFileError(f"ROUTING_FILE: {path} is not valid TOML: {error}") from None
     except ValidationError as error:

@@ -12,6 +12,8 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.database import DatabaseUnavailable, unavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +36,8 @@ class LeaderLock:
         return self.db.dialect.name == "postgresql"
 
     async def hold(self) -> bool:
-        """True while this instance holds the lock; tries to take it when it does not."""
+        """True while this instance holds the lock; tries to take it when it does not.
+        `DatabaseUnavailable` when the database cannot be reached (the lock is not held)."""
         if not self.shared:
             return True
         if self._conn is not None:
@@ -42,9 +45,14 @@ class LeaderLock:
                 await self._conn.execute(sa.text("SELECT 1"))
                 return True
             except Exception:  # the connection died: the server released our lock
-                log.warning("lost the scheduler lock's connection")
+                log.debug("lost the scheduler lock's connection")
                 await self._drop()
-        conn = await self.db.connect()
+        try:
+            conn = await self.db.connect()
+        except Exception as error:
+            if unavailable(error):
+                raise DatabaseUnavailable(str(error).splitlines()[0][:200]) from None
+            raise
         try:
             schema = await conn.scalar(sa.text("SELECT current_schema()"))
             key = lock_key(f"{self.name}:{schema}")

@@ -14,7 +14,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.commands import run_command
@@ -29,6 +28,7 @@ from adapters.slack.reply import (
     SlackReply,
     StreamSupport,
 )
+from adapters.slack.signing import signed
 from adapters.slack.tasks import Overloaded, TaskTracker
 from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming
@@ -64,7 +64,7 @@ class SlackAdapter:
         secret = config.signing_secret.get_secret_value() if config.signing_secret else ""
         # HTTP mode verifies every request with the signing secret. Socket Mode has none (the
         # websocket is authenticated by the app token), and slack-sdk refuses an empty secret.
-        self._verifier = SignatureVerifier(secret) if secret else None
+        self._secret = secret
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=secret or None,
@@ -88,15 +88,22 @@ class SlackAdapter:
         # Last, so it only sees event types nothing above handles: ack them and say so.
         bolt.event(re.compile(r"^.+$"))(self._on_other_event)
 
-    async def dispatch_http(self, body: str, headers: Mapping[str, str]) -> BoltResponse:
+    async def dispatch_http(self, body: bytes | str, headers: Mapping[str, str]) -> BoltResponse:
         """One HTTP request from Slack (signed); a body Bolt cannot parse gets 400 (or 401)."""
         headers = {name.lower(): value for name, value in headers.items()}
+        raw = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
         # The signature first: an unsigned body is never parsed (5,000-level JSON, huge bodies).
         # Without a signing secret (Socket Mode) nothing that arrives over HTTP is trusted.
-        if self._verifier is None or not self._verifier.is_valid_request(body, headers):
+        if not signed(raw, headers, self._secret):
             log.warning("rejected a Slack request: bad or stale signature (timestamp %s)",
-                        str(headers.get("x-slack-request-timestamp", "?"))[:20])  # fmt: skip
+                        ascii(headers.get("x-slack-request-timestamp", "?"))[:20])  # fmt: skip
             return BoltResponse(status=401, body="")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("rejected a signed Slack request: its body is not UTF-8 (%d bytes)",
+                        len(raw))  # fmt: skip
+            return BoltResponse(status=400, body="")
         try:
             request = AsyncBoltRequest(body=body, headers=_headers(headers))
         except _UNPARSEABLE as error:  # Bolt parses the body and reads ids out of it eagerly

@@ -93,7 +93,7 @@ async def serve_http(adapter: SlackAdapter, port: int, host: str = "0.0.0.0") ->
     """Events, interactivity and the slash command all at POST /slack/events (signed)."""
 
     async def events(request: web.Request) -> web.Response:
-        body = await request.text()
+        body = await request.read()  # bytes: the signature is checked before any decoding
         response = await adapter.dispatch_http(body, dict(request.headers))
         return await to_aiohttp_response(response)
 

@@ -21,6 +21,7 @@ from bot.notices import Notice, broadcast
 from bot.ports import Notifier
 from bot.spend.digest import build_digest, digest_notice
 from storage.claims import Claims
+from storage.database import DatabaseUnavailable
 from storage.leader import LeaderLock
 from storage.ledger import Ledger
 from storage.tables import utcnow
@@ -184,7 +185,12 @@ class DigestScheduler:
             while True:
                 try:
                     await self.step()
-                except Exception:  # a database hiccup: keep trying, the claims keep it safe
+                except DatabaseUnavailable as error:  # an outage: the lock went with it
+                    if self.leading:
+                        log.warning("digest scheduler: lost the leader lock, the database is "
+                                    "unavailable (%s); retrying every %g s", error, self.retry_s)
+                    self.stop_scheduler()
+                except Exception:  # anything else: keep trying, the claims keep it safe
                     log.exception("digest scheduler round failed")
                 await asyncio.sleep(self.retry_s)
         finally:

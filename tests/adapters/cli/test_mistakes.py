@@ -72,6 +72,15 @@ def pg_missing() -> str:
     return f"{base}/switchboard_missing_{uuid.uuid4().hex[:8]}"
 
 
+async def not_utf8_routing(home: Path, env: dict[str, Any]) -> None:
+    (home / "routing.toml").write_bytes(b'[tiers]\nbudget = ["caf\xe9"]\n')  # Latin-1
+    env["ROUTING_FILE"] = "routing.toml"
+
+
+async def a_file(home: Path, env: dict[str, Any]) -> None:
+    (home / "afile").write_text("not a folder")
+
+
 RUN_SLACK = {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_APP_TOKEN": "xapp-good"}
 CASES: dict[str, Case] = {
     "route --jsonl a missing file": Case(
@@ -114,6 +123,32 @@ CASES: dict[str, Case] = {
     ),
     "a bad channel id list": Case(
         ["run"], "invalid setting DISCORD_HELP_CHANNEL_IDS", {"DISCORD_HELP_CHANNEL_IDS": "#help"}
+    ),
+    "BUDGET_DAILY_USD=1e308": Case(
+        ["spend"], "invalid setting BUDGET_DAILY_USD='1e308': at most 1000000000 (USD)",
+        {"BUDGET_DAILY_USD": "1e308"},
+    ),
+    "BUDGET_ALERT_THRESHOLDS=0,-20,5000": Case(
+        ["spend"], "invalid setting BUDGET_ALERT_THRESHOLDS='0,-20,5000': each threshold is a "
+        "percentage of the budget from 1 to 1000 (got 0, -20, 5000)",
+        {"BUDGET_ALERT_THRESHOLDS": "0,-20,5000"},
+    ),
+    "ROUTING_FILE that is not UTF-8": Case(
+        ["route", "hello"], "ROUTING_FILE: {home}/routing.toml is not UTF-8 text",
+        prepare=not_utf8_routing,
+    ),
+    "ROUTING_FILE that is a folder": Case(
+        ["route", "hello"], "invalid setting ROUTING_FILE='{home}': a folder, not a file",
+        {"ROUTING_FILE": "{home}"},
+    ),
+    "DATA_DIR that is a file": Case(
+        ["spend"], "invalid setting DATA_DIR='afile': a file, not a folder",
+        {"DATA_DIR": "afile"}, prepare=a_file,
+    ),
+    "SLACK_BOT_TOKEN with a line break": Case(
+        ["run"], "invalid setting SLACK_BOT_TOKEN=(hidden): contains a line break or a space",
+        {"SLACK_BOT_TOKEN": "xoxb-good\nxoxb-other", "SLACK_APP_TOKEN": "xapp-good"},
+        needs="slack",
     ),
     "LLM_BASE_URL=not a url": Case(
         ["ask", "hi"], "invalid setting LLM_BASE_URL='not a url': expected an http(s) URL",
@@ -164,7 +199,8 @@ async def test_a_mistake_gets_one_line_and_exit_code_2(
         env.setdefault("LLM_BASE_URL", llm.base_url)
         if case.needs == "slack":
             env["SLACK_API_URL"] = slack.base_url
-        values = {k: v() if callable(v) else v for k, v in env.items() if v is not None}
+        values = {k: v() if callable(v) else v.format(home=tmp_path) if isinstance(v, str) else v
+                  for k, v in env.items() if v is not None}  # fmt: skip
         with contextlib.suppress(ConfigError):  # a bad setting: main() must say so, below
             only_env(monkeypatch, **values)
         # main() runs its own event loop: a worker thread, so the stand-ins keep serving.

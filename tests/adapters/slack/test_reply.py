@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -115,7 +117,10 @@ async def test_notifier_posts_blocks_and_uploads_the_chart(fake_slack: FakeSlack
 
 
 async def test_http_mode_service_answers_signed_events(
-    sqlite_db: Database, make_app: MakeApp, fake_slack: FakeSlack
+    sqlite_db: Database,
+    make_app: MakeApp,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -138,7 +143,16 @@ async def test_http_mode_service_answers_signed_events(
             assert bad.status == 401
         async with session.post(url, data="{oops", headers=signed_headers("{oops")) as broken:
             assert broken.status == 400
+        # Not UTF-8 (issue 21): unsigned is refused as such, signed is a 400, never a 500.
+        latin = json.dumps(envelope(mention("caf\u00e9?", "100.000200"))).replace(
+            "\\u00e9", "\u00e9").encode("latin-1")  # fmt: skip
+        async with session.post(url, data=latin, headers=signed_headers(latin, secret="x")) as r:
+            assert r.status == 401
+        async with session.post(url, data=latin, headers=signed_headers(latin)) as r:
+            assert r.status == 400
     assert status == 200
+    assert "Traceback" not in caplog.text and "not UTF-8" in caplog.text
+    assert all(r.exc_info is None for r in caplog.records if r.levelno >= logging.WARNING)
     assert any(isinstance(n, SlackNotifier) for n in app.digest.notifiers)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)  # shutdown waits for the answer

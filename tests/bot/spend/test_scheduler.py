@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from storage.leader import LeaderLock
 from storage.ledger import Ledger
 from tests.conftest import Database
 from tests.fakes import RecordingNotifier
+from tests.pg_proxy import CuttableProxy
 from tests.rows import call_values, insert_calls, make_thread
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -169,3 +171,40 @@ async def test_second_replica_takes_over_when_the_leader_dies(database: Database
         await standby.close()
         await dispose_all()
         await admin.dispose()
+
+
+async def test_losing_the_leader_lock_in_an_outage_is_one_warning_line(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    if database.kind != "postgres":
+        pytest.skip("advisory locks are a PostgreSQL feature")
+    proxy = await CuttableProxy(database.url).start()
+    cut = Database("postgres", proxy.url, database.schema)
+    clock = Clock(datetime.combine(START, time(8), tzinfo=BERLIN))
+    digests = job(cut, clock, RecordingNotifier())
+    scheduler = DigestScheduler(digests, digest_trigger("09:00", BERLIN), LeaderLock(ENGINES[-1]),
+                                retry_s=0.02)  # fmt: skip
+    serving = asyncio.create_task(scheduler.serve())
+    try:
+        for _ in range(100):
+            if scheduler.leading:
+                break
+            await asyncio.sleep(0.01)
+        assert scheduler.leading
+        caplog.clear()
+        await proxy.cut()  # the database goes away: the lock's session with it
+        for _ in range(100):
+            if not scheduler.leading:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # a few more rounds while the database stays away
+        assert not scheduler.leading  # another replica may lead now: this one stops
+        problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert problems and all(r.exc_info is None for r in problems), caplog.text
+        assert len({r.getMessage() for r in problems}) <= 2, caplog.text  # no new line per round
+        assert "Traceback" not in caplog.text
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await proxy.close()
+        await dispose_all()
