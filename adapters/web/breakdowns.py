@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import get_args
 
+from adapters.ledger_export import spreadsheet_safe
 from adapters.web.periods import Period
 from storage.ledger import Ledger
 from storage.rollups import Dimension, Rollup
@@ -100,18 +101,12 @@ CSV_HEADER = ("spend_usd", "spend_nano_usd", "calls", "errors", "unpriced_calls"
               "output_tokens")  # fmt: skip
 
 
-def _cell(text: str) -> str:
-    """Keys are platform ids and user names: one starting like a formula is quoted, so a
-    spreadsheet shows it instead of running it."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def breakdown_csv(breakdown: Breakdown) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow((breakdown.by, *CSV_HEADER))
     for g in breakdown.rows:
-        writer.writerow((_cell(g.key[0]), exact_usd(g.nano_usd), g.nano_usd, g.calls, g.errors,
-                         g.unpriced_calls, g.estimated_calls, g.baseline_nano_usd,
+        writer.writerow((spreadsheet_safe(g.key[0]), exact_usd(g.nano_usd), g.nano_usd, g.calls,
+                         g.errors, g.unpriced_calls, g.estimated_calls, g.baseline_nano_usd,
                          g.savings_nano_usd, g.input_tokens, g.output_tokens))  # fmt: skip
     return out.getvalue()

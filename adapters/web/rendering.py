@@ -14,7 +14,7 @@ from adapters.web.breakdowns import BREAKDOWNS, COLUMNS, dimension_title
 from adapters.web.chart import tier_label
 from adapters.web.overview import savings_percent
 from adapters.web.periods import link
-from bot.spend.money import format_usd
+from bot.spend.money import format_usd, savings_words
 from routing.tiers import TIERS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,6 +45,7 @@ def environment() -> jinja2.Environment:
         tier=tier_label,
         count=lambda n: f"{n:,}",
         percent=lambda v: "–" if v is None else f"{v:.0f}%",
+        saved=lambda t: savings_words(t.savings_nano_usd, savings_percent(t)),
     )
     env.globals.update(
         link=link,

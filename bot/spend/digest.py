@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.notices import Notice, NoticeTable
-from bot.spend.money import format_usd
+from bot.spend.money import format_usd, savings_words
 from routing.tiers import TIERS
 from storage.ledger import Ledger
 from storage.rollups import Dimension, QualityCounts, Rollup, local_days
@@ -139,9 +139,7 @@ def headline(d: DigestData) -> list[tuple[str, str]]:
     month = format_usd(d.month_to_date_nano_usd)
     if budget:
         month += f" of {format_usd(budget)} ({d.month_to_date_nano_usd * 100 / budget:.0f}%)"
-    saved = format_usd(t.savings_nano_usd)
-    if d.savings_percent is not None:
-        saved += f" ({d.savings_percent:.0f}%)"
+    saved = savings_words(t.savings_nano_usd, d.savings_percent)
     q = d.quality
     return [
         ("Spend", format_usd(t.nano_usd)),

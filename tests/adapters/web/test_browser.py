@@ -203,3 +203,30 @@ def test_every_page_fits_the_screen_and_is_screenshot(
             suffix = "" if width == 1280 else "-phone"
             assert browser.save_screenshot(str(SCREENSHOTS / f"dashboard-{name}{suffix}.png"))
     browser.set_window_size(1280, 900)
+
+
+def test_on_a_phone_the_spend_chart_opens_on_today_with_readable_labels(
+    browser: Any, served: Served
+) -> None:
+    """Issue 21 item 8: 390 px wide, the chart scrolls inside its box; it must open on the
+    newest days (today's bar in view) and its labels must stay readable (11 px or more)."""
+    browser.set_window_size(390, 900)
+    try:
+        browser.get(served.base + "/")
+        seen = browser.execute_script(
+            """
+            const box = document.querySelector('.chart-box').getBoundingClientRect();
+            const today = document.querySelector(`g.day[data-day="${arguments[0]}"] rect`)
+                .getBoundingClientRect();
+            const svg = document.querySelector('svg.chart');
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const sizes = [...svg.querySelectorAll('text')].map(
+                t => parseFloat(getComputedStyle(t).fontSize) * scale);
+            return [today.left >= box.left && today.right <= box.right, Math.min(...sizes)];
+            """,
+            str(TODAY),
+        )
+        assert seen[0], "today's bar is off screen when the page opens"
+        assert seen[1] >= 11, f"chart labels are {seen[1]:.1f} px on a phone"
+    finally:
+        browser.set_window_size(1280, 900)

@@ -18,6 +18,7 @@ from tests.adapters.web import seeded
 from tests.adapters.web.oracle import between, call_rows, grouped, nano_of, text_of, totals
 from tests.adapters.web.serving import dashboard, dashboard_settings
 from tests.conftest import Database, MakeSettings
+from tests.rows import call_values, insert_calls, make_thread
 
 ZONE, TODAY = seeded.ZONE, seeded.NOW.date()
 
@@ -203,3 +204,29 @@ async def test_every_page_needs_the_token_and_bad_parameters_are_refused(
     ok = await client.get("/")
     assert "script-src" not in ok.headers["content-security-policy"]  # default-src 'none'
     assert "<script" not in ok.text
+
+
+async def test_routing_that_cost_more_says_so_and_formula_cells_are_quoted(
+    database: Database, make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    """Issue 21 item 8: the words a payer reads when routing cost more than the baseline, and
+    a channel or user that starts like a spreadsheet formula, in both CSV downloads."""
+    engine = database.engine()
+    channel, user = '=HYPERLINK("http://x.example","click")', "@SUM(1)"
+    thread = await make_thread(engine, channel=channel, platform="slack")
+    await insert_calls(engine, [call_values(
+        thread, seeded.NOW - timedelta(hours=1), platform="slack", channel=channel, user=user,
+        cost_nano_usd=38_400_000, baseline_cost_nano_usd=1_785_000)])  # fmt: skip
+    await engine.dispose()
+    async with dashboard(dashboard_settings(make_settings, database, tmp_path), database) as client:
+        page = (await client.get("/")).text
+        calls = (await client.get("/calls.csv")).text
+        by_channel = (await client.get("/breakdowns.csv", params={"by": "channel"})).text
+    saved = re.search(r'<dd id="today-saved"[^>]*>([^<]*)</dd>', page)
+    assert saved and saved[1] == "$0.0366 more than the baseline (+2051%)", saved
+    assert "$-" not in page and "-2051%" not in page
+    assert "$0.0366 (2051%) more than what <code>anthropic/claude-opus-4-5</code>" in page
+    [row] = list(csv.DictReader(io.StringIO(calls)))
+    assert (row["channel"], row["user"]) == ("'" + channel, "'" + user)  # shown, never run
+    [group] = list(csv.DictReader(io.StringIO(by_channel)))
+    assert group["channel"] == "'" + channel

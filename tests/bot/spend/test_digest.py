@@ -11,6 +11,7 @@ import pytest
 
 from bot.spend.chart import PNG_MAGIC, TIER_COLOURS, spend_chart
 from bot.spend.digest import build_digest, digest_notice
+from bot.spend.money import format_usd, savings_words
 from storage.ledger import Ledger
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
@@ -94,6 +95,12 @@ async def test_digest_figures_from_the_ledger(sqlite_db: Database) -> None:
     channels = next(t for t in notice.tables if t.name == "By channel")
     assert channels.rows == (("billing", "$0.000007", "2"), ("c1", "$0.000003", "2"))
     assert "billing/T2" in notice.text and "Saved by routing" in notice.text
+
+
+def test_routing_that_cost_more_than_the_baseline_is_worded_so() -> None:
+    assert savings_words(10_000, 50.0) == "$0.000010 (50%)"
+    assert savings_words(-36_615_000, -2051.3) == "$0.0366 more than the baseline (+2051%)"
+    assert format_usd(-36_615_000) == "-$0.0366" and format_usd(-1_000) == "-$0.000001"
 
 
 def decode_png(png: bytes) -> tuple[int, int, list[bytes]]:
