@@ -27,8 +27,8 @@ from storage.totals import rollup_select
 @dataclass(frozen=True)
 class CallRow:
     id: int
-    thread: str
-    question: str
+    thread: str | None  # None for a call that answers no question (a credential check)
+    question: str | None
     strategy: str
     tier: str | None
     model: str
@@ -52,7 +52,8 @@ class SpendTotal:
 
 
 LEDGER_COLUMNS = ("id", "created_at", "platform", "workspace", "channel", "thread", "user",
-                  "purpose", "strategy", "tier", "model", "status", "error_kind", "attempt",
+                  "purpose", "provider", "strategy", "tier", "model", "status", "error_kind",
+                  "attempt",
                   "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                   "reasoning_tokens", "cost_nano_usd", "cost_source",
                   "baseline_cost_nano_usd", "latency_ms", "ttft_ms")  # fmt: skip
@@ -87,8 +88,9 @@ class Ledger:
                 calls_t.c.decision_us,
                 calls_t.c.attempt,
             )
-            .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
-            .join(messages_t, messages_t.c.id == calls_t.c.message_id)
+            # Outer joins: a credential check or an embedding request has no question.
+            .outerjoin(threads_t, threads_t.c.id == calls_t.c.thread_id)
+            .outerjoin(messages_t, messages_t.c.id == calls_t.c.message_id)
             .order_by(calls_t.c.id)
         )
         if platform is not None:
@@ -139,7 +141,9 @@ class Ledger:
         result = []
         for row in rows:
             key = tuple(
-                labels.get(row[i], str(row[i])) if d == "thread" else str(row[i])
+                labels.get(row[i], "" if row[i] is None else str(row[i]))  # None: no thread
+                if d == "thread"
+                else str(row[i])
                 for i, d in enumerate(by)
             )
             result.append(rollup_of(key, row))
@@ -231,7 +235,7 @@ class Ledger:
         }
         query = (
             sa.select(*(special[n] if n in special else calls_t.c[n] for n in LEDGER_COLUMNS))
-            .join(threads_t, threads_t.c.id == calls_t.c.thread_id)
+            .outerjoin(threads_t, threads_t.c.id == calls_t.c.thread_id)  # checks have none
             .where(calls_t.c.created_at >= start, calls_t.c.created_at < end)
             .order_by(calls_t.c.created_at, calls_t.c.id)
         )

@@ -52,8 +52,8 @@ class StartedTurn:
 
 @dataclass(frozen=True)
 class CallRecord:
-    thread_id: int
-    message_id: int
+    thread_id: int | None  # None: a call that answers no question (a check, an embedding)
+    message_id: int | None
     platform: str
     workspace: str
     channel: str
@@ -64,6 +64,7 @@ class CallRecord:
     status: str
     attempt: int
     purpose: str = "answer"
+    provider: str | None = None  # the routing file's name for where the request went
     tier: str | None = None
     score: float | None = None
     reasons: str = ""

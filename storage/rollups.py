@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage.tables import calls_t, threads_t
 
 Dimension = Literal[
-    "day", "platform", "workspace", "channel", "thread", "user", "model", "tier", "strategy"
+    "day", "platform", "workspace", "channel", "thread", "user", "model", "tier", "strategy",
+    "purpose",
 ]
 
 

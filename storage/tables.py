@@ -98,14 +98,17 @@ class Call(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # A unique key per attempt, so a write retried after a database outage lands once.
     key: str | None = Field(default=None, max_length=32, unique=True)
-    thread_id: int = Field(foreign_key="threads.id")
-    message_id: int = Field(foreign_key="messages.id")  # the question being answered
+    # The question being answered; NULL for a call that answers none (a credential check, an
+    # embedding request: migration 0009).
+    thread_id: int | None = Field(default=None, foreign_key="threads.id")
+    message_id: int | None = Field(default=None, foreign_key="messages.id")
     answer_id: int | None = Field(default=None, foreign_key="messages.id")
     platform: str = Field(max_length=32)
     workspace: str = Field(max_length=255)
     channel: str = Field(max_length=255)
     user: str = Field(default="", max_length=255)
-    purpose: str = Field(default="answer", max_length=16)  # answer | judge
+    purpose: str = Field(default="answer", max_length=16)  # answer|judge|shadow|check|embedding
+    provider: str | None = Field(default=None, max_length=64)  # routing file's name (0009)
     strategy: str = Field(max_length=64)
     tier: str | None = Field(default=None, max_length=16)
     score: float | None = None

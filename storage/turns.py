@@ -147,7 +147,7 @@ def record_call(
         ).first()
         if found is not None:
             return int(found.id), found.answer_id
-    if record.purpose == "answer":
+    if record.purpose == "answer" and record.message_id is not None:
         questions.settle_pending(conn, record.message_id)
     values = _call_values(record, None)
     if answer is not None:
