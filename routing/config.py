@@ -1,4 +1,5 @@
-"""The routing file (TOML): tier pools, calibrated thresholds, Eden candidates, experiments.
+"""The routing file (TOML): tier pools, calibrated thresholds, Eden candidates, experiments,
+and the providers besides the default one (routing/candidates.py).
 
 Parsed with pydantic at the edge, handed around as frozen dataclasses.
 """
@@ -14,6 +15,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from routing.candidates import DEFAULT_PROVIDER, Candidate, Catalog, ProviderKind, ProviderSpec
 from routing.tiers import TIERS, Tier
 
 DEFAULT_ROUTING_FILE = Path(__file__).with_name("default_routing.toml")
@@ -40,20 +42,43 @@ class Thresholds:
 class RoutingConfig:
     tiers: dict[Tier, tuple[str, ...]]
     thresholds: Thresholds
-    edenai_candidates: tuple[str, ...]
+    edenai_candidates: tuple[str, ...]  # empty without an [edenai] section
     experiments: tuple[dict[str, Any], ...] = field(default=())  # raw, parsed by bot.experiments
     source: Path = DEFAULT_ROUTING_FILE
+    catalog: Catalog = field(default_factory=Catalog)  # the providers and their models
 
     @property
     def premium_model(self) -> str:
         return self.tiers["premium"][0]
 
 
+class _EntryModel(BaseModel):
+    """A tier entry as an inline table: a model on a named provider, or priced as another."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(min_length=1)
+    provider: str = DEFAULT_PROVIDER
+    price_as: str | None = Field(default=None, min_length=1)
+
+    def candidate(self) -> Candidate:
+        return Candidate(self.model, self.provider, self.price_as)
+
+
+Entry = str | _EntryModel
+
+
 class _TiersModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    budget: list[str] = Field(min_length=1)
-    balanced: list[str] = Field(min_length=1)
-    premium: list[str] = Field(min_length=1)
+    budget: list[Entry] = Field(min_length=1)
+    balanced: list[Entry] = Field(min_length=1)
+    premium: list[Entry] = Field(min_length=1)
+
+
+class _ProviderModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = Field(pattern=r"^https?://")
+    api_key_env: str = ""
+    kind: ProviderKind | None = None
 
 
 class _ThresholdsModel(BaseModel):
@@ -76,8 +101,24 @@ class _FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tiers: _TiersModel
     thresholds: _ThresholdsModel
-    edenai: _EdenModel
+    edenai: _EdenModel | None = None  # only the edenai strategy needs it
+    providers: dict[str, _ProviderModel] = Field(default_factory=dict)
     experiments: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_providers(self) -> _FileModel:
+        if DEFAULT_PROVIDER in self.providers:
+            raise ValueError(f"providers.{DEFAULT_PROVIDER} is LLM_BASE_URL: name yours otherwise")
+        for tier in TIERS:
+            for entry in getattr(self.tiers, tier):
+                if isinstance(entry, _EntryModel) and entry.provider not in (
+                    DEFAULT_PROVIDER, *self.providers
+                ):
+                    raise ValueError(
+                        f"tiers.{tier}: {entry.model!r} is on provider {entry.provider!r}, "
+                        f"which has no [providers.{entry.provider}] section"
+                    )
+        return self
 
 
 def load_routing(path: Path | None = None) -> RoutingConfig:
@@ -99,15 +140,29 @@ def load_routing(path: Path | None = None) -> RoutingConfig:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
         )
         raise RoutingFileError(f"ROUTING_FILE: {path}: {problems}") from None
-    tiers: dict[Tier, tuple[str, ...]] = {
-        tier: tuple(getattr(parsed.tiers, tier)) for tier in TIERS
+    entries: dict[str, Candidate] = {}
+    tiers: dict[Tier, tuple[str, ...]] = {}
+    for tier in TIERS:
+        keys = []
+        for entry in getattr(parsed.tiers, tier):
+            if isinstance(entry, _EntryModel):
+                candidate = entry.candidate()
+                entries[candidate.key] = candidate
+                keys.append(candidate.key)
+            else:
+                keys.append(entry)
+        tiers[tier] = tuple(keys)
+    providers = {
+        name: ProviderSpec(name, spec.base_url, spec.api_key_env, spec.kind)
+        for name, spec in parsed.providers.items()
     }
     return RoutingConfig(
         tiers=tiers,
         thresholds=Thresholds(parsed.thresholds.budget_below, parsed.thresholds.premium_from),
-        edenai_candidates=tuple(parsed.edenai.candidates),
+        edenai_candidates=tuple(parsed.edenai.candidates) if parsed.edenai else (),
         experiments=tuple(parsed.experiments),
         source=path,
+        catalog=Catalog(providers, entries),
     )
 
 
