@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError, SwitchboardError
 from bot.settings import Settings
+from storage.records import CallRecord
+
+if TYPE_CHECKING:
+    from adapters.llm.check import Target
+    from bot.llm.calls import Calls
+    from routing.config import RoutingConfig
+    from storage.conversations import Conversations
 
 log = logging.getLogger(__name__)
 
@@ -49,38 +58,88 @@ def failed(part: str, detail: str, fix: str = "", *, fatal: bool = False) -> Fin
 # --- the parts -----------------------------------------------------------------------------
 
 
-def llm_simulated(settings: Settings) -> bool:
-    return settings.llm_simulator or not settings.has_api_key
-
-
-async def check_llm(settings: Settings, base_url: str) -> Finding:
+async def check_llm(settings: Settings, base_url: str, calls: Calls) -> list[Finding]:
+    """One check per provider the routing uses (the default one is "LLM"), each a request
+    through `calls`, so on the ledger as purpose `check`."""
     if settings.llm_simulator:
-        return passed(
+        return [passed(
             "LLM",
             "the built-in simulator (LLM_SIMULATOR=true): every answer is fake "
             "and labelled [simulated]",
-        )
+        )]  # fmt: skip
     if not settings.has_api_key:
-        return failed(
+        return [failed(
             "LLM",
             "LLM_API_KEY is not set",
             "set LLM_API_KEY (and LLM_BASE_URL if the provider is not Eden AI), or "
             "LLM_SIMULATOR=true to run on fake, labelled answers",
             fatal=True,
-        )
-    import httpx
-
-    from adapters.composition import http_provider, load_routing_file
+        )]  # fmt: skip
+    from adapters.composition import load_routing_file
     from adapters.llm.check import probe
 
+    targets = llm_targets(settings, load_routing_file(settings), base_url)
+    return list(await asyncio.gather(*(probe(calls, target) for target in targets)))
+
+
+def llm_targets(settings: Settings, routing: RoutingConfig, base_url: str) -> list[Target]:
+    """Each provider the routing uses, once, with the first model it is asked for."""
+    from adapters.llm.check import Target
+    from routing.candidates import DEFAULT_PROVIDER
+    from routing.tiers import TIERS
+
+    keys = [settings.fixed_model] if settings.routing_strategy == "fixed" else [
+        key for tier in TIERS for key in routing.tiers[tier]
+    ]  # fmt: skip
+    if settings.judge_model:
+        keys.append(settings.judge_model)
+    first: dict[str, str] = {}
+    for key in keys:
+        first.setdefault(routing.catalog.resolve(key).provider, key)
+    targets = []
+    for provider, key in first.items():
+        if provider == DEFAULT_PROVIDER:
+            targets.append(Target(base_url, key))
+            continue
+        spec = routing.catalog.providers[provider]
+        targets.append(Target(
+            spec.base_url, key, f"LLM {provider}", spec.api_key_env or "its api_key_env",
+            f"providers.{provider}.base_url in {routing.source}",
+        ))  # fmt: skip
+    return targets
+
+
+class Unrecorded:
+    """Where a check's row goes when there is no ledger yet (doctor before the database is
+    created or migrated): nowhere. The line says so."""
+
+    async def record_call(self, record: CallRecord) -> int:
+        return 0
+
+    async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
+        return 0, 0
+
+
+@asynccontextmanager
+async def check_calls(settings: Settings, base_url: str, *, ledger: bool) -> AsyncIterator[Calls]:
+    """The metered call path for `doctor`'s checks: onto the ledger when it is there."""
+    import httpx
+
+    from adapters.composition import load_routing_file, stores_for
+    from adapters.llm_setup import http_providers, metered_calls, provider_keys
+    from bot.llm.pricing import Pricer
+    from bot.redaction import Redactor
+
     routing = load_routing_file(settings)
-    model = (
-        settings.fixed_model
-        if settings.routing_strategy == "fixed"
-        else (routing.tiers["budget"][0])
-    )
-    async with httpx.AsyncClient() as http:
-        return await probe(http_provider(settings, http, base_url), base_url, model)
+    redact = Redactor.from_settings(settings, provider_keys(settings, routing.catalog))
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(httpx.AsyncClient())
+        store: Unrecorded | Conversations = Unrecorded()
+        if ledger:
+            stores = await stack.enter_async_context(stores_for(settings, create=False))
+            store = stores.conversations
+        providers = http_providers(settings, routing.catalog, http, base_url)
+        yield metered_calls(settings, routing, providers, store, Pricer(), redact=redact)
 
 
 async def check_database(settings: Settings) -> Finding:
@@ -188,29 +247,40 @@ def check_platforms_configured(settings: Settings) -> Finding:
 
 
 async def doctor(settings: Settings, base_url: str) -> list[Finding]:
-    """Every check, in the order `switchboard doctor` prints them."""
-    llm, platforms, database = await asyncio.gather(
-        check_llm(settings, base_url),
-        platform_checks(settings, thorough=True),
-        check_database(settings),
-    )
+    """Every check, in the order `switchboard doctor` prints them. The LLM checks are billed,
+    so they are on the ledger when the database is ready (else their line says they are not)."""
+    platforms = asyncio.create_task(platform_checks(settings, thorough=True))
+    database = await check_database(settings)
+    routing = check_routing(settings)
+    llm = [failed("LLM", "not checked: the routing file is not usable", "fix it (above)")]
+    if routing.ok:
+        async with check_calls(settings, base_url, ledger=database.ok) as calls:
+            llm = await check_llm(settings, base_url, calls)
+        if not database.ok:
+            llm = [_unrecorded(finding) for finding in llm]
     return [
-        check_routing(settings),
-        llm,
+        routing,
+        *llm,
         check_platforms_configured(settings),
-        *platforms,
+        *await platforms,
         database,
         check_time_zone(settings),
     ]
 
 
-async def startup_checks(settings: Settings, base_url: str) -> None:
+def _unrecorded(finding: Finding) -> Finding:
+    if not finding.ok or "simulator" in finding.detail:
+        return finding
+    return passed(finding.part, f"{finding.detail}; not on the ledger: no database yet")
+
+
+async def startup_checks(settings: Settings, base_url: str, calls: Calls) -> None:
     """What `switchboard run` verifies first: the LLM and each platform's credentials.
     A fatal failure raises `ConfigError` (one line); the others are logged as warnings."""
     llm, platforms = await asyncio.gather(
-        check_llm(settings, base_url), platform_checks(settings, thorough=False)
+        check_llm(settings, base_url, calls), platform_checks(settings, thorough=False)
     )
-    for finding in (llm, *platforms):
+    for finding in (*llm, *platforms):
         if finding.ok:
             log.info("%s", finding.line())
         elif finding.fatal:

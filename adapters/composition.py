@@ -3,15 +3,14 @@
 `switchboard run`, every CLI command, the demo, the benchmarks and the tests build through
 here. Everything is passed in explicitly, in dependency order; nothing is patched afterwards:
 
-    settings -> database -> stores -> provider -> dispatcher -> recorder (+ call observers)
-             -> answerer (+ judge) -> engine -> operations -> platform adapters
+    settings -> database -> stores -> providers -> the metered call path (+ call observers)
+             -> answerer (+ judge, shadow) -> engine -> operations -> platform adapters
 """
 
 from __future__ import annotations
 
 import dataclasses
-import random
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.llm_setup import http_providers, metered_calls, provider_keys
+
 # Re-exported: the routing half of the root lives apart so `switchboard route` starts fast.
 from adapters.routing_setup import Routing as Routing
 from adapters.routing_setup import active_routing as active_routing
@@ -29,7 +30,7 @@ from adapters.routing_setup import baseline_model as baseline_model
 from adapters.routing_setup import build_routing as build_routing
 from adapters.routing_setup import load_routing_file as load_routing_file
 from adapters.routing_setup import shipped_analyzer as shipped_analyzer
-from bot.conversation.answer import Answerer
+from bot.conversation.answer import Answerer, AnswerObserver
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.operations import Operations
 from bot.conversation.policy import TierPolicy
@@ -40,16 +41,14 @@ from bot.learning.labels import LabelWeights, collect
 from bot.learning.quality import QualityReport
 from bot.learning.shadow import ShadowComparer, ShadowConfig
 from bot.learning.versions import DailyTune, RouterVersions
-from bot.llm.dispatch import Dispatcher, RetryPolicy
-from bot.llm.extras import parse_headers, parse_query
+from bot.llm.calls import Calls
 from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
-from bot.llm.recorder import CallRecorder
 from bot.llm.types import Usage
 from bot.metrics import Metrics
 from bot.notices import LogNotifier
-from bot.ports import AnswerObserver, Notifier
+from bot.ports import Notifier
 from bot.redaction import LogRedaction, Redactor
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
@@ -107,6 +106,7 @@ class Switchboard:
     metrics: Metrics
     judge: Judge | None
     versions: RouterVersions
+    calls: Calls  # the metered call path: every provider request (embeddings too) goes here
     shadow: ShadowComparer | None = None
     resources: AsyncExitStack = field(default_factory=AsyncExitStack)
 
@@ -142,32 +142,11 @@ async def stores_for(settings: Settings, *, create: bool = True) -> AsyncIterato
         await db.dispose()
 
 
-def http_provider(settings: Settings, http: httpx.AsyncClient, base_url: str) -> Provider:
-    """The OpenAI-compatible HTTP client for `base_url` (the configured API or the simulator)."""
-    from adapters.llm.openai_client import ProviderClient, Timeouts
-
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
-    timeouts = Timeouts(
-        settings.llm_connect_timeout_s,
-        settings.llm_first_token_timeout_s,
-        settings.llm_total_timeout_s,
-    )
-    headers = settings.llm_extra_headers
-    return ProviderClient(
-        http,
-        base_url,
-        key or "simulated",
-        timeouts,
-        extra_headers=parse_headers(headers.get_secret_value() if headers else ""),
-        extra_query=parse_query(settings.llm_extra_query),
-    )
-
-
 async def build(
     settings: Settings,
     *,
     db: AsyncEngine | None = None,
-    provider: Provider | None = None,
+    provider: Provider | Mapping[str, Provider] | None = None,
     llm_base_url: str | None = None,
     notifiers: Sequence[Notifier] | None = None,
     migrate: bool = True,
@@ -176,8 +155,9 @@ async def build(
     """Everything the bot needs, connected; close it with `await switchboard.close()`.
 
     `db` replaces the engine DATABASE_URL names (tests hand in one bound to their schema);
-    `provider` replaces the HTTP client (tests hand in a fake); `llm_base_url` points the HTTP
-    client elsewhere (the simulator); `notifiers` replace the ones the settings configure.
+    `provider` replaces the HTTP clients (tests hand in a fake, or one per routing-file
+    provider name); `llm_base_url` points the default HTTP client elsewhere (the simulator);
+    `notifiers` replace the ones the settings configure.
     The switchboard owns and closes all of them.
     """
     resources = AsyncExitStack()
@@ -194,14 +174,14 @@ async def _build(
     settings: Settings,
     resources: AsyncExitStack,
     db: AsyncEngine | None,
-    provider: Provider | None,
+    provider: Provider | Mapping[str, Provider] | None,
     llm_base_url: str | None,
     notifiers: Sequence[Notifier] | None,
     migrate: bool,
     clock: Callable[[], datetime],
 ) -> Switchboard:
     routing = build_routing(settings)  # a bad routing file fails before anything is opened
-    redact = Redactor.from_settings(settings)
+    redact = Redactor.from_settings(settings, provider_keys(settings, routing.config.catalog))
     resources.callback(LogRedaction(redact).install().uninstall)
     if db is None:
         db = await open_database(settings, migrate=migrate)
@@ -215,20 +195,14 @@ async def _build(
     if provider is None:
         http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
         resources.push_async_callback(http.aclose)
-        provider = http_provider(settings, http, llm_base_url or settings.llm_base_url)
+        base_url = llm_base_url or settings.llm_base_url
+        provider = http_providers(settings, routing.config.catalog, http, base_url)
     if notifiers is None:
         notifiers = await platform_notifiers(settings, resources)
     notifiers = tuple(notifiers) or (LogNotifier(),)
     zone = ZoneInfo(settings.timezone)
     budget = BudgetPolicy.from_settings(settings)
     baseline = baseline_model(settings, routing.config)
-    dispatcher = Dispatcher(
-        provider,
-        RetryPolicy(
-            settings.llm_max_retries, settings.llm_backoff_base_s, settings.llm_backoff_max_s
-        ),
-        random.Random(),
-    )
     metrics = Metrics(stores.ledger, budget, clock)
     pricer = Pricer()
     pricer.price(baseline, Usage(1, 1))  # read the price list now, not inside the first answer
@@ -236,35 +210,25 @@ async def _build(
     resources.push_async_callback(meter.close)
     alerts = SpendAlerts(stores.ledger, stores.claims, budget, notifiers, meter=meter,
                          marks=AlertMarks(db), clock=clock)  # fmt: skip
-    recorder = CallRecorder(
-        stores.conversations,
-        pricer,
-        baseline_model=baseline,
-        redact=redact,
-        # The meter first: the alerts read it.
-        observers=(meter, HealthObserver(routing.health), alerts, metrics),
-        clock=clock,
-    )
     guard = BudgetGuard(meter, budget, clock, call_estimate(pricer, settings))
+    # Call observers: the meter first, the alerts read it.
+    calls = metered_calls(
+        settings, routing.config, provider, stores.conversations, pricer,
+        baseline_model=baseline, holds=guard, clock=clock, redact=redact,
+        observers=(meter, HealthObserver(routing.health), alerts, metrics),
+    )  # fmt: skip
     judge = None
     answer_observers: list[AnswerObserver] = []
-    shadow = shadow_comparer(settings, stores, routing, dispatcher, recorder, guard)
+    shadow = shadow_comparer(settings, stores, routing, calls, guard)
     if shadow is not None:
         resources.push_async_callback(shadow.close)
         answer_observers.append(shadow)
     if settings.judge_model:
-        judge = Judge(
-            dispatcher,
-            recorder,
-            stores.experiments,
-            settings.judge_model,
-            settings.judge_sample_rate,
-        )
+        judge = Judge(calls, stores.experiments, settings.judge_model, settings.judge_sample_rate)
         resources.push_async_callback(judge.close)
         answer_observers.append(judge)
     answerer = Answerer(
-        dispatcher,
-        recorder,
+        calls,
         stores.conversations,
         max_output_tokens=settings.llm_max_output_tokens,
         observers=answer_observers,
@@ -296,9 +260,8 @@ async def _build(
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
-    return Switchboard(
-        settings, stores, routing, engine, ops, digest, metrics, judge, versions, shadow, resources
-    )
+    return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, versions,
+                       calls, shadow, resources)  # fmt: skip
 
 
 async def pinned_strategies(
@@ -330,8 +293,7 @@ def shadow_comparer(
     settings: Settings,
     stores: Stores,
     routing: Routing,
-    dispatcher: Dispatcher,
-    recorder: CallRecorder,
+    calls: Calls,
     gate: BudgetGuard,
 ) -> ShadowComparer | None:
     if not settings.shadow_sample_rate:
@@ -346,7 +308,7 @@ def shadow_comparer(
         routing.config.tiers,
         settings.llm_max_output_tokens,
     )
-    return ShadowComparer(dispatcher, recorder, stores.learning, gate, config)
+    return ShadowComparer(calls, stores.learning, gate, config)
 
 
 def call_estimate(pricer: Pricer, settings: Settings) -> Callable[[str, int], int | None]:

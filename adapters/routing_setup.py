@@ -61,9 +61,14 @@ def build_routing(settings: Settings) -> Routing:
         "fixed": FixedStrategy(settings.fixed_model),
         "tiered": TieredStrategy(judge, config, health),
         "tiered-edenai": TieredEdenStrategy(judge, config),
-        "edenai": EdenStrategy(config.edenai_candidates),
         "keyword": TieredStrategy(keyword_judge, config, health, name="keyword"),
     }
+    if config.edenai_candidates:  # the one strategy that needs the [edenai] section
+        strategies["edenai"] = EdenStrategy(config.edenai_candidates)
+    elif settings.routing_strategy == "edenai":
+        raise ConfigError(
+            f"ROUTING_STRATEGY=edenai needs an [edenai] section with candidates in {config.source}"
+        )
     if settings.routing_strategy not in strategies:
         known = ", ".join(sorted(strategies))
         raise ConfigError(
@@ -101,5 +106,6 @@ def _may_have_database(settings: Settings) -> bool:
 
 
 def baseline_model(settings: Settings, routing: RoutingConfig) -> str:
-    """Savings are measured against BASELINE_MODEL, else the premium tier's first model."""
-    return settings.baseline_model or routing.premium_model
+    """Savings are measured against BASELINE_MODEL, else the premium tier's first model (as
+    priced: a proxy's alias counts as the model it names in `price_as`)."""
+    return settings.baseline_model or routing.catalog.price_name(routing.premium_model)

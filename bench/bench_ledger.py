@@ -257,7 +257,7 @@ async def measure_budget(engine: Any, now: datetime) -> None:
     async def meter_read() -> None:
         meter = SpendMeter(ledger, POLICY, clock=lambda: now)
         guard = BudgetGuard(meter, POLICY, clock=lambda: now)
-        await guard.check(message)  # reads the day and the month
+        await guard.check(message.asker)  # reads the day and the month
 
     await timed("meter: read both periods from the ledger (cold)", meter_read)
     meter = SpendMeter(ledger, POLICY, refresh_s=3600, clock=lambda: now)
@@ -265,7 +265,7 @@ async def measure_budget(engine: Any, now: datetime) -> None:
 
     async def checks() -> None:
         for _ in range(1000):
-            await guard.check(message)
+            await guard.check(message.asker)
 
     per_thousand = await timed("1,000 budget checks, 4 budgets each (memory)", checks)
     print(f"  {'= one budget check':<52} {per_thousand:13.4f} ms")

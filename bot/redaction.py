@@ -27,12 +27,14 @@ class Redactor:
         self.secrets = tuple(sorted(found, key=len, reverse=True))  # longest first
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Redactor:
-        return cls(
+    def from_settings(cls, settings: Settings, also: Iterable[str] = ()) -> Redactor:
+        """Every secret setting, and `also` (the keys a routing file's providers name)."""
+        values = (
             value.get_secret_value()
             for name in type(settings).model_fields
             if isinstance(value := getattr(settings, name), SecretStr)
         )
+        return cls([*values, *also])
 
     def __call__(self, text: str) -> str:
         for secret in self.secrets:

@@ -319,6 +319,23 @@ class Settings(BaseSettings):
     def has_api_key(self) -> bool:
         return self.llm_api_key is not None and bool(self.llm_api_key.get_secret_value())
 
+    def secret(self, name: str) -> SecretStr | None:
+        """The key a routing file's provider names (`api_key_env`): the setting of that name
+        (`LLM_API_KEY`), else the environment variable, else the line in `.env`."""
+        field = name.lower()
+        if field in type(self).model_fields:
+            value = getattr(self, field)
+            return value if isinstance(value, SecretStr) else SecretStr(str(value or ""))
+        found = os.environ.get(name) or _dotenv().get(name)
+        return SecretStr(found.strip()) if found and found.strip() else None
+
+
+def _dotenv() -> dict[str, str | None]:
+    from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+    path = home_dir() / ".env"
+    return dict(dotenv_values(path)) if path.is_file() else {}
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings (environment, then `.env` in the home directory), turning a validation

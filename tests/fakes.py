@@ -1,7 +1,8 @@
 """Test doubles that speak the core's real ports: one module, used by every test.
 
 - `FakeProvider` is an in-memory LLM provider: it records every request and streams what it
-  was given (`enqueue(Scripted(...))`), or a default answer.
+  was given (`enqueue(Scripted(...))`), or a default answer; `embed` returns the simulator's
+  labelled fake vectors (a hashed bag of words) and records each request in `embeddings`.
 - `RecordingReply`, `RecordingNotifier` and `RecordingStrategy` remember what they were told.
 """
 
@@ -14,11 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from adapters.llm.simulator_embeddings import fake_embedding
+from adapters.llm.wire import chat_body
 from bot.conversation.messages import AnswerMeta, Incoming, ReplyLimits
 from bot.errors import ProviderError, StreamBroken
-from bot.llm.pricing import estimate_tokens
-from bot.llm.types import ChatRequest, StreamResult, Usage
+from bot.llm.pricing import estimate_tokens, prompt_tokens
+from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage
 from bot.notices import Notice
+from routing.candidates import ProviderKind
 from routing.strategy import Decision, RouteRequest, Strategy
 
 
@@ -47,12 +51,27 @@ def _pieces(text: str, count: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
+@dataclass(frozen=True)
+class Sent(ChatRequest):
+    """A request as the fake received it; `body()` is what the HTTP client would send a
+    provider of this kind."""
+
+    kind: ProviderKind = "edenai"
+
+    def body(self) -> dict[str, Any]:
+        return chat_body(self, self.kind)
+
+
 @dataclass
 class FakeProvider:
-    """Implements `bot.llm.provider.Provider` in memory."""
+    """Implements `bot.llm.provider.Provider` in memory; `kind` is the wire format its
+    requests' `body()` shows."""
 
     default: Scripted = field(default_factory=Scripted)
-    requests: list[ChatRequest] = field(default_factory=list)
+    requests: list[Sent] = field(default_factory=list)
+    embeddings: list[EmbeddingRequest] = field(default_factory=list)
+    kind: ProviderKind = "edenai"
+    dimensions: int = 64
     _queue: list[list[Any]] = field(default_factory=list)  # [script, uses left]
 
     def enqueue(self, *scripts: Scripted) -> None:
@@ -72,8 +91,18 @@ class FakeProvider:
                 return script  # type: ignore[no-any-return]
         return self.default
 
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        self.embeddings.append(request)
+        script = self._next(request.model)
+        if script.error is not None:
+            raise script.error
+        vectors = tuple(fake_embedding(text, self.dimensions) for text in request.texts)
+        tokens = sum(estimate_tokens(text) for text in request.texts)
+        usage = Usage(script.usage[0], 0) if script.usage else Usage(tokens, 0)
+        return Embeddings(vectors, script.served or request.model, usage, script.cost_usd, 0)
+
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | StreamResult, None]:
-        self.requests.append(request)
+        self.requests.append(Sent(**vars(request), kind=self.kind))
         script = self._next(request.model)
         started = time.perf_counter()
         if script.error is not None:
@@ -96,8 +125,7 @@ class FakeProvider:
             ttft = ttft if ttft is not None else _ms(started)
             sent.append(piece)
             yield piece
-        prompt = sum(estimate_tokens(m.content) + 4 for m in request.messages)
-        estimated = Usage(prompt, estimate_tokens(text))
+        estimated = Usage(prompt_tokens(request.messages), estimate_tokens(text))
         usage = Usage(*script.usage) if script.usage else estimated
         yield StreamResult(
             text="".join(sent),

@@ -149,8 +149,9 @@ def short_model(model: str, width: int) -> str:
 def calls_table(rows: list[CallRow], width: int = 200) -> Table:
     table = FittedTable("What each query cost (one row per LLM call attempt)", CALL_COLUMNS, width)
     for row in rows:
+        question = (row.question or "")[:40].replace("\n", " ")
         table.add_row(
-            str(row.id), row.strategy, row.question[:40].replace("\n", " "), row.tier or "-",
+            str(row.id), row.strategy, question, row.tier or "-",
             short_model(row.model, width), str(row.input_tokens or 0),
             str(row.output_tokens or 0), usd(row.cost_nano_usd), row.cost_source,
             f"{row.latency_ms or 0} ms", row.status,

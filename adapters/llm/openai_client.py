@@ -1,7 +1,9 @@
-"""One streaming chat-completions call to any OpenAI-compatible API (Eden AI v3 by default).
+"""One streaming chat-completions call, or one embeddings call, to any OpenAI-compatible API
+(Eden AI v3 by default).
 
-`ProviderClient.stream` makes exactly one HTTP attempt (it implements `bot.llm.provider.Provider`):
-retries and fallbacks live in `bot.llm.dispatch`, which knows whether text reached the user.
+`ProviderClient.stream` and `ProviderClient.embed` make exactly one HTTP attempt each (it
+implements `bot.llm.provider.Provider`): retries and fallbacks live in `bot.llm.dispatch`,
+which knows whether text reached the user.
 """
 
 from __future__ import annotations
@@ -19,14 +21,25 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
-from adapters.llm.wire import Redactor, error_for_code, reported_cost, stream_error, usage_of
+from adapters.llm.wire import (
+    Redactor,
+    chat_body,
+    embedding_usage,
+    embeddings_body,
+    error_for_code,
+    reported_cost,
+    stream_error,
+    usage_of,
+    vectors_of,
+)
 from bot.errors import (
     ProviderError,
     ProviderTimeout,
     ProviderUnavailable,
     StreamBroken,
 )
-from bot.llm.types import ChatRequest, StreamResult, Usage
+from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage
+from routing.candidates import ProviderKind
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +59,8 @@ class ProviderClient:
     `extra_headers` and `extra_query` go with every request (OpenRouter's `HTTP-Referer`,
     Azure's `api-version`); the extra headers may replace ours, e.g. a proxy's own
     `Authorization`. Provider text kept as an error's detail never contains the API key or
-    a credential-looking extra header.
+    a credential-looking extra header. `kind` says which request body the API takes
+    (adapters/llm/wire.py): Eden AI's extras go to an Eden AI provider only.
     """
 
     def __init__(
@@ -58,9 +72,12 @@ class ProviderClient:
         *,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Sequence[tuple[str, str]] = (),
+        kind: ProviderKind = "edenai",
     ) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._base = base_url.rstrip("/")
+        self._url = self._base + "/chat/completions"
+        self._kind = kind
         # A pasted key often carries a trailing newline, which is an illegal header value.
         self._api_key = api_key.strip()
         self._timeouts = timeouts
@@ -138,7 +155,8 @@ class ProviderClient:
         """Send the request and wait for the response headers, within the first-token
         deadline: a proxy may send none until its upstream answers (LiteLLM does)."""
         sent = self._http.build_request(
-            "POST", self._url, json=request.body(), headers=self._headers, params=self._query,
+            "POST", self._url, json=chat_body(request, self._kind), headers=self._headers,
+            params=self._query,
             timeout=httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s),
         )  # fmt: skip
         try:
@@ -176,6 +194,42 @@ class ProviderClient:
             error = None
         return error or ProviderUnavailable(
             detail=self._redact(f"expected an event stream, got {kind}: {response.text}")[:300]
+        )
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """One vector per text (`POST {base}/embeddings`); a `ProviderError` on failure."""
+        started = time.perf_counter()
+        timeout = httpx.Timeout(self._timeouts.total_s, connect=self._timeouts.connect_s)
+        headers = httpx.Headers(self._headers)
+        headers["Accept"] = "application/json"
+        try:
+            response = await self._http.post(
+                self._base + "/embeddings", json=embeddings_body(request), headers=headers,
+                params=self._query, timeout=timeout,
+            )  # fmt: skip
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout(detail=type(exc).__name__) from None
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(detail=self._redact(f"{type(exc).__name__}: {exc}")) from None
+        if response.status_code >= 400:
+            raise error_for_status(response, self._redact)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        vectors = vectors_of(payload, len(request.texts))
+        if vectors is None:
+            error = stream_error("", payload, self._redact) if payload is not None else None
+            raise error or ProviderUnavailable(
+                detail=self._redact(f"not {len(request.texts)} embeddings: {response.text}")[:300]
+            )
+        model = payload.get("model")
+        return Embeddings(
+            vectors=vectors,
+            model_served=model if isinstance(model, str) and model else None,
+            usage=embedding_usage(payload.get("usage")),
+            reported_cost_usd=reported_cost(payload),
+            latency_ms=_ms_since(started),
         )
 
     def _fail(

@@ -13,7 +13,10 @@ With `report_cost=False` the server behaves like a plain OpenAI endpoint: no `co
 `provider` fields and no `@edenai` router. `accounting` adds cached, cache-write and reasoning
 token counts and OpenRouter's `usage.cost`; `sse_extras` sends the rest of the SSE format real
 providers use (`: ping` comments, `event:` and `id:` lines, JSON split over several `data:`
-lines); a `stream_error` fault sends `data: {"error": ...}` mid-stream.
+lines); a `stream_error` fault sends `data: {"error": ...}` mid-stream. `POST /embeddings`
+answers with labelled fake vectors (simulator_embeddings.py). `strict=True` stands in for
+OpenAI itself: served under `/v1`, it refuses any argument OpenAI does not document with 400
+"Unrecognized request argument supplied: X" (as OpenAI does), and reports no cost.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
+from adapters.llm.simulator_embeddings import EMBEDDING_PROFILES, embeddings_payload
 from adapters.llm.simulator_profiles import (
     DEFAULT_PROFILES,
     ROUTER_MODEL,
@@ -46,10 +51,13 @@ from adapters.llm.simulator_profiles import (
     split_tokens,
 )
 from adapters.llm.simulator_wire import (
+    CHAT_ARGUMENTS,
+    EMBEDDING_ARGUMENTS,
     MALFORMED_LINE,
     Accounting,
     chatty_event,
     event,
+    refuse_undocumented,
     stream_error_payload,
 )
 
@@ -85,7 +93,8 @@ class LLMSimulator:
     """A fake Eden AI v3 endpoint on 127.0.0.1; see the module docstring for its behaviour.
 
     `speed` scales every simulated latency (0 = none) except `slow_first_token` faults;
-    `requests` records every request received, valid or not, in order.
+    `requests` records every request received, valid or not, in order; `charged` is the
+    bill: each cost it reported (USD, as sent), one per request it charged.
     """
 
     def __init__(
@@ -98,17 +107,20 @@ class LLMSimulator:
         answer_override: Callable[[dict[str, Any]], str] | None = None,
         accounting: Accounting | None = None,
         sse_extras: bool = False,
+        strict: bool = False,
     ) -> None:
         self.seed = seed
         self.profiles: Mapping[str, ModelProfile] = (
             DEFAULT_PROFILES if profiles is None else profiles
         )
-        self.report_cost = report_cost
+        self.strict = strict
+        self.report_cost = report_cost and not strict
         self.speed = speed
         self.answer_override = answer_override
         self.accounting = accounting or Accounting()
         self.sse_extras = sse_extras
         self.requests: list[RecordedRequest] = []
+        self.charged: list[Decimal] = []
         self._faults: list[_Pending] = []
         self._served = 0
         self._runner: web.AppRunner | None = None
@@ -125,8 +137,10 @@ class LLMSimulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
+        prefix = "/v1" if self.strict else "/v3"
         app.router.add_get("/healthz", self._healthz)
-        app.router.add_post("/v3/chat/completions", self._completions)
+        app.router.add_post(f"{prefix}/chat/completions", self._completions)
+        app.router.add_post(f"{prefix}/embeddings", self._embeddings)
         app.on_response_prepare.append(_label)
         # Short shutdown timeout: a test that stops mid-stream should not wait on a slow fault.
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, handler_cancellation=True)
@@ -134,7 +148,7 @@ class LLMSimulator:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         bound_host, bound_port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{bound_host}:{bound_port}/v3"
+        self._base_url = f"http://{bound_host}:{bound_port}{prefix}"
         return self._base_url
 
     async def stop(self) -> None:
@@ -172,6 +186,8 @@ class LLMSimulator:
         if not headers.get("authorization", "").startswith("Bearer ") or not token:
             return web.json_response({"detail": "Invalid token"}, status=401)
         try:
+            if self.strict:
+                refuse_undocumented(body, CHAT_ARGUMENTS)
             call = parse_call(raw, self.profiles, self.seed, eden=self.report_cost)
             fault = self._take_fault(call)
             if fault is not None and (refusal := fault_error(fault, call.requested)) is not None:
@@ -192,9 +208,33 @@ class LLMSimulator:
             return await self._stream(request, call, fault, tokens, finish)
         return await self._reply(request, call, fault, tokens, finish)
 
-    def _take_fault(self, call: ChatCall) -> Fault | None:
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        try:
+            raw = await request.json()
+        except ValueError:
+            raw = None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        body = raw if isinstance(raw, dict) else {}
+        self.requests.append(RecordedRequest(request.path, headers, body, dict(request.query)))
+        if not headers.get("authorization", "").removeprefix("Bearer").strip():
+            return web.json_response({"detail": "Invalid token"}, status=401)
+        try:
+            if self.strict:
+                refuse_undocumented(body, EMBEDDING_ARGUMENTS)
+            payload = embeddings_payload(raw, EMBEDDING_PROFILES, report_cost=self.report_cost)
+            fault = self._take_fault(None, payload["model"])
+            if fault is not None and (refusal := fault_error(fault, payload["model"])) is not None:
+                raise refusal
+        except WireError as error:
+            return web.json_response(error.body, status=error.status, headers=error.headers)
+        if "cost" in payload:
+            self.charged.append(Decimal(repr(payload["cost"])))
+        return web.json_response(payload)
+
+    def _take_fault(self, call: ChatCall | None, model: str = "") -> Fault | None:
+        names = (call.requested, call.profile.name) if call is not None else (model,)
         for pending in self._faults:
-            if pending.fault.model in (None, call.requested, call.profile.name):
+            if pending.fault.model in (None, *names):
                 pending.left -= 1
                 if pending.left <= 0:
                     self._faults.remove(pending)
@@ -226,8 +266,9 @@ class LLMSimulator:
         """Eden's top-level additions (none in plain OpenAI mode)."""
         if not self.report_cost:
             return {}
-        cost = call.profile.cost_usd(usage["prompt_tokens"], usage["completion_tokens"])
-        extras: dict[str, Any] = {"cost": float(cost)}
+        cost = float(call.profile.cost_usd(usage["prompt_tokens"], usage["completion_tokens"]))
+        self.charged.append(Decimal(repr(cost)))
+        extras: dict[str, Any] = {"cost": cost}
         if request.headers.get("x-edenai-metadata") == "enabled":
             strategy = "router" if call.routed else "fallback" if call.fallbacks else "direct"
             extras["edenai_metadata"] = {

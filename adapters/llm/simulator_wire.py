@@ -12,9 +12,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.llm.simulator_profiles import Fault, ModelProfile
+from adapters.llm.simulator_profiles import Fault, ModelProfile, WireError
 
 MALFORMED_LINE = b"data: {not json\n\n"
+
+# The request arguments OpenAI documents (API reference, chat completions and embeddings).
+CHAT_ARGUMENTS = frozenset({
+    "model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
+    "temperature", "top_p", "n", "stop", "presence_penalty", "frequency_penalty", "logit_bias",
+    "logprobs", "top_logprobs", "user", "seed", "tools", "tool_choice", "parallel_tool_calls",
+    "response_format", "service_tier", "store", "metadata", "modalities", "audio", "prediction",
+    "reasoning_effort", "web_search_options", "prompt_cache_key", "safety_identifier",
+    "verbosity",
+})  # fmt: skip
+EMBEDDING_ARGUMENTS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
+
+
+def refuse_undocumented(body: Mapping[str, Any], documented: frozenset[str]) -> None:
+    """Raise OpenAI's 400 for the first argument it does not document."""
+    for name in body:
+        if name not in documented:
+            error = {
+                "message": f"Unrecognized request argument supplied: {name}",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            }
+            raise WireError(400, {"error": error})
 
 
 @dataclass(frozen=True)

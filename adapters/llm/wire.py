@@ -1,4 +1,9 @@
-"""What an OpenAI-compatible provider's JSON means: usage, reported cost, errors.
+"""The OpenAI wire format: the request bodies we send (`chat_body`, `embeddings_body`) and
+what a provider's JSON means (usage, reported cost, embeddings, errors).
+
+A provider gets only the parameters it takes: OpenAI refuses any argument it does not document
+(400 "Unrecognized request argument supplied"), so Eden AI's `session_id` and routing
+parameters (`router_candidates`, `fallbacks`) go to an Eden AI provider alone.
 
 Usage and cost come in three shapes: OpenAI's (`prompt_tokens`, with cache reads in
 `prompt_tokens_details.cached_tokens` and reasoning in `completion_tokens_details`), Anthropic's
@@ -27,7 +32,8 @@ from bot.errors import (
     RateLimited,
     RequestTooLarge,
 )
-from bot.llm.types import Usage
+from bot.llm.types import ChatRequest, EmbeddingRequest, Usage
+from routing.candidates import ProviderKind
 
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 8  # shorter "keys" are test tokens; redacting them would garble the text
@@ -49,6 +55,47 @@ class Redactor:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
         return text
+
+
+def chat_body(request: ChatRequest, kind: ProviderKind) -> dict[str, Any]:
+    """The streamed chat-completions body for a provider of `kind`."""
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.max_tokens:
+        body["max_tokens"] = request.max_tokens
+    if kind == "edenai":
+        if request.session_id:
+            body["session_id"] = request.session_id
+        body.update(request.extra_body)
+    return body
+
+
+def embeddings_body(request: EmbeddingRequest) -> dict[str, Any]:
+    return {"model": request.model, "input": list(request.texts)}
+
+
+def vectors_of(payload: Any, count: int) -> tuple[tuple[float, ...], ...] | None:
+    """`data[i].embedding` in input order (by each item's `index`), or None when the payload
+    does not hold exactly `count` vectors of numbers."""
+    data = payload.get("data") if isinstance(payload, Mapping) else None
+    if not isinstance(data, list) or len(data) != count:
+        return None
+    found: dict[int, tuple[float, ...]] = {}
+    for position, item in enumerate(data):
+        vector = item.get("embedding") if isinstance(item, Mapping) else None
+        if not isinstance(vector, list) or not all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in vector
+        ):
+            return None
+        index = item.get("index", position)
+        found[index if isinstance(index, int) else position] = tuple(float(x) for x in vector)
+    if sorted(found) != list(range(count)):
+        return None
+    return tuple(found[i] for i in range(count))
 
 
 def usage_of(raw: Mapping[str, Any]) -> Usage | None:
@@ -75,6 +122,12 @@ def usage_of(raw: Mapping[str, Any]) -> Usage | None:
         cache_write_tokens=cache_write,
         reasoning_tokens=int(counted.reported_value("output_reasoning_tokens")),
     )
+
+
+def embedding_usage(raw: Any) -> Usage | None:
+    """An embeddings response's `usage`: input tokens only (`prompt_tokens`)."""
+    count = _count(raw.get("prompt_tokens")) if isinstance(raw, Mapping) else None
+    return None if count is None else Usage(count, 0)
 
 
 def reported_cost(chunk: Mapping[str, Any]) -> Decimal | None:

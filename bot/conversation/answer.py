@@ -1,28 +1,31 @@
-"""One answer, one way: dispatch events in, reply and ledger rows out.
+"""One answer, one way: the metered call path's events in, reply and ledger rows out.
 
-The dispatcher yields text (streamed into the reply) and one `Attempt` per try (each recorded
-once through the `CallRecorder`); the attempt that produced text stores the answer with its
-call row. Answer observers (judge, shadow comparisons) hear of the finished answer.
+`Calls.stream` yields text (streamed into the reply), a `Trying` before each request (noted on
+the question, so a crash during it is still charged) and a `Recorded` after each try (on the
+ledger already); the attempt that produced text stores the answer with its call row. Answer
+observers (judge, shadow comparisons) hear of the finished answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.conversation.inflight import in_flight, pending_call
 from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
-from bot.errors import ProviderError
-from bot.llm.dispatch import Attempt, Dispatcher, Trying
-from bot.llm.pricing import estimate_tokens
-from bot.llm.recorder import CallContext, CallRecorder, RecordedCall
-from bot.llm.types import ChatMessage, ChatRequest
-from bot.ports import AnsweredQuestion, AnswerObserver
+from bot.errors import BudgetExceeded, ProviderError
+from bot.llm.calls import Calls, Recorded
+from bot.llm.dispatch import Attempt, Trying
+from bot.llm.pricing import prompt_tokens
+from bot.llm.recorder import CallContext
+from bot.llm.types import Asker, ChatMessage, ChatRequest
 from routing.strategy import Decision
 from storage.conversations import Conversations
 from storage.records import StartedTurn, StoredAnswer
@@ -33,6 +36,39 @@ log = logging.getLogger(__name__)
 INCOMPLETE_NOTICE = "\n\n_[Answer incomplete: the model stopped mid-answer. Ask again to retry.]_"
 APOLOGY = "Sorry, something went wrong while answering. The error was logged; please try again."
 RESTARTING = "Switchboard is restarting; this answer will continue in a moment."
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    """A complete answer, as stored: what the judge and shadow comparisons look at."""
+
+    call_id: int
+    thread_id: int
+    message_id: int
+    asker: Asker
+    question: str
+    context: tuple[str, ...]  # earlier user messages of the thread, oldest first
+    messages: tuple[ChatMessage, ...]  # exactly what the model was sent
+    answer: str
+    decision: Decision
+    cost_nano_usd: int | None
+
+    def overhead(self, purpose: str, tier: str | None = None) -> CallContext:
+        """The context of a call made about this answer (judge, shadow): its question's thread
+        and place, but no user: overhead is the deployment's, not counted in a user's budget."""
+        return CallContext(
+            dataclasses.replace(self.asker, user=""),
+            purpose=purpose,
+            thread_id=self.thread_id,
+            message_id=self.message_id,
+            tier=tier,
+        )
+
+
+class AnswerObserver(Protocol):
+    """Told about every complete answer after it reached the user (never delays the reply)."""
+
+    def on_answer(self, answer: AnsweredQuestion) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,12 +88,9 @@ class AnswerJob:
     def call_context(self) -> CallContext:
         d, i = self.decision, self.incoming
         return CallContext(
+            i.asker,
             thread_id=self.turn.thread_id,
             message_id=self.turn.message_id,
-            platform=i.platform,
-            workspace=i.workspace,
-            channel=i.channel,
-            user=i.user,
             strategy=d.strategy,
             tier=d.tier,
             score=d.score,
@@ -71,20 +104,10 @@ class AnswerJob:
         )
 
 
-@dataclass(frozen=True)
-class _Final:
-    """The last attempt recorded, and the answer text stored with it (if it produced any)."""
-
-    call: RecordedCall
-    attempt: Attempt
-    text: str
-
-
 class Answerer:
     def __init__(
         self,
-        dispatcher: Dispatcher,
-        recorder: CallRecorder,
+        calls: Calls,
         conversations: Conversations,
         *,
         max_output_tokens: int | None = 1024,
@@ -92,8 +115,7 @@ class Answerer:
         lease_s: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._dispatcher = dispatcher
-        self._recorder = recorder
+        self._calls = calls
         self._conversations = conversations
         self._max_output_tokens = max_output_tokens
         self._observers = tuple(observers)
@@ -135,36 +157,35 @@ class Answerer:
             max_tokens=self._max_output_tokens,
             extra_body=job.decision.extra_body,
         )
-        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in job.messages)
+        prompt = prompt_tokens(job.messages)
         context = job.call_context()
-        final: _Final | None = None
+        final: Recorded | None = None
+        events = self._calls.stream(job.decision.models, request, context,
+                                    keep=lambda attempt: _stored_text(job, attempt))  # fmt: skip
         try:
-            async with aclosing(self._dispatcher.stream(job.decision.models, request)) as events:
-                async for event in events:
+            async with aclosing(events) as calls:
+                async for event in calls:
                     if isinstance(event, str):
                         await reply.append(event)
                         shown = self._checkpoint(turn, resumable, shown)
-                        continue
-                    if isinstance(event, Trying):
-                        pending = pending_call(context, event, prompt_tokens, request.max_tokens)
+                    elif isinstance(event, Trying):
+                        pending = pending_call(context, event, prompt, request.max_tokens)
                         await self._conversations.begin_call(
                             turn.message_id, turn.owner, pending, self._lease_end()
                         )
-                        continue
-                    text = None
-                    if event.produced_text and event.result is not None:
-                        text = job.notice + event.result.text
-                        if event.error is not None:
-                            text += INCOMPLETE_NOTICE
-                    call = await self._recorder.record(context, event, prompt_tokens, text)
-                    final = _Final(call, event, text or "")
+                    else:
+                        final = event
+        except BudgetExceeded as blocked:  # a `block` budget refused the call: nothing asked
+            await reply.fail(str(blocked))
+            await self._conversations.fail_question(turn.message_id)
+            return Outcome("blocked", message=str(blocked))
         except ProviderError as error:
             if final is None or not final.attempt.produced_text:
                 await reply.fail(str(error))
                 await self._conversations.fail_question(turn.message_id)
                 return Outcome("failed", message=str(error))
             return await self._finish(job, reply, final, started, incomplete=True)
-        assert final is not None  # the dispatcher ends with the successful attempt
+        assert final is not None  # the call path ends with the successful attempt
         return await self._finish(job, reply, final, started, incomplete=False)
 
     async def redeliver(self, job: AnswerJob, stored: StoredAnswer, reply: Reply) -> Outcome:
@@ -194,7 +215,7 @@ class Answerer:
         """Put on the ledger the provider request a crashed process had in flight."""
         found = in_flight(turn)
         if found is not None:
-            await self._recorder.record_interrupted(*found)
+            await self._calls.settle_interrupted(*found)
 
     def _checkpoint(self, turn: StartedTurn, reply: Resumable | None, saved: str) -> str:
         """Store which platform messages show this answer, when that changes (about once)."""
@@ -227,7 +248,7 @@ class Answerer:
             await self._conversations.renew(turn.message_id, turn.owner, self._lease_end())
 
     async def _finish(
-        self, job: AnswerJob, reply: Reply, final: _Final, started: float, *, incomplete: bool
+        self, job: AnswerJob, reply: Reply, final: Recorded, started: float, *, incomplete: bool
     ) -> Outcome:
         call, attempt = final.call, final.attempt
         served = attempt.result.model_served if attempt.result else None
@@ -248,7 +269,7 @@ class Answerer:
             score=job.decision.score,
             router_version=job.decision.router_version,
         )
-        posted = await reply.finish(final.text, meta)
+        posted = await reply.finish(final.text or "", meta)
         await self._conversations.finish_question(
             job.turn.message_id, job.incoming.platform, posted, call.key
         )
@@ -256,20 +277,16 @@ class Answerer:
             self._tell(job, final)
         return Outcome("incomplete" if incomplete else "answered", meta=meta)
 
-    def _tell(self, job: AnswerJob, final: _Final) -> None:
-        i = job.incoming
+    def _tell(self, job: AnswerJob, final: Recorded) -> None:
         answered = AnsweredQuestion(
             call_id=final.call.call_id,
             thread_id=job.turn.thread_id,
             message_id=job.turn.message_id,
-            platform=i.platform,
-            workspace=i.workspace,
-            channel=i.channel,
-            user=i.user,
+            asker=job.incoming.asker,
             question=job.question,
             context=job.context,
             messages=job.messages,
-            answer=final.text,
+            answer=final.text or "",
             decision=job.decision,
             cost_nano_usd=final.call.cost.nano_usd,
         )
@@ -278,6 +295,14 @@ class Answerer:
                 observer.on_answer(answered)
             except Exception:  # an observer must never break an answer
                 log.exception("answer observer %r failed", observer)
+
+
+def _stored_text(job: AnswerJob, attempt: Attempt) -> str | None:
+    """The answer stored with an attempt's row: what the user was shown, if it produced any."""
+    if not attempt.produced_text or attempt.result is None:
+        return None
+    text = job.notice + attempt.result.text
+    return text + INCOMPLETE_NOTICE if attempt.error is not None else text
 
 
 async def _quietly(closing: Awaitable[None]) -> None:

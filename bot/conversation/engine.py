@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
@@ -25,13 +26,13 @@ from bot.conversation.prompt import (
     build_messages,
     history_window,
     parse_question,
-    prompt_tokens,
 )
 from bot.conversation.text import clean_text, has_visible_text
 from bot.errors import ServiceUnavailable
-from bot.ports import Guard, GuardVerdict, Hold, StrategyPicker
+from bot.llm.types import Asker
+from bot.ports import StrategyPicker
 from routing.strategy import Decision, RouteRequest
-from routing.tiers import parse_tier, tier_above
+from routing.tiers import Tier, parse_tier, tier_above
 from storage.conversations import Conversations
 from storage.database import DatabaseUnavailable
 from storage.records import StartedTurn, ThreadRef, Unfinished, digest
@@ -61,14 +62,24 @@ class EngineConfig:
     recovery_interval_s: float = 15.0  # between looks for questions a crash left unanswered
 
 
+@dataclass(frozen=True)
+class GuardVerdict:
+    ceiling_tier: Tier | None = None  # cap the routing tier (budget downgrade)
+    block_message: str | None = None  # answer with this instead of calling an LLM
+
+
+class Guard(Protocol):
+    """Decides, before routing, whether spending is allowed (budgets). Once routed, the call
+    path holds the call's estimated cost (`bot.llm.calls.Holds`)."""
+
+    async def check(self, asker: Asker) -> GuardVerdict: ...
+
+
 class AllowAll:
     """The guard when no budget is configured."""
 
-    async def check(self, incoming: Incoming) -> GuardVerdict:
+    async def check(self, asker: Asker) -> GuardVerdict:
         return GuardVerdict()
-
-    async def reserve(self, incoming: Incoming, model: str, prompt_tokens: int) -> Hold:
-        return Hold()
 
 
 class Engine:
@@ -183,7 +194,7 @@ class Engine:
     ) -> Outcome:
         config = self._config
         try:
-            verdict = await self._guard.check(incoming)
+            verdict = await self._guard.check(incoming.asker)
             assignment = await self._picker.pick(incoming, turn)
             if assignment.experiment and assignment.variant and not turn.variant:
                 await self._conversations.set_thread_variant(
@@ -215,11 +226,6 @@ class Engine:
             )
         )
         messages = build_messages(config.system_prompt, history, question.text)
-        hold = await self._guard.reserve(incoming, decision.models[0], prompt_tokens(messages))
-        if hold.block_message:
-            await reply.fail(hold.block_message)
-            await self._conversations.fail_question(turn.message_id)
-            return Outcome("blocked", message=hold.block_message)
         notice = forced.note
         if question.trimmed:
             notice += TRIM_NOTICE.format(chars=len(question.text))
@@ -234,10 +240,7 @@ class Engine:
             variant=assignment.variant or turn.variant,
             notice=notice,
         )
-        try:
-            return await self._answerer.run(job, reply)
-        finally:
-            hold.release()
+        return await self._answerer.run(job, reply)
 
     async def _patiently(
         self, store: Callable[[], Awaitable[StartedTurn | None]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from bot.llm.types import Asker
 from routing.tiers import Tier
 
 
@@ -28,6 +29,11 @@ class Incoming:
     escalated_from: int | None = None  # the call id of the answer it re-answers
     admin: bool = False  # the user is one of the platform's configured admins
     origin: str = ""  # where the adapter answers (its own format), to answer after a restart
+
+    @property
+    def asker(self) -> Asker:
+        """Who asked, where: the value every later step (budgets, the ledger) carries."""
+        return Asker(self.platform, self.workspace, self.channel, self.user, self.thread)
 
 
 @dataclass(frozen=True)

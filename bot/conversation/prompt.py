@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.conversation.text import trim_text
-from bot.llm.pricing import estimate_tokens
+from bot.llm.pricing import message_tokens
 from bot.llm.types import ChatMessage
 from routing.tiers import Tier, parse_tier
 from storage.records import Turn
@@ -41,7 +41,7 @@ def history_window(turns: Sequence[Turn], token_budget: int) -> list[Turn]:
     kept: list[Turn] = []
     used = 0
     for turn in reversed(turns):
-        cost = estimate_tokens(turn.text) + 4
+        cost = message_tokens(turn.text)
         if used + cost > token_budget:
             break
         kept.append(turn)
@@ -58,8 +58,3 @@ def build_messages(
         *(ChatMessage(t.role, t.text) for t in history),
         ChatMessage("user", question),
     )
-
-
-def prompt_tokens(messages: Sequence[ChatMessage]) -> int:
-    """The prompt's estimated size, as the answerer prices an unreported call."""
-    return sum(estimate_tokens(m.content) + 4 for m in messages)

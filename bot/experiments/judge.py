@@ -2,23 +2,21 @@
 
 It is an `AnswerObserver`: told about each finished answer (with its text), it picks a
 deterministic sample (blake2b of the call id, so every replica picks the same calls) and, in a
-background task that never delays the reply, asks the judge model through the same dispatcher
-as the answers. The judge's call gets its own ledger row with `purpose = 'judge'`: its cost is
-real spend, but it is never counted in an experiment variant's cost.
+background task that never delays the reply, asks the judge model through the metered call
+path, like the answers. The judge's call gets its own ledger row with `purpose = 'judge'`: its
+cost is real spend, but it is never counted in an experiment variant's cost.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
 
-from bot.llm.dispatch import Dispatcher, complete
-from bot.llm.pricing import estimate_tokens
-from bot.llm.recorder import CallContext, CallRecorder
+from bot.conversation.answer import AnsweredQuestion
+from bot.llm.calls import Calls
 from bot.llm.types import ChatMessage, ChatRequest
-from bot.ports import AnsweredQuestion
+from bot.tasks import BackgroundTasks
 from storage.experiments import ExperimentData
 
 log = logging.getLogger(__name__)
@@ -53,36 +51,24 @@ def parse_score(text: str) -> int | None:
 
 class Judge:
     def __init__(
-        self,
-        dispatcher: Dispatcher,
-        recorder: CallRecorder,
-        store: ExperimentData,
-        model: str,
-        sample_rate: float,
+        self, calls: Calls, store: ExperimentData, model: str, sample_rate: float
     ) -> None:
-        self._dispatcher = dispatcher
-        self._recorder = recorder
+        self._calls = calls
         self._store = store
         self.model = model
         self.sample_rate = sample_rate
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     def on_answer(self, answer: AnsweredQuestion) -> None:
-        if not sampled(answer.call_id, self.sample_rate):
-            return
-        task = asyncio.create_task(self._judge(answer), name=f"judge-{answer.call_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if sampled(answer.call_id, self.sample_rate):
+            self._tasks.start(self._judge(answer), f"judge-{answer.call_id}")
 
     async def drain(self) -> None:
         """Wait for every judgement in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.cancel()
 
     async def _judge(self, answer: AnsweredQuestion) -> None:
         try:
@@ -96,26 +82,12 @@ class Judge:
             ChatMessage("user", f"QUESTION:\n{answer.question}\n\nANSWER:\n{answer.answer}"),
         )
         request = ChatRequest(model=self.model, messages=messages, max_tokens=200)
-        context = CallContext(
-            thread_id=answer.thread_id,
-            message_id=answer.message_id,
-            platform=answer.platform,
-            workspace=answer.workspace,
-            channel=answer.channel,
-            user="",
-            strategy="judge",
-            purpose="judge",
-        )
-        prompt_tokens = estimate_tokens(answer.question) + estimate_tokens(answer.answer)
-        attempts, result, error = await complete(self._dispatcher, (self.model,), request)
-        call_ids = [
-            (await self._recorder.record(context, attempt, prompt_tokens)).call_id
-            for attempt in attempts
-        ]
-        if result is None:
-            log.warning("judge: call %s not judged: %s", answer.call_id, error)
+        done = await self._calls.complete((self.model,), request, answer.overhead("judge"))
+        if done.result is None or done.call_id is None:
+            log.warning("judge: call %s not judged: %s", answer.call_id, done.error)
             return
-        score = parse_score(result.text)
+        score = parse_score(done.result.text)
         if score is None:
             log.warning("judge: no 1-10 score in the judge's reply to call %s", answer.call_id)
-        await self._store.record_judgement(answer.call_id, call_ids[-1], score)
+        await self._store.record_judgement(answer.call_id, done.call_id, score)
+

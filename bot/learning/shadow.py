@@ -10,19 +10,17 @@ pauses while any budget that applies to the question is past its first alert thr
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.conversation.answer import AnsweredQuestion
 from bot.learning.verdict import PairVerdict, pair_request, parse_pair
-from bot.llm.dispatch import Dispatcher, complete
-from bot.llm.pricing import estimate_tokens
-from bot.llm.recorder import CallContext, CallRecorder
-from bot.llm.types import ChatRequest
-from bot.ports import AnsweredQuestion
+from bot.llm.calls import Calls
+from bot.llm.types import Asker, ChatRequest
+from bot.tasks import BackgroundTasks
 from routing.tiers import Tier
 from storage.learning import Comparison, LearningData
 
@@ -32,9 +30,7 @@ log = logging.getLogger(__name__)
 class SpendGate(Protocol):
     """Says whether background spending (shadow comparisons) should pause for a question."""
 
-    async def past_first_threshold(
-        self, platform: str, workspace: str, channel: str, user: str
-    ) -> bool: ...
+    async def past_first_threshold(self, asker: Asker) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -62,78 +58,47 @@ class ShadowComparer:
     """An `AnswerObserver`."""
 
     def __init__(
-        self,
-        dispatcher: Dispatcher,
-        recorder: CallRecorder,
-        store: LearningData,
-        gate: SpendGate,
-        config: ShadowConfig,
+        self, calls: Calls, store: LearningData, gate: SpendGate, config: ShadowConfig
     ) -> None:
-        self._dispatcher = dispatcher
-        self._recorder = recorder
+        self._calls = calls
         self._store = store
         self._gate = gate
         self._config = config
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
 
     def on_answer(self, answer: AnsweredQuestion) -> None:
         tier = answer.decision.tier
-        if tier is None or not shadow_sampled(answer.message_id, self._config.sample_rate):
-            return
-        task = asyncio.create_task(self._compare(answer, tier), name=f"shadow-{answer.call_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if tier is not None and shadow_sampled(answer.message_id, self._config.sample_rate):
+            self._tasks.start(self._compare(answer, tier), f"shadow-{answer.call_id}")
 
     async def drain(self) -> None:
         """Wait for every comparison in flight (tests, replay, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.cancel()
 
     async def _compare(self, answer: AnsweredQuestion, tier: Tier) -> None:
         try:
-            gate = self._gate
-            if await gate.past_first_threshold(answer.platform, answer.workspace,
-                                               answer.channel, answer.user):  # fmt: skip
+            if await self._gate.past_first_threshold(answer.asker):
                 log.info("shadow: paused (a budget is past its first alert threshold)")
                 return
             await self._shadow(answer, tier)
         except Exception:  # a background comparison must never take the bot down
             log.exception("shadow: comparing call %s failed", answer.call_id)
 
-    def _context(self, answer: AnsweredQuestion, purpose: str, tier: str | None) -> CallContext:
-        return CallContext(
-            thread_id=answer.thread_id,
-            message_id=answer.message_id,
-            platform=answer.platform,
-            workspace=answer.workspace,
-            channel=answer.channel,
-            user="",
-            strategy=purpose,
-            purpose=purpose,
-            tier=tier,
-        )
-
     async def _shadow(self, answer: AnsweredQuestion, tier: Tier) -> None:
         shadow_tier = other_tier(tier)
         model = self._config.tiers[shadow_tier][0]
         request = ChatRequest(model=model, messages=answer.messages,
                               max_tokens=self._config.max_output_tokens)  # fmt: skip
-        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in answer.messages)
-        attempts, result, error = await complete(self._dispatcher, (model,), request)
-        shadow_cost = None
-        shadow_call_id = None
-        for attempt in attempts:
-            recorded = await self._recorder.record(
-                self._context(answer, "shadow", shadow_tier), attempt, prompt_tokens
-            )
-            shadow_call_id, shadow_cost = recorded.call_id, recorded.cost.nano_usd
+        shadow = await self._calls.complete(
+            (model,), request, answer.overhead("shadow", shadow_tier)
+        )
+        result = shadow.result
         if result is None or not result.text:
-            log.warning("shadow: no %s answer for call %s: %s", shadow_tier, answer.call_id, error)
+            log.warning("shadow: no %s answer for call %s: %s", shadow_tier, answer.call_id,
+                        shadow.error)  # fmt: skip
             return
         verdict, judge_call_id = await self._judge(answer, answer.answer, result.text)
         await self._store.record_comparison(
@@ -146,12 +111,12 @@ class ShadowComparer:
                 answered_tier=tier,
                 shadow_tier=shadow_tier,
                 shadow_model=result.model_served or model,
-                shadow_call_id=shadow_call_id,
+                shadow_call_id=shadow.call_id,
                 judge_call_id=judge_call_id,
                 answered_score=verdict.first if verdict else None,
                 shadow_score=verdict.second if verdict else None,
                 answered_cost_nano_usd=answer.cost_nano_usd,
-                shadow_cost_nano_usd=shadow_cost,
+                shadow_cost_nano_usd=shadow.cost_nano_usd,
                 router_version=answer.decision.router_version,
                 router_score=answer.decision.score,
             )
@@ -165,20 +130,14 @@ class ShadowComparer:
         swap = shadow_sampled(answer.message_id, 0.5)
         request = pair_request(self._config.judge_model, answer.question,
                                (second, first) if swap else (first, second))  # fmt: skip
-        prompt_tokens = sum(estimate_tokens(m.content) + 4 for m in request.messages)
-        attempts, result, error = await complete(
-            self._dispatcher, (self._config.judge_model,), request
+        judged = await self._calls.complete(
+            (self._config.judge_model,), request, answer.overhead("judge")
         )
-        judge_call_id = None
-        for attempt in attempts:
-            recorded = await self._recorder.record(
-                self._context(answer, "judge", None), attempt, prompt_tokens
-            )
-            judge_call_id = recorded.call_id
-        if result is None:
-            log.warning("shadow: judge failed for call %s: %s", answer.call_id, error)
+        judge_call_id = judged.call_id
+        if judged.result is None:
+            log.warning("shadow: judge failed for call %s: %s", answer.call_id, judged.error)
             return None, judge_call_id
-        verdict = parse_pair(result.text)
+        verdict = parse_pair(judged.result.text)
         if verdict is None:
             log.warning("shadow: no scores in the judge's reply for call %s", answer.call_id)
             return None, judge_call_id

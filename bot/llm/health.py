@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from routing.candidates import DEFAULT_PROVIDER, Candidate
 from routing.health import ModelHealth
 from routing.strategies import EDEN_ROUTER
 from storage.records import CallRecord
@@ -15,4 +16,6 @@ class HealthObserver:
 
     async def on_call(self, call_id: int, record: CallRecord) -> None:
         if record.purpose == "answer" and record.model_asked != EDEN_ROUTER:
-            self.health.record(record.model_asked, ok=record.status == "ok")
+            # By the routing key the tiers list: `model@provider` off the default provider.
+            key = Candidate(record.model_asked, record.provider or DEFAULT_PROVIDER).key
+            self.health.record(key, ok=record.status == "ok")

@@ -9,7 +9,7 @@ tokens each at their own rate (or a configured price); else an estimate from the
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -18,7 +18,7 @@ from functools import lru_cache
 from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
-from bot.llm.types import StreamResult, Usage
+from bot.llm.types import ChatMessage, Embeddings, StreamResult, Usage
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,17 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4) if text else 0
 
 
+def message_tokens(content: str) -> int:
+    """One message's estimated size in a prompt: its text plus the role and separators."""
+    return estimate_tokens(content) + 4
+
+
+def prompt_tokens(messages: Iterable[ChatMessage]) -> int:
+    """The one estimate of a prompt's size, before the call (budget holds) and after it when
+    the provider reported no usage (a stream that broke before its usage chunk)."""
+    return sum(message_tokens(m.content) for m in messages)
+
+
 class Pricer:
     def __init__(self, overrides: Mapping[str, ModelPrice] | None = None) -> None:
         self._overrides = dict(overrides or {})
@@ -104,17 +115,23 @@ class AttemptCost:
 
 
 def price_attempt(
-    pricer: Pricer, model_asked: str, result: StreamResult | None, prompt_tokens: int
+    pricer: Pricer,
+    model_asked: str,
+    result: StreamResult | Embeddings | None,
+    prompt_tokens: int,
+    *,
+    price_as: str | None = None,
 ) -> AttemptCost:
     """What one call attempt cost. `prompt_tokens` is the estimate used when the provider
-    reported no usage (a stream that broke before its usage chunk)."""
+    reported no usage (a stream that broke before its usage chunk); `price_as` names the
+    model whose price applies (a proxy's alias), else the model served, else the one asked."""
     if result is None:
         return AttemptCost(0, CostSource.UNBILLED, None)
     estimated = None
     if result.usage is None:
         estimated = Usage(prompt_tokens, estimate_tokens(result.text))
     cost = pricer.cost(
-        result.model_served or model_asked,
+        price_as or result.model_served or model_asked,
         reported_usd=result.reported_cost_usd,
         usage=result.usage,
         estimated_usage=estimated,

@@ -1,41 +1,32 @@
-"""Every LLM call attempt becomes one priced ledger row, and the call observers hear of it.
-
-Answers, judge calls and shadow answers all record through one `CallRecorder`, so alerts,
-metrics and model health see every call whoever made it.
-"""
+"""Prices one call attempt and stores it as one ledger row (`bot.llm.calls.Calls` calls it for
+every attempt it makes, whatever the purpose)."""
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.errors import Interrupted
 from bot.llm.dispatch import Attempt
 from bot.llm.pricing import AttemptCost, Pricer, price_attempt
-from bot.llm.types import Usage
-from bot.ports import CallObserver
-from storage.conversations import Conversations
+from bot.llm.types import Asker, Usage
+from routing.candidates import Candidate
 from storage.records import CallRecord
 from storage.tables import utcnow
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CallContext:
-    """What a call row says besides the attempt itself: whose question, why this model."""
+    """What a call row says besides the attempt itself: who asked, what for, why this model."""
 
-    thread_id: int
-    message_id: int
-    platform: str
-    workspace: str
-    channel: str
-    user: str
-    strategy: str
-    purpose: str = "answer"  # answer | judge | shadow
+    asker: Asker
+    purpose: str = "answer"  # answer | judge | shadow | check | embedding
+    strategy: str = ""  # "": the purpose
+    thread_id: int | None = None  # the question answered (None: a check, an embedding)
+    message_id: int | None = None
     tier: str | None = None
     score: float | None = None
     reasons: str = ""
@@ -55,14 +46,21 @@ class RecordedCall:
     key: str = ""  # the row's unique key (finds it once it is stored)
 
 
+class CallStore(Protocol):
+    """Where rows go: `storage.conversations.Conversations` (the ledger)."""
+
+    async def record_call(self, record: CallRecord) -> int: ...
+
+    async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]: ...
+
+
 class CallRecorder:
     def __init__(
         self,
-        conversations: Conversations,
+        conversations: CallStore,
         pricer: Pricer,
         *,
         baseline_model: str | None = None,
-        observers: Sequence[CallObserver] = (),
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[str], str] = str,
     ) -> None:
@@ -70,29 +68,35 @@ class CallRecorder:
         self._redact = redact  # a provider's error may echo a secret (its API key)
         self._pricer = pricer
         self._baseline_model = baseline_model
-        self._observers = tuple(observers)
         self._clock = clock
 
     async def record(
         self, context: CallContext, attempt: Attempt, prompt_tokens: int, answer: str | None = None
-    ) -> RecordedCall:
+    ) -> tuple[RecordedCall, CallRecord]:
         """Price and store one attempt; `answer` (the text the user got) is stored with it in
         the same transaction."""
-        cost = price_attempt(self._pricer, attempt.model_asked, attempt.result, prompt_tokens)
+        cost = price_attempt(self._pricer, attempt.model_asked, attempt.result, prompt_tokens,
+                             price_as=attempt.candidate.price_as)  # fmt: skip
         record = self._row(context, attempt, cost)
-        return await self._store(record, cost, answer)
+        return await self._store(record, cost, answer), record
 
     async def record_interrupted(
-        self, context: CallContext, number: int, model: str, prompt_tokens: int, max_tokens: int
-    ) -> RecordedCall:
+        self,
+        context: CallContext,
+        number: int,
+        candidate: Candidate,
+        prompt_tokens: int,
+        max_tokens: int,
+    ) -> tuple[RecordedCall, CallRecord]:
         """A request that was in flight when the process died: nobody saw how it ended, so it
         is charged at its bound (the prompt plus `max_tokens` of output), flagged estimated."""
         bound = Usage(prompt_tokens, max_tokens)
-        priced = self._pricer.cost(model, reported_usd=None, usage=None, estimated_usage=bound)
+        priced = self._pricer.cost(candidate.priced_as, reported_usd=None, usage=None,
+                                   estimated_usage=bound)  # fmt: skip
         cost = AttemptCost(priced.nano_usd, priced.source, bound)
         error = Interrupted(detail="the process stopped during this request; cost is its bound")
-        attempt = Attempt(number, model, None, error, 0)
-        return await self._store(self._row(context, attempt, cost), cost, None)
+        record = self._row(context, Attempt(number, candidate, None, error, 0), cost)
+        return await self._store(record, cost, None), record
 
     async def _store(
         self, record: CallRecord, cost: AttemptCost, answer: str | None
@@ -102,28 +106,24 @@ class CallRecorder:
             answer_id = None
         else:
             call_id, answer_id = await self._conversations.record_answered_call(record, answer)
-        for observer in self._observers:
-            try:
-                await observer.on_call(call_id, record)
-            except Exception:  # an observer must never break an answer
-                log.exception("call observer %r failed", observer)
         return RecordedCall(call_id, answer_id, cost, record.key or "")
 
     def _row(self, context: CallContext, attempt: Attempt, cost: AttemptCost) -> CallRecord:
-        result, error, usage = attempt.result, attempt.error, cost.usage
-        baseline = None  # savings compare answers only: judge and shadow calls are overhead
+        result, error, usage, asker = attempt.result, attempt.error, cost.usage, context.asker
+        baseline = None  # savings compare answers only: judge, shadow and checks are overhead
         if usage is not None and self._baseline_model and context.purpose == "answer":
             baseline = self._pricer.price(self._baseline_model, usage)
         status = "ok" if error is None else "incomplete" if attempt.produced_text else "error"
         return CallRecord(
             thread_id=context.thread_id,
             message_id=context.message_id,
-            platform=context.platform,
-            workspace=context.workspace,
-            channel=context.channel,
-            user=context.user,
+            platform=asker.platform,
+            workspace=asker.workspace,
+            channel=asker.channel,
+            user=asker.user,
             purpose=context.purpose,
-            strategy=context.strategy,
+            provider=attempt.candidate.provider,
+            strategy=context.strategy or context.purpose,
             tier=context.tier,
             score=context.score,
             reasons=context.reasons,

@@ -1,4 +1,5 @@
-"""The values that flow between the engine and any LLM provider: requests, usage, results."""
+"""The values that flow between the core and any LLM provider: who asked, requests, usage,
+results. How a request looks on the wire is each adapter's business (adapters/llm/wire.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked, where: carried whole from the platform's message to the ledger row.
+    Empty fields for calls nobody asked (a credential check)."""
+
+    platform: str = ""
+    workspace: str = ""
+    channel: str = ""
+    user: str = ""
+    thread: str = ""  # the platform's conversation key (Slack thread_ts, Discord thread id)
 
 
 @dataclass(frozen=True)
@@ -18,23 +31,17 @@ class ChatMessage:
 class ChatRequest:
     model: str
     messages: tuple[ChatMessage, ...]
-    session_id: str = ""
+    session_id: str = ""  # the conversation it belongs to (Eden AI keeps a session by it)
     max_tokens: int | None = None
+    # Eden AI's routing parameters (`router_candidates`, `fallbacks`): only an Eden AI
+    # provider receives them (and `session_id`); any other gets OpenAI's documented fields.
     extra_body: Mapping[str, Any] = field(default_factory=dict)
 
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if self.session_id:
-            body["session_id"] = self.session_id
-        if self.max_tokens:
-            body["max_tokens"] = self.max_tokens
-        body.update(self.extra_body)
-        return body
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    model: str
+    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -61,3 +68,23 @@ class StreamResult:
     ttft_ms: int | None
     latency_ms: int
     finish_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Embeddings:
+    """One embedding response: a vector per input text, in order."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    model_served: str | None
+    usage: Usage | None  # input tokens only
+    reported_cost_usd: Decimal | None
+    latency_ms: int
+
+    # What a ledger row reads from any result: an embedding has no text and no first token.
+    @property
+    def text(self) -> str:
+        return ""
+
+    @property
+    def ttft_ms(self) -> int | None:
+        return None

@@ -18,8 +18,9 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-from bot.conversation.messages import Incoming
-from bot.ports import GuardVerdict, Hold
+from bot.conversation.engine import GuardVerdict
+from bot.llm.calls import Hold
+from bot.llm.types import Asker
 from bot.settings import Settings
 from bot.spend.money import format_usd, to_nano
 from storage.ledger import Ledger
@@ -165,7 +166,8 @@ Estimate = Callable[[str, int], int | None]
 
 
 class BudgetGuard:
-    """The engine's `Guard`: checks each applicable budget before a call, from the meter."""
+    """The engine's `Guard` and the call path's `Holds`: checks each applicable budget before
+    a call, from the meter, and holds each call's estimated cost while it runs."""
 
     def __init__(
         self,
@@ -177,15 +179,15 @@ class BudgetGuard:
         self._meter, self._policy, self._clock = meter, policy, clock
         self._estimate = estimate
 
-    def _budgets(self, incoming: Incoming) -> list[tuple[Budget, Window]]:
+    def _budgets(self, asker: Asker) -> list[tuple[Budget, Window]]:
         policy, now = self._policy, self._clock()
-        found = policy.budgets(incoming.platform, incoming.workspace, incoming.channel,
-                               incoming.user)  # fmt: skip
+        found = policy.budgets(asker.platform, asker.workspace, asker.channel, asker.user)
         return [(b, window(b.period, now, policy.zone)) for b in found]
 
-    async def check(self, incoming: Incoming) -> GuardVerdict:
+    async def check(self, asker: Asker) -> GuardVerdict:
+        """The engine's `Guard`: before routing, from the meter."""
         spent_out: list[tuple[Budget, Window]] = []
-        for budget, win in self._budgets(incoming):
+        for budget, win in self._budgets(asker):
             if await self._meter.spent(budget, win) >= budget.limit_nano_usd:
                 spent_out.append((budget, win))
         if not spent_out:
@@ -194,12 +196,13 @@ class BudgetGuard:
             return GuardVerdict(ceiling_tier="budget")
         return GuardVerdict(block_message=self._block(spent_out))
 
-    async def reserve(self, incoming: Incoming, model: str, prompt_tokens: int) -> Hold:
-        """With `block`: hold this call's estimated cost, or refuse it when spend plus the
-        calls already in flight has reached a limit. Nothing to hold with `downgrade`."""
+    async def reserve(self, asker: Asker, model: str, prompt_tokens: int) -> Hold:
+        """The call path's `Holds`. With `block`: hold this call's estimated cost, or refuse
+        it when spend plus the calls already in flight has reached a limit. Nothing to hold
+        with `downgrade`."""
         if self._policy.action != "block":
             return Hold()
-        budgets = self._budgets(incoming)
+        budgets = self._budgets(asker)
         if not budgets:
             return Hold()
         full = []
@@ -220,18 +223,14 @@ class BudgetGuard:
         budget, win = max(spent_out, key=lambda pair: pair[1].end)
         return block_message(budget, win, self._policy.zone)
 
-    async def past_first_threshold(
-        self, platform: str, workspace: str, channel: str, user: str
-    ) -> bool:
+    async def past_first_threshold(self, asker: Asker) -> bool:
         """True when any budget that applies has reached its first alert threshold: background
         spending (shadow comparisons) pauses until the period resets."""
         policy = self._policy
         if not policy.thresholds:
             return False
         first = min(policy.thresholds)
-        now = self._clock()
-        for budget in policy.budgets(platform, workspace, channel, user):
-            win = window(budget.period, now, policy.zone)
+        for budget, win in self._budgets(asker):
             if await self._meter.spent(budget, win) * 100 >= budget.limit_nano_usd * first:
                 return True
         return False

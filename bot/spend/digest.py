@@ -30,6 +30,7 @@ class DigestData:
     by_model: tuple[Rollup, ...]
     by_channel: tuple[Rollup, ...]
     top_threads: tuple[Rollup, ...]
+    by_purpose: tuple[Rollup, ...]  # answer, judge, shadow, check, embedding
     month_to_date_nano_usd: int
     monthly_budget_nano_usd: int | None
     p50_ms: float | None
@@ -107,6 +108,7 @@ async def build_digest(
         by_model=await grouped("model"),
         by_channel=await grouped("channel"),
         top_threads=await grouped("thread", TOP_ITEMS),
+        by_purpose=await grouped("purpose"),
         month_to_date_nano_usd=month.nano_usd,
         monthly_budget_nano_usd=monthly_budget_nano_usd,
         p50_ms=percentiles[0.5],
@@ -174,16 +176,19 @@ def digest_notice(d: DigestData, chart_png: bytes | None = None) -> Notice:
         notes += (("Judged quality, last 30 days", d.quality_lines),)
     if d.experiment_lines:
         notes += (("Experiments", d.experiment_lines),)
+    tables = [
+        _table("By tier", d.by_tier[:TOP_ITEMS]),
+        _table("By model", d.by_model[:TOP_ITEMS]),
+        _table("By channel", d.by_channel[:TOP_ITEMS]),
+        _table("Top threads", d.top_threads),
+    ]
+    if any(g.key[0] != "answer" for g in d.by_purpose):  # judge, shadow, checks: on their own
+        tables.append(_table("By purpose", d.by_purpose))
     return Notice(
         title=title(d),
         body=f"{format_usd(d.totals.nano_usd)} over {d.totals.calls:,} calls",
         fields=tuple(headline(d)),
-        tables=(
-            _table("By tier", d.by_tier[:TOP_ITEMS]),
-            _table("By model", d.by_model[:TOP_ITEMS]),
-            _table("By channel", d.by_channel[:TOP_ITEMS]),
-            _table("Top threads", d.top_threads),
-        ),
+        tables=tuple(tables),
         notes=notes,
         footer=(
             f"Day in {d.zone} · savings = same tokens priced at {d.baseline_model} · "

@@ -1,8 +1,9 @@
 """`switchboard run`: every configured adapter plus the background jobs, in one asyncio process.
 
-Start: the settings, then the same live credential checks as `switchboard doctor` (a refused
-key or token stops here with one line and exit code 2, instead of retrying forever), then the
-database, then the services. Stop (SIGTERM from docker/systemd/Kubernetes, or Ctrl-C): stop
+Start: the settings, then the database and the rest of the bot, then the same live credential
+checks as `switchboard doctor` (a refused key or token stops here with one line and exit code
+2, instead of retrying forever; the LLM checks are billed, so they go on the ledger), then the
+services. Stop (SIGTERM from docker/systemd/Kubernetes, or Ctrl-C): stop
 taking new events, let answers in flight finish (up to SHUTDOWN_GRACE_S), close the platform
 connections and the database, exit 0. A second signal stops at once.
 """
@@ -88,9 +89,9 @@ async def serve_all(settings: Settings, stop: asyncio.Event | None = None) -> No
     """Check the credentials, build, and run every service until `stop` is set (or one fails)."""
     stop = stop or asyncio.Event()
     async with llm_endpoint(settings) as base_url:
-        await startup_checks(settings, base_url)
         switchboard = await build(settings, llm_base_url=base_url)
         try:
+            await startup_checks(settings, base_url, switchboard.calls)
             await supervise(services(switchboard), stop)
         finally:
             await switchboard.close()

@@ -47,6 +47,7 @@ SPEND_BY = (
     "workspace",
     "strategy",
     "thread",
+    "purpose",  # answer, judge, shadow, check, embedding: what the spend was for
 )
 assert set(SPEND_BY) == set(get_args(Dimension))
 
@@ -143,6 +144,9 @@ async def _spend(args: argparse.Namespace) -> int:
         groups = await stores.ledger.rollup(
             start=days[0].start, end=days[-1].end, by=(args.by,), zone=zone
         )
+        purposes = await stores.ledger.rollup(
+            start=days[0].start, end=days[-1].end, by=("purpose",), zone=zone
+        )
         quality = await quality_report(settings, stores).lines(days[-1].end, days=len(days))
     if args.by == "day":
         groups.sort(key=lambda g: g.key)
@@ -158,6 +162,10 @@ async def _spend(args: argparse.Namespace) -> int:
     total = sum(g.nano_usd for g in groups)
     grid.caption = f"total {format_usd(total)} over {sum(g.calls for g in groups):,} calls"
     console.print(grid)
+    if any(g.key[0] != "answer" for g in purposes):  # judge, shadow, checks: on their own line
+        spent_on = ", ".join(f"{g.key[0]} {format_usd(g.nano_usd)} ({g.calls:,} calls)"
+                             for g in purposes)  # fmt: skip
+        console.print(f"By purpose: {spent_on}", markup=False)
     console.print("Judged quality (shadow comparisons):", style="bold")
     for line in quality:  # savings are never shown without what they cost in quality
         console.print(f"  {line}", markup=False)

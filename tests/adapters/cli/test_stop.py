@@ -65,4 +65,6 @@ async def test_sigterm_mid_answer_finishes_the_answer_and_exits_0(tmp_path: Path
     [answer] = [m for m in slack.messages() if m.body != "_Thinking…_"]
     assert answer.body.startswith("[simulated]") and slack.named("chat.stopStream")
     with sqlite3.connect(tmp_path / "var" / "switchboard.db") as db:
-        assert db.execute("SELECT status FROM calls").fetchall() == [("ok",)]
+        # The start-up check of the key, then the answer: both billed, both on the ledger.
+        rows = db.execute("SELECT purpose, status FROM calls ORDER BY id").fetchall()
+        assert rows == [("check", "ok"), ("answer", "ok")]

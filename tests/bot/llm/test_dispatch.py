@@ -16,7 +16,7 @@ from bot.errors import (
     RateLimited,
     StreamBroken,
 )
-from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, Trying, complete
+from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, Trying
 from bot.llm.types import ChatMessage, ChatRequest
 from tests.fakes import FakeProvider, Scripted
 
@@ -161,15 +161,3 @@ async def test_broken_stream_before_any_text_is_retried() -> None:
     attempt = await run()
     assert attempt.number == 2
     assert run.attempts[0].error is not None and run.deltas
-
-
-async def test_complete_collects_attempts_without_streaming() -> None:
-    provider = FakeProvider()
-    provider.enqueue(failing(ProviderUnavailable(detail="503")), Scripted(text="Score: 8"))
-    dispatcher = Dispatcher(provider, RetryPolicy(1, 0.0, 0.0), random.Random(1))
-    attempts, result, error = await complete(dispatcher, (A,), REQUEST)
-    assert [a.number for a in attempts] == [1, 2] and error is None
-    assert result is not None and result.text == "Score: 8"
-    provider.enqueue(Scripted(error=AuthenticationFailed(detail="401")))
-    attempts, result, error = await complete(dispatcher, (A,), REQUEST)
-    assert result is None and isinstance(error, AuthenticationFailed) and len(attempts) == 1
