@@ -205,6 +205,10 @@ class Settings(BaseSettings):
     router_refresh_s: float = Field(60.0, gt=0)
     router_tune_daily: bool = False
 
+    # --- knowledge base (docs/knowledge.md) ------------------------------------------
+    kb_max_file_bytes: int = Field(2_000_000, gt=0)  # a larger document is skipped, one line
+    kb_max_files: int = Field(5_000, gt=0)  # a folder with more is refused whole, one line
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `switchboard run` on SIGTERM/SIGINT: how long answers in flight may take to finish.
     shutdown_grace_s: float = Field(30.0, ge=0)

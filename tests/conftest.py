@@ -27,6 +27,7 @@ from adapters.llm.simulator import LLMSimulator
 from bot.llm.provider import Provider
 from bot.ports import Notifier
 from bot.settings import Settings
+from storage import knowledge_tables
 from storage.database import create_engine, upgrade
 from storage.tables import SQLModel, utcnow
 from tests.fakes import FakeProvider
@@ -145,6 +146,7 @@ def postgres_schema() -> Iterator[str | None]:
     asyncio.run(drop())
 
 
+assert knowledge_tables.kb_documents_t.name in SQLModel.metadata.tables  # truncated too
 TABLES = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
 
 

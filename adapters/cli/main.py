@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "adapters.cli.commands.replay",
     "adapters.cli.commands.db",
     "adapters.cli.commands.doctor",
+    "adapters.cli.commands.kb",
     "adapters.cli.commands.run",
     "adapters.cli.commands.route",
     "adapters.cli.commands.router",
@@ -41,6 +42,10 @@ COMMANDS = {
     "doctor": (
         "adapters.cli.commands.doctor",
         "check the LLM key, Slack, Discord, the database and the time zone, live",
+    ),
+    "kb": (
+        "adapters.cli.commands.kb",
+        "the knowledge base: add, sync, list, remove and search documents",
     ),
     "run": ("adapters.cli.commands.run", "run the Slack/Discord bot and scheduled jobs"),
     "route": ("adapters.cli.commands.route", "print the routing decision for text"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Both register their tables on SQLModel.metadata.
+import storage.knowledge_tables
+import storage.tables  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 if connection is None:

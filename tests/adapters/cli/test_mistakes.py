@@ -81,6 +81,10 @@ async def a_file(home: Path, env: dict[str, Any]) -> None:
     (home / "afile").write_text("not a folder")
 
 
+async def a_picture(home: Path, env: dict[str, Any]) -> None:
+    (home / "elsewhere" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+
 RUN_SLACK = {"SLACK_BOT_TOKEN": "xoxb-wrong", "SLACK_APP_TOKEN": "xapp-good"}
 CASES: dict[str, Case] = {
     "route --jsonl a missing file": Case(
@@ -165,6 +169,17 @@ CASES: dict[str, Case] = {
         "to rows that do not exist, e.g. row 1 of posts to a missing row of calls",
         prepare=dangling_reference,
     ),
+    "kb add a missing folder": Case(["kb", "add", "no-such-docs"],
+                                    "no-such-docs: no such file or folder"),
+    "kb add a picture": Case(["kb", "add", "logo.png"], "logo.png: not a Markdown, HTML or text "
+                             "file", prepare=a_picture),
+    "kb add --url-base that is not a URL": Case(
+        ["kb", "add", ".", "--url-base", "docs.acme.test"],
+        "--url-base 'docs.acme.test' is not an http(s) URL",
+    ),
+    "kb search with no database": Case(["kb", "search", "vat"],
+                                       "no database at {home}/var/switchboard.db"),
+    "kb sync with nothing added": Case(["kb", "sync"], "nothing to sync: no folder was added"),
     "run with no platform": Case(["run"], "no platform is configured, so there is nothing to run"),
     "run without LLM_API_KEY": Case(
         ["run"], "LLM_API_KEY is not set", {"DISCORD_BOT_TOKEN": "t", "LLM_API_KEY": None}

@@ -1,0 +1,1 @@
+"""Reading documents for the knowledge base from folders and files."""

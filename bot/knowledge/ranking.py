@@ -1,0 +1,108 @@
+"""Ordering matched passages and judging how well they answer.
+
+The index (FTS5 bm25, PostgreSQL ts_rank_cd) chooses the candidates; they are ordered here by
+BM25F over the question's groups rather than its words, so a word's synonyms and spelling
+corrections count as that one word (a passage that says "limit", "maximum" and "max" is not
+three times as relevant), matches in the title and heading path count more than in the body,
+and the same formula ranks on both databases. A page's other matching passages lift its best
+one a little (a page about the question tends to mention it in several places), at most
+`per_page` passages of a page are kept, and the same text on several pages is shown once.
+
+Confidence, in 0..1: the share of the question's words, weighted by rarity, that the best
+passage contains. The rare words of a question the documents don't answer tend to be in no
+passage at all, whatever bm25 says of the common ones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.knowledge.query import Group
+from bot.knowledge.stemming import stem
+from bot.knowledge.words import words
+from storage.knowledge_records import Match
+from storage.knowledge_search import Weights
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How the candidates are ordered (the bench compares settings; these are the shipped)."""
+
+    rerank: bool = True  # BM25F over groups; False: the index's own order
+    k1: float = 2.0
+    b: float = 0.5  # less than bm25's usual 0.75: short reference entries rank too well
+    page_boost: float = 0.25  # share of a page's second-best passage added to its best
+    per_page: int = 2  # at most this many passages of one page in the results
+
+
+@dataclass(frozen=True)
+class Scored:
+    match: Match
+    score: float
+    coverage: float  # share of the question's weight found in the passage
+
+
+def rank(
+    matches: Sequence[Match],
+    groups: Sequence[Group],
+    total: int,
+    ranking: Ranking = Ranking(),
+    weights: Weights = Weights(),  # noqa: B008 (frozen)
+) -> tuple[list[Scored], float]:
+    """(the passages, best first, with duplicates and a page's extra passages left out; the
+    confidence that they answer the question)."""
+    if not matches or not groups:
+        return [], 0.0
+    idf = [g.idf(max(total, 1)) for g in groups]
+    whole = sum(idf) or 1.0
+    stems = [g.stems for g in groups]
+    titles: dict[int, Counter[str]] = {}
+    bodies = [Counter(stem(w) for w in words(m.text)) for m in matches]
+    average = sum(b.total() for b in bodies) / len(bodies) or 1.0
+    scored: list[Scored] = []
+    for match, body in zip(matches, bodies, strict=True):
+        title = titles.get(match.document_id)
+        if title is None:
+            title = titles[match.document_id] = Counter(stem(w) for w in words(match.title))
+        heads = Counter(stem(w) for w in words(" ".join(match.headings)))
+        norm = 1 - ranking.b + ranking.b * body.total() / average
+        score = found = 0.0
+        for g, alternatives in enumerate(stems):
+            tf = (
+                weights.title * _count(alternatives, title)
+                + weights.headings * _count(alternatives, heads)
+                + weights.body * _count(alternatives, body) / norm
+            )
+            if tf:
+                found += idf[g]
+                score += idf[g] * tf * (ranking.k1 + 1) / (tf + ranking.k1)
+        scored.append(Scored(match, score if ranking.rerank else match.score, found / whole))
+    results = _by_page(scored, ranking)
+    return results, results[0].coverage if results else 0.0
+
+
+def _count(alternatives: tuple[tuple[str, ...], ...], counts: Counter[str]) -> int:
+    """How often any alternative occurs (a phrase: its rarest word, anywhere in the text)."""
+    return sum(min(counts[s] for s in alternative) for alternative in alternatives if alternative)
+
+
+def _by_page(scored: list[Scored], ranking: Ranking) -> list[Scored]:
+    pages: dict[int, list[Scored]] = {}
+    for item in sorted(scored, key=lambda s: -s.score):
+        pages.setdefault(item.match.document_id, []).append(item)
+    lifted: list[Scored] = []
+    for items in pages.values():
+        second = items[1].score if len(items) > 1 else 0.0
+        for n, item in enumerate(items[: ranking.per_page]):
+            bonus = ranking.page_boost * second if n == 0 else 0.0
+            lifted.append(Scored(item.match, item.score + bonus, item.coverage))
+    lifted.sort(key=lambda s: -s.score)
+    seen: set[str] = set()
+    unique = []
+    for item in lifted:
+        if item.match.text_hash not in seen:
+            seen.add(item.match.text_hash)
+            unique.append(item)
+    return unique

@@ -1,0 +1,114 @@
+"""Searching the knowledge base: `KnowledgeBase.search(question, collections, k)` returns the
+best passages, each with its page's title, heading path, link and text, and a confidence that
+they answer the question (see `bot.knowledge.ranking`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.knowledge.links import with_anchor
+from bot.knowledge.query import Group, analyze
+from bot.knowledge.ranking import Ranking, rank
+from bot.knowledge.sections import heading_path
+from bot.knowledge.spelling import correction
+from storage.knowledge import KnowledgeStore
+from storage.knowledge_search import Weights, lookup, match
+
+CANDIDATES = 50  # passages fetched from the index for ranking, whatever k
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a search runs (the bench compares settings; these are the shipped ones)."""
+
+    synonyms: bool = True
+    spelling: bool = True
+    stop_words: bool = True  # leave out words too common to say what a question is about
+    every_word: bool = False  # match only passages with every word (AND), not any (OR)
+    weights: Weights = field(default_factory=Weights)
+    ranking: Ranking = field(default_factory=Ranking)
+    candidates: int = CANDIDATES
+
+
+@dataclass(frozen=True)
+class Found:
+    """A passage found for a question."""
+
+    collection: str
+    document: str  # the page's title
+    name: str  # its path, for a citation without a link
+    url: str | None  # its public URL, to the passage's heading when it has one
+    headings: tuple[str, ...]  # below the title
+    text: str
+    score: float
+    document_id: int
+    passage_id: int
+
+    @property
+    def section(self) -> str:
+        """The title and the headings down to the passage ("Billing › Change your VAT ID")."""
+        return heading_path(self.document, self.headings)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    question: str
+    passages: tuple[Found, ...]
+    confidence: float  # 0..1: how much of the question the best page covers
+    words: tuple[str, ...] = ()  # what was searched for, corrections included
+
+    def answers(self, threshold: float) -> bool:
+        return bool(self.passages) and self.confidence >= threshold
+
+
+class KnowledgeBase:
+    def __init__(self, store: KnowledgeStore, options: Options | None = None) -> None:
+        self.store = store
+        self.options = options or Options()
+
+    async def search(
+        self, question: str, collections: Sequence[str] | None = None, k: int = 5
+    ) -> Retrieval:
+        """The `k` best passages for `question` in `collections` (None: all of them)."""
+        options = self.options
+        groups = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
+        if not groups:
+            return Retrieval(question, (), 0.0)
+        singles = [g.word for g in groups if " " not in g.word]
+        found = await self.store.run(lambda conn: lookup(conn, singles))
+        groups = tuple(self._known(g, found.known, found.candidates) for g in groups)
+        query = [g.alternatives for g in groups]
+        limit = max(options.candidates, k)
+        matches = await self.store.run(
+            lambda conn: match(
+                conn, query, collections, limit, options.weights, every=options.every_word
+            )
+        )
+        ranked, confidence = rank(
+            matches, groups, found.documents, options.ranking, options.weights
+        )
+        passages = tuple(
+            Found(
+                m.collection, m.title, m.name, with_anchor(m.url, m.anchor), m.headings,
+                m.text, round(s.score, 4), m.document_id, m.passage_id,
+            )
+            for s in ranked[:k]
+            for m in (s.match,)
+        )  # fmt: skip
+        words = tuple(a for g in groups for a in g.alternatives)
+        return Retrieval(question, passages, round(confidence, 4), words)
+
+    def _known(
+        self, group: Group, known: dict[str, int], candidates: dict[str, list[tuple[str, int]]]
+    ) -> Group:
+        """The group with how many documents use it, and a spelling correction when nothing
+        in the documents matches the word as written."""
+        documents = max((known.get(a, 0) for a in group.alternatives), default=0)
+        group = Group(group.alternatives, documents)
+        if self.options.spelling and group.word in candidates:
+            fixed = correction(group.word, candidates[group.word])
+            if fixed is not None:
+                used = dict(candidates[group.word])[fixed]
+                group = Group(group.with_alternatives(fixed).alternatives, max(documents, used))
+        return group

@@ -1,0 +1,94 @@
+"""The knowledge base's tables: where documents came from, the documents, their passages, and the
+words they use (for correcting misspelled questions).
+
+The full-text indexes are per database and not declared here (migration 0010): on SQLite an
+FTS5 table over `kb_passages` kept by triggers (`kb_passages_fts`), and a trigram FTS5 table
+over `kb_terms` (`kb_terms_trigrams`); on PostgreSQL a generated, weighted `tsvector` column
+`kb_passages.search` with a GIN index, and a pg_trgm GIN index on `kb_terms.term`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from storage.tables import UTCDateTime, utcnow
+
+# What the migration adds outside the models (with SQLite's FTS5 shadow tables, named after
+# their table), so that schema comparisons can leave it aside.
+SEARCH_TABLES = ("kb_passages_fts", "kb_terms_trigrams")
+SEARCH_COLUMNS = (("kb_passages", "search"),)
+SEARCH_INDEXES = ("ix_kb_passages_search", "ix_kb_terms_trigram")
+
+
+def search_machinery(name: str | None, kind: str, parent: dict[str, str | None]) -> bool:
+    """True for the full-text search objects above (Alembic's `include_name` signature)."""
+    if kind == "table":
+        return any(name == t or (name or "").startswith(f"{t}_") for t in SEARCH_TABLES)
+    if kind == "column":
+        return (parent.get("table_name"), name) in SEARCH_COLUMNS
+    return kind == "index" and name in SEARCH_INDEXES
+
+
+class KnowledgeSource(SQLModel, table=True):
+    """A folder or file added with `kb add`, which `kb sync` reads again."""
+
+    __tablename__ = "kb_sources"
+    __table_args__ = (sa.UniqueConstraint("collection", "root"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    collection: str = Field(max_length=128)
+    root: str = Field(sa_type=sa.Text)  # absolute path
+    url_base: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class KnowledgeDocument(SQLModel, table=True):
+    __tablename__ = "kb_documents"
+    __table_args__ = (sa.UniqueConstraint("collection", "path"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    collection: str = Field(max_length=128)
+    source_id: int | None = Field(
+        default=None, foreign_key="kb_sources.id", ondelete="CASCADE", index=True
+    )
+    path: str = Field(sa_type=sa.Text)  # the key: a file's absolute path, or a given name
+    name: str = Field(sa_type=sa.Text)  # shown in citations without a link
+    title: str = Field(sa_type=sa.Text)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    content_hash: str = Field(max_length=64)
+    passages: int = 0
+    terms: str = Field(default="", sa_type=sa.Text)  # its distinct words, space-separated
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class KnowledgePassage(SQLModel, table=True):
+    __tablename__ = "kb_passages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="kb_documents.id", ondelete="CASCADE", index=True)
+    position: int
+    title: str = Field(sa_type=sa.Text)  # the document's title, indexed with each passage
+    headings: str = Field(sa_type=sa.Text)  # the heading path below the title, " › "-joined
+    anchor: str = Field(default="", sa_type=sa.Text)
+    body: str = Field(sa_type=sa.Text)
+    body_hash: str = Field(max_length=64)  # the same text on several pages shows once
+
+
+class KnowledgeTerm(SQLModel, table=True):
+    """A word the documents use and in how many documents, for spelling correction."""
+
+    __tablename__ = "kb_terms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    term: str = Field(max_length=255, unique=True)
+    documents: int = 0
+
+
+kb_sources_t: sa.Table = KnowledgeSource.__table__  # type: ignore[attr-defined]
+kb_documents_t: sa.Table = KnowledgeDocument.__table__  # type: ignore[attr-defined]
+kb_passages_t: sa.Table = KnowledgePassage.__table__  # type: ignore[attr-defined]
+kb_terms_t: sa.Table = KnowledgeTerm.__table__  # type: ignore[attr-defined]
