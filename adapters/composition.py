@@ -37,6 +37,9 @@ from bot.conversation.policy import TierPolicy
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.judge import Judge
+from bot.knowledge.config import KnowledgeConfig, channel_collections
+from bot.knowledge.grounding import Librarian
+from bot.knowledge.retrieval import KnowledgeBase
 from bot.learning.labels import LabelWeights, collect
 from bot.learning.quality import QualityReport
 from bot.learning.shadow import ShadowComparer, ShadowConfig
@@ -63,6 +66,7 @@ from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import upgrade
 from storage.experiments import ExperimentData
+from storage.knowledge import KnowledgeStore
 from storage.learning import LearningData
 from storage.ledger import Ledger
 from storage.signals import Signals
@@ -236,6 +240,8 @@ async def _build(
         clock=clock,
     )
     pinned = await pinned_strategies(routing, stores, versions)
+    knowledge = KnowledgeStore(db)
+    resources.push_async_callback(knowledge.close)
     engine = Engine(
         stores.conversations,
         ExperimentPicker(
@@ -257,11 +263,21 @@ async def _build(
         ),
         guard=guard,
         clock=clock,
+        librarian=Librarian(KnowledgeBase(knowledge), knowledge_config(settings)),
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
     return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, versions,
                        calls, shadow, resources)  # fmt: skip
+
+
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    return KnowledgeConfig(
+        passages=settings.kb_passages,
+        min_confidence=settings.kb_min_confidence,
+        answer_without_sources=settings.kb_answer_without_sources,
+        channel_collections=channel_collections(settings.kb_channel_collections),
+    )
 
 
 async def pinned_strategies(

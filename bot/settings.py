@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.knowledge.config import channel_collections, handoff_mentions
 from bot.llm.extras import parse_headers, parse_query
 
 MAX_BUDGET_USD = 1_000_000_000  # nano-dollars must fit a 64-bit integer with room to add
@@ -208,6 +209,11 @@ class Settings(BaseSettings):
     # --- knowledge base (docs/knowledge.md) ------------------------------------------
     kb_max_file_bytes: int = Field(2_000_000, gt=0)  # a larger document is skipped, one line
     kb_max_files: int = Field(5_000, gt=0)  # a folder with more is refused whole, one line
+    kb_passages: int = Field(4, ge=1, le=20)  # passages given to the model with a question
+    kb_min_confidence: float = Field(0.37, ge=0, le=1)  # below: "the docs don't cover this"
+    kb_answer_without_sources: bool = True  # then answer anyway; false: hand off to people
+    kb_handoff_mention: str = ""  # slack:S0123ABCD,discord:112233445566778899
+    kb_channel_collections: str = ""  # C0123ABC=billing|default,112233445566=docs
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `switchboard run` on SIGTERM/SIGINT: how long answers in flight may take to finish.
@@ -228,6 +234,18 @@ class Settings(BaseSettings):
     def _valid_headers(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             parse_headers(value.get_secret_value())
+        return value
+
+    @field_validator("kb_channel_collections")
+    @classmethod
+    def _valid_collections(cls, value: str) -> str:
+        channel_collections(value)
+        return value
+
+    @field_validator("kb_handoff_mention")
+    @classmethod
+    def _valid_mention(cls, value: str) -> str:
+        handoff_mentions(value)
         return value
 
     @field_validator("llm_extra_query")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from storage.knowledge_records import Match
-from storage.knowledge_tables import kb_documents_t, kb_passages_t, kb_terms_t
+from storage.knowledge_tables import kb_documents_t, kb_terms_t
 
 Query = Sequence[Sequence[str]]
 
@@ -168,10 +168,13 @@ def _similar_postgres(conn: sa.Connection, word: str, limit: int) -> list[tuple[
     return [(term, documents) for term, documents in rows]
 
 
-def counts(conn: sa.Connection) -> tuple[int, int]:
-    """(documents, passages) in the whole knowledge base."""
-    documents = conn.scalar(sa.select(sa.func.count()).select_from(kb_documents_t)) or 0
-    passages = conn.scalar(sa.select(sa.func.count()).select_from(kb_passages_t)) or 0
+def counts(conn: sa.Connection, collections: Sequence[str] | None = None) -> tuple[int, int]:
+    """(documents, passages) in `collections` (None: the whole knowledge base)."""
+    d = kb_documents_t.c
+    query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(d.passages), 0))
+    if collections is not None:
+        query = query.where(d.collection.in_(list(collections)))
+    documents, passages = conn.execute(query).one()
     return int(documents), int(passages)
 
 
@@ -179,13 +182,15 @@ def counts(conn: sa.Connection) -> tuple[int, int]:
 class Lookup:
     """What the documents know of a question's words."""
 
-    documents: int  # in the whole knowledge base
+    documents: int  # in the collections asked about
     known: dict[str, int]  # word -> documents using it (as written)
     candidates: dict[str, list[tuple[str, int]]]  # words nothing matches -> similar words
 
 
-def lookup(conn: sa.Connection, words: Sequence[str]) -> Lookup:
-    documents, _ = counts(conn)
+def lookup(
+    conn: sa.Connection, words: Sequence[str], collections: Sequence[str] | None = None
+) -> Lookup:
+    documents, _ = counts(conn, collections)
     known = known_terms(conn, words)
     candidates = {}
     for word in words:

@@ -91,8 +91,21 @@ class ConsoleReply:
         self.text, self.meta = text, meta
         if self.echo:
             self._end_line()
+            if meta.sources:
+                self.out.write("Sources:\n")
+                for c in meta.sources:
+                    self.out.write(f"  {c.label} — {c.url or c.path}\n")
             if self.show_meta:
                 self.out.write(f"     [{meta.context_line()}]\n")
+            self.out.flush()
+        return []
+
+    async def hand_off(self, message: str) -> list[str]:
+        """The docs don't cover the question: in a terminal there is nobody to ping."""
+        self.text = message
+        if self.echo:
+            self._end_line()
+            self.out.write(f"{message}\n")
             self.out.flush()
         return []
 

@@ -91,6 +91,7 @@ class SwitchboardBot(discord.Client):
             view_factory=answer_view,
             reply_to=reply_to,
             reference=reference,
+            handoff_role=self.config.handoff_role,
         )
 
     def recovery_reply(self, incoming: Incoming) -> DiscordReply:

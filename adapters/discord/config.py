@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from bot.knowledge.config import handoff_mentions
 from bot.settings import Settings
 
 
@@ -17,6 +18,7 @@ class DiscordConfig:
     admin_ids: tuple[int, ...] = ()
     show_context_line: bool = True
     shutdown_grace_s: float = 30.0  # answers in flight get this long to finish at shutdown
+    handoff_role: int | None = None  # KB_HANDOFF_MENTION's Discord role, pinged on a hand-off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiscordConfig | None:
@@ -24,6 +26,7 @@ class DiscordConfig:
         token = settings.discord_bot_token
         if token is None or not token.get_secret_value():
             return None
+        mentions = handoff_mentions(settings.kb_handoff_mention)
         return cls(
             token=token,
             help_channel_ids=settings.discord_help_channel_ids,
@@ -31,4 +34,5 @@ class DiscordConfig:
             admin_ids=settings.discord_admin_ids,
             show_context_line=settings.show_context_line,
             shutdown_grace_s=settings.shutdown_grace_s,
+            handoff_role=int(role) if (role := mentions.get("discord")) else None,
         )

@@ -17,6 +17,7 @@ import discord
 
 from bot.conversation.messages import AnswerMeta, ReplyLimits
 from bot.conversation.text import split_message
+from bot.knowledge.citations import Citation
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,11 @@ class DiscordReply:
         view_factory: ViewFactory | None = None,
         reply_to: discord.Message | None = None,
         reference: discord.Message | discord.PartialMessage | None = None,
+        handoff_role: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
+        self._handoff_role = handoff_role  # pinged on a hand-off, the only mention allowed
         self._open_channel = open_channel
         self._show_context_line = show_context_line
         self._view_factory = view_factory
@@ -118,10 +121,29 @@ class DiscordReply:
         # No buttons while the ledger row waits for the database (a call id of 0).
         view = self._view_factory(meta.call_id) if self._view_factory and meta.call_id else None
         self._broken = False
-        ok = await self._render(text, footer=footer, view=view)
+        embed = sources_embed(meta.sources) if meta.sources else None
+        ok = await self._render(text, footer=footer, view=view, embed=embed)
         if not ok:
             await self._tell(SEND_FAILED)
         return [str(message.id) for message in self.posted]
+
+    async def hand_off(self, message: str) -> list[str]:
+        """`message`, then the configured role: the one mention this bot lets Discord ping."""
+        await self._stop_typing()
+        if self._handoff_role is None:
+            await self._tell(message)
+            return [str(m.id) for m in self.posted]
+        role = discord.Object(id=self._handoff_role)
+        try:
+            channel = await self.channel()
+            sent = await channel.send(f"{message} <@&{self._handoff_role}>",
+                                      allowed_mentions=discord.AllowedMentions(
+                                          everyone=False, users=False, roles=[role]))  # fmt: skip
+        except discord.HTTPException:
+            log.exception("could not hand the thread off")
+            return []
+        self.posted.append(sent)
+        return [str(sent.id)]
 
     async def fail(self, message: str) -> None:
         await self._stop_typing()
@@ -141,8 +163,16 @@ class DiscordReply:
         await self._wait_for_slot()
         await self._tell(text)
 
-    async def _render(self, text: str, *, footer: str, view: discord.ui.View | None) -> bool:
-        """Make the posted messages show `text`: edit the ones that changed, send the rest."""
+    async def _render(
+        self,
+        text: str,
+        *,
+        footer: str,
+        view: discord.ui.View | None,
+        embed: discord.Embed | None = None,
+    ) -> bool:
+        """Make the posted messages show `text`: edit the ones that changed, send the rest
+        (the last one with `view` and `embed`)."""
         await self._stop_typing()
         parts = split_message(text, self._body_limit) or ["…"]
         parts[-1] += footer
@@ -151,9 +181,11 @@ class DiscordReply:
             last = index == len(parts) - 1
             part_view = view if last else None
             extra: dict[str, Any] = {} if part_view is None else {"view": part_view}
+            if last and embed is not None:
+                extra["embed"] = embed
             try:
                 if index < len(self.posted):
-                    if self._contents[index] == part and part_view is None:
+                    if self._contents[index] == part and not extra:
                         continue
                     self.posted[index] = await self.posted[index].edit(
                         content=part, allowed_mentions=NO_MENTIONS, **extra
@@ -194,3 +226,13 @@ class DiscordReply:
         typing, self._typing = self._typing, None
         if typing is not None:
             await typing.__aexit__(None, None, None)
+
+
+def sources_embed(sources: tuple[Citation, ...]) -> discord.Embed:
+    """The pages an answer drew on, as Markdown links in an embed under it."""
+    lines = []
+    for citation in sources:
+        label = citation.label.replace("[", "(").replace("]", ")")
+        lines.append(f"[{label}](<{citation.url}>)" if citation.url
+                     else f"{label} ({citation.path})")  # fmt: skip
+    return discord.Embed(title="Sources", description="\n".join(lines)[:4000])

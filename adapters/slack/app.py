@@ -233,6 +233,7 @@ class SlackAdapter:
             ReplyTarget(channel=channel, thread_ts=thread, user=user, team=team),
             self.streaming,
             show_context_line=self.config.show_context_line,
+            handoff_group=self.config.handoff_group,
         )
 
     # --- feedback and escalation ----------------------------------------------------------

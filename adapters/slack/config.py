@@ -9,6 +9,7 @@ from pydantic import SecretStr
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.knowledge.config import handoff_mentions
 from bot.settings import Settings
 
 
@@ -25,6 +26,7 @@ class SlackConfig:
     stream_mode: Literal["auto", "native", "update"] = "auto"
     show_context_line: bool = True
     shutdown_grace_s: float = 30.0  # answers in flight get this long to finish at shutdown
+    handoff_group: str = ""  # KB_HANDOFF_MENTION's Slack user group, pinged on a hand-off
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackConfig | None:
@@ -44,6 +46,7 @@ class SlackConfig:
             stream_mode=settings.slack_stream_mode,
             show_context_line=settings.show_context_line,
             shutdown_grace_s=settings.shutdown_grace_s,
+            handoff_group=handoff_mentions(settings.kb_handoff_mention).get("slack", ""),
         )
 
 

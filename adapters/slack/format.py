@@ -56,3 +56,12 @@ def strip_bot_mention(text: str, bot_user_id: str | None) -> str:
     if not bot_user_id:
         return text
     return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", "", text).strip()
+
+
+def link(url: str | None, label: str) -> str:
+    """A Slack mrkdwn link `<url|label>` (plain text without a URL), pinging nobody."""
+    shown = neutralize_mentions(label).replace("&", "&amp;").replace("<", "&lt;")
+    shown = shown.replace(">", "&gt;").replace("|", "¦")
+    if not url:
+        return shown
+    return f"<{url.replace('|', '%7C').replace('>', '%3E').replace('<', '%3C')}|{shown}>"

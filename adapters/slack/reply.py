@@ -13,7 +13,7 @@ import aiohttp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.format import neutralize_mentions, safe_prefix_length
+from adapters.slack.format import link, neutralize_mentions, safe_prefix_length
 from bot.conversation.messages import AnswerMeta, ReplyLimits
 from bot.conversation.text import split_message
 
@@ -56,8 +56,14 @@ class StreamSupport:
 
 
 def answer_blocks(meta: AnswerMeta, show_context_line: bool) -> list[dict[str, Any]]:
-    """The context line and the feedback/escalation buttons under the last part of an answer."""
+    """The sources, the context line and the feedback/escalation buttons under the last part
+    of an answer."""
     blocks: list[dict[str, Any]] = []
+    if meta.sources:
+        cited = " · ".join(link(c.url, c.label if c.url else f"{c.label} ({c.path})")
+                           for c in meta.sources)  # fmt: skip
+        text = f"*Sources:* {cited}"[:3000]
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     if show_context_line:
         line = neutralize_mentions(meta.context_line())
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
@@ -100,9 +106,11 @@ class SlackReply:
         support: StreamSupport,
         *,
         show_context_line: bool = True,
+        handoff_group: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._handoff_group = handoff_group  # a user group id (S...): pinged on a hand-off
         self._target = target
         self._support = support
         self._show_context = show_context_line
@@ -193,6 +201,18 @@ class SlackReply:
             if ts:
                 posted.append(ts)
         return [f"{self._target.channel}:{ts}" for ts in posted]
+
+    async def hand_off(self, message: str) -> list[str]:
+        """`message` (mentions neutralized), then the configured user group: the one ping."""
+        await self._close_orphan()
+        text = neutralize_mentions(message)
+        if self._handoff_group:
+            text += f" <!subteam^{self._handoff_group}>"
+        if self._stream_ts is not None:
+            await self._call("chat_stopStream", ts=self._stream_ts)
+            self._stream_ts = None
+        await self._post_or_update(text)
+        return [f"{self._target.channel}:{self._ts}"] if self._ts else []
 
     async def fail(self, message: str) -> None:
         await self._close_orphan()

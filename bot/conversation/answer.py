@@ -21,6 +21,7 @@ from typing import Protocol
 from bot.conversation.inflight import in_flight, pending_call
 from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
 from bot.errors import BudgetExceeded, ProviderError
+from bot.knowledge.citations import Citation
 from bot.llm.calls import Calls, Recorded
 from bot.llm.dispatch import Attempt, Trying
 from bot.llm.pricing import prompt_tokens
@@ -84,6 +85,7 @@ class AnswerJob:
     experiment: str | None = None
     variant: str | None = None
     notice: str = ""  # shown before the answer (e.g. "your message was trimmed")
+    sources: tuple[Citation, ...] = ()  # the docs' pages given to the model, cited under it
 
     def call_context(self) -> CallContext:
         d, i = self.decision, self.incoming
@@ -268,6 +270,7 @@ class Answerer:
             answer_id=call.answer_id or 0,
             score=job.decision.score,
             router_version=job.decision.router_version,
+            sources=job.sources if final.text else (),
         )
         posted = await reply.finish(final.text or "", meta)
         await self._conversations.finish_question(

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.locks import KeyedLocks
-from bot.conversation.messages import Incoming, Outcome, Reply, Resumable
+from bot.conversation.messages import HandsOff, Incoming, Outcome, Reply, Resumable
 from bot.conversation.policy import TierPolicy
 from bot.conversation.prompt import (
     TRIM_NOTICE,
@@ -29,6 +29,14 @@ from bot.conversation.prompt import (
 )
 from bot.conversation.text import clean_text, has_visible_text
 from bot.errors import ServiceUnavailable
+from bot.knowledge.grounding import (
+    DOCUMENTS_ARE_DATA,
+    HANDED_OFF,
+    NO_KNOWLEDGE,
+    NOT_COVERED,
+    Grounding,
+    Librarian,
+)
 from bot.llm.types import Asker
 from bot.ports import StrategyPicker
 from routing.strategy import Decision, RouteRequest
@@ -91,8 +99,10 @@ class Engine:
         config: EngineConfig,
         guard: Guard | None = None,
         clock: Callable[[], datetime] = utcnow,
+        librarian: Librarian | None = None,
     ) -> None:
         self._clock = clock
+        self._librarian = librarian
         self._conversations = conversations
         self._picker = picker
         self._answerer = answerer
@@ -225,10 +235,18 @@ class Engine:
                 force_note=forced.reason,
             )
         )
-        messages = build_messages(config.system_prompt, history, question.text)
+        grounding = await self._ground(incoming, question.text)
+        if grounding.in_use and not grounding.covered and self._hands_off():
+            return await self._hand_off(incoming, turn, reply)
+        system = config.system_prompt
+        if grounding.passages:
+            system = f"{system}\n\n{DOCUMENTS_ARE_DATA}"
+        messages = build_messages(system, history, grounding.documents_block(question.text))
         notice = forced.note
         if question.trimmed:
             notice += TRIM_NOTICE.format(chars=len(question.text))
+        if grounding.in_use and not grounding.covered:
+            notice += f"_{NOT_COVERED}_\n\n"
         job = AnswerJob(
             incoming=incoming,
             turn=turn,
@@ -239,8 +257,34 @@ class Engine:
             experiment=assignment.experiment or turn.experiment,
             variant=assignment.variant or turn.variant,
             notice=notice,
+            sources=grounding.citations,
         )
         return await self._answerer.run(job, reply)
+
+    async def _ground(self, incoming: Incoming, question: str) -> Grounding:
+        """The knowledge base's passages for the question; none when there is no knowledge
+        base, or it fails (the question is still answered, without sources)."""
+        if self._librarian is None:
+            return NO_KNOWLEDGE
+        try:
+            return await self._librarian.ground(incoming.channel, question)
+        except Exception:
+            log.exception("knowledge base search failed; answering without it")
+            return NO_KNOWLEDGE
+
+    def _hands_off(self) -> bool:
+        return self._librarian is not None and not self._librarian.config.answer_without_sources
+
+    async def _hand_off(self, incoming: Incoming, turn: StartedTurn, reply: Reply) -> Outcome:
+        """The docs don't cover the question and no answer without them is wanted: say so and
+        ping the people configured (no model call, nothing charged)."""
+        if isinstance(reply, HandsOff):
+            posted = await reply.hand_off(HANDED_OFF)
+        else:
+            await reply.fail(HANDED_OFF)
+            posted = []
+        await self._conversations.finish_question(turn.message_id, incoming.platform, posted, None)
+        return Outcome("handed_off", message=HANDED_OFF)
 
     async def _patiently(
         self, store: Callable[[], Awaitable[StartedTurn | None]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from bot.knowledge.citations import Citation
 from bot.llm.types import Asker
 from routing.tiers import Tier
 
@@ -62,6 +63,7 @@ class AnswerMeta:
     answer_id: int = 0
     score: float | None = None  # the router's difficulty score, when a tiered strategy decided
     router_version: int | None = None
+    sources: tuple[Citation, ...] = ()  # the docs' pages given to the model, to cite
 
     @property
     def cost_usd(self) -> float | None:
@@ -112,10 +114,20 @@ class Resumable(Protocol):
     def resume(self, checkpoint: str) -> None: ...
 
 
+@runtime_checkable
+class HandsOff(Protocol):
+    """A reply that can hand the thread to people: it posts `message` and pings the user
+    group or role an admin configured (KB_HANDOFF_MENTION), the one ping Switchboard makes."""
+
+    async def hand_off(self, message: str) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What `Engine.handle` did with one incoming message."""
 
-    status: Literal["answered", "incomplete", "failed", "duplicate", "rejected", "blocked"]
+    status: Literal[
+        "answered", "incomplete", "failed", "duplicate", "rejected", "blocked", "handed_off"
+    ]
     meta: AnswerMeta | None = None
     message: str = ""

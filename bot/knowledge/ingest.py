@@ -15,11 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.knowledge.config import DEFAULT_COLLECTION
 from bot.knowledge.parsing import content_hash, parse_page
 from storage.knowledge import KnowledgeStore, Outcome
 from storage.knowledge_records import Source
 
-DEFAULT_COLLECTION = "default"
+__all__ = ["DEFAULT_COLLECTION", "Ingest", "Problem", "Reader", "Report", "SourceFile"]
 
 
 @dataclass(frozen=True)

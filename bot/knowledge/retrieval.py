@@ -55,8 +55,9 @@ class Found:
 class Retrieval:
     question: str
     passages: tuple[Found, ...]
-    confidence: float  # 0..1: how much of the question the best page covers
+    confidence: float  # 0..1: how much of the question the best passage covers
     words: tuple[str, ...] = ()  # what was searched for, corrections included
+    documents: int = 0  # in the collections searched (0: nothing to answer from)
 
     def answers(self, threshold: float) -> bool:
         return bool(self.passages) and self.confidence >= threshold
@@ -73,10 +74,10 @@ class KnowledgeBase:
         """The `k` best passages for `question` in `collections` (None: all of them)."""
         options = self.options
         groups = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
-        if not groups:
-            return Retrieval(question, (), 0.0)
         singles = [g.word for g in groups if " " not in g.word]
-        found = await self.store.run(lambda conn: lookup(conn, singles))
+        found = await self.store.run(lambda conn: lookup(conn, singles, collections))
+        if not groups or not found.documents:
+            return Retrieval(question, (), 0.0, documents=found.documents)
         groups = tuple(self._known(g, found.known, found.candidates) for g in groups)
         query = [g.alternatives for g in groups]
         limit = max(options.candidates, k)
@@ -97,7 +98,7 @@ class KnowledgeBase:
             for m in (s.match,)
         )  # fmt: skip
         words = tuple(a for g in groups for a in g.alternatives)
-        return Retrieval(question, passages, round(confidence, 4), words)
+        return Retrieval(question, passages, round(confidence, 4), words, found.documents)
 
     def _known(
         self, group: Group, known: dict[str, int], candidates: dict[str, list[tuple[str, int]]]

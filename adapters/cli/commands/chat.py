@@ -136,7 +136,7 @@ async def _ask(args: argparse.Namespace) -> int:
         meta = outcome.meta
         print(json.dumps({
             "status": outcome.status,
-            "reply": reply.text if meta else None,
+            "reply": reply.text if meta or outcome.status == "handed_off" else None,
             "error": reply.error,
             "thread": thread,
             "model": meta.model if meta else None,
@@ -147,7 +147,11 @@ async def _ask(args: argparse.Namespace) -> int:
             "cost_usd": meta.cost_usd if meta else None,
             "cost_source": meta.cost_source if meta else None,
             "latency_ms": meta.latency_ms if meta else None,
+            "sources": [
+                {"title": c.title, "section": c.section, "link": c.url, "path": c.path}
+                for c in (meta.sources if meta else ())
+            ],
         }, ensure_ascii=False))  # fmt: skip
-    elif outcome.status not in ("answered", "incomplete"):
+    elif outcome.status not in ("answered", "incomplete", "handed_off"):
         print(f"({outcome.status})", file=sys.stderr)
-    return 0 if outcome.status in ("answered", "incomplete") else 1
+    return 0 if outcome.status in ("answered", "incomplete", "handed_off") else 1

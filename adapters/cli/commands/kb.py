@@ -17,11 +17,11 @@ from adapters.cli.options import add_database, settings_for
 from adapters.database import open_database
 from adapters.knowledge.library import Library
 from bot.errors import ConfigError
-from bot.knowledge.ingest import DEFAULT_COLLECTION, Report
+from bot.knowledge.config import COLLECTION, DEFAULT_COLLECTION
+from bot.knowledge.ingest import Report
 from bot.knowledge.retrieval import Retrieval
 
 T = TypeVar("T")
-_COLLECTION = re.compile(r"^[A-Za-z0-9][\w.-]{0,127}$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -76,7 +76,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _collection(value: str) -> str:
-    if not _COLLECTION.match(value):
+    if not COLLECTION.match(value):
         raise ConfigError(
             f"--collection {value!r}: a collection name is letters, digits, '.', '_' or '-' "
             "(at most 128)"
