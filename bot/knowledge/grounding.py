@@ -28,6 +28,9 @@ DOCUMENTS_ARE_DATA = (
 )
 NOT_COVERED = "I couldn't find this in our docs, so this answer is from general knowledge."
 HANDED_OFF = "I couldn't find this in our docs, so I've asked the team to help here."
+# A passage scoring under this share of the best one is more likely noise than help: it is
+# neither given to the model nor cited.
+RELEVANT = 0.5
 _TAG = re.compile(r"</?\s*documents?\b[^>]*>", re.IGNORECASE)
 
 
@@ -72,10 +75,12 @@ class Librarian:
             return NO_KNOWLEDGE
         if not found.answers(config.min_confidence):
             return Grounding(in_use=True, covered=False, confidence=found.confidence)
-        citations = tuple(dict.fromkeys(
-            Citation(p.document, p.section, p.url, p.name) for p in found.passages
-        ))  # fmt: skip
-        return Grounding(True, True, found.confidence, found.passages, citations)
+        top = found.passages[0].score
+        given = tuple(p for p in found.passages if p.score >= RELEVANT * top)
+        pages: dict[int, Citation] = {}
+        for p in given:  # one citation per page: its best passage's section
+            pages.setdefault(p.document_id, Citation(p.document, p.section, p.url, p.name))
+        return Grounding(True, True, found.confidence, given, tuple(pages.values()))
 
 
 def _attribute(text: str) -> str:

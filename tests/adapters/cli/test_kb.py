@@ -10,6 +10,7 @@ import pytest
 
 from adapters.cli.main import main
 from tests.adapters.cli.environment import only_env
+from tests.adapters.cli.test_chat import simulator_in_a_thread
 from tests.conftest import SHARED_DATA
 
 VAT = """---
@@ -126,15 +127,23 @@ def test_list_and_remove(docs: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "kb" / "mastodon-docs").is_dir(), reason="no shared data")
-def test_the_mastodon_help_centre_answers_with_the_right_page(
+def test_the_mastodon_help_centre_answers_with_the_right_page_cited(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    only_env(monkeypatch)
+    """The issue's "done when": `kb add` the docs, then `ask` answers citing the page."""
     docs = SHARED_DATA / "kb" / "mastodon-docs"
-    code, out, err = run(capsys, "kb", "add", str(docs), "--url-base",
-                         "https://docs.joinmastodon.org/")  # fmt: skip
-    assert (code, err) == (0, []) and out.startswith("194 added")
-    _, out, _ = run(capsys, "kb", "search", "how do I move my followers to a new account?",
-                    "--json")  # fmt: skip
-    best = json.loads(out)["passages"][0]
-    assert best["link"].startswith("https://docs.joinmastodon.org/user/moving/#")
+    question = "how do I move my followers to a new account?"
+    with simulator_in_a_thread() as base_url:
+        only_env(monkeypatch, LLM_API_KEY="k", LLM_BASE_URL=base_url)
+        code, out, err = run(capsys, "kb", "add", str(docs), "--url-base",
+                             "https://docs.joinmastodon.org/")  # fmt: skip
+        assert (code, err) == (0, []) and out.startswith("194 added")
+        _, out, _ = run(capsys, "kb", "search", question, "--json")
+        best = json.loads(out)["passages"][0]
+        assert best["link"].startswith("https://docs.joinmastodon.org/user/moving/#")
+        code, out, _ = run(capsys, "ask", question, "--json")
+        answer = json.loads(out)
+        assert (code, answer["status"]) == (0, "answered")
+        assert answer["sources"][0]["link"].startswith("https://docs.joinmastodon.org/user/moving/")
+        code, out, _ = run(capsys, "ask", question)  # in the terminal: plain lines
+        assert "\nSources:\n  Moving or leaving accounts › " in out
