@@ -18,9 +18,10 @@ from rich.table import Table
 from adapters.cli.console import ConsoleReply
 from adapters.cli.render import Column, FittedTable
 from adapters.composition import build, load_routing_file, open_database
+from adapters.knowledge.library import Library
 from adapters.llm.endpoint import llm_endpoint
 from bot.conversation.messages import Incoming
-from bot.settings import Settings
+from bot.settings import Settings, home_dir
 from storage.database import create_engine
 from storage.ledger import CallRow, Ledger
 
@@ -119,7 +120,53 @@ async def run_demo(
     if settings.has_api_key:
         source = f"real answers from {settings.llm_base_url}"
     console.print(f"Read back from {db_path} ({source}).")
+    await answer_from_docs(demo_settings, console, simulator_speed)
     return rows
+
+
+MASTODON_DOCS: tuple[str, str | None, str] = (
+    "../shared/data/kb/mastodon-docs",
+    "https://docs.joinmastodon.org/",
+    "how do I move my followers to a new account?",
+)
+DEMO_DOCS: tuple[str, str | None, str] = (
+    "",
+    None,
+    "How do I change the VAT number on my invoices?",
+)
+
+
+async def answer_from_docs(settings: Settings, console: Console, speed: float) -> None:
+    """Index a help centre (Mastodon's docs beside the checkout when there, else the bundled
+    demo pages) and answer one question from it, with its sources."""
+    folder, url_base, question = MASTODON_DOCS
+    docs = home_dir() / folder
+    if not docs.is_dir():
+        _, url_base, question = DEMO_DOCS
+        docs = Path(str(resources.files("adapters.cli").joinpath("demo_docs")))
+    db = create_engine(settings.resolved_database_url)
+    library = Library.over(db, settings)
+    try:
+        report = await library.ingest.add([str(docs)], "default", url_base)
+    finally:
+        await library.close()
+        await db.dispose()
+    console.print(f"[bold]Answering from the docs[/bold] ({report.read} pages indexed from {docs})")
+    async with llm_endpoint(settings, speed=speed, quiet=True) as base_url:
+        app = await build(settings, llm_base_url=base_url, migrate=False)
+        reply = ConsoleReply(echo=False)
+        try:
+            await app.engine.handle(
+                Incoming("console", "demo", "docs", "docs-1", "customer", question, "docs-1"),
+                reply,
+            )
+        finally:
+            await app.close()
+    console.print(f"you> {question}", markup=False, highlight=False)
+    console.print(f"bot> {reply.text or reply.error}", markup=False, highlight=False)
+    for source in reply.meta.sources if reply.meta else ():
+        console.print(f"     source: {source.label} — {source.url or source.path}",
+                      markup=False, highlight=False)  # fmt: skip
 
 
 def usd(nano: int | None) -> str:

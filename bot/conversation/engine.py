@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.conversation.answer import Answerer, AnswerJob
+from bot.conversation.handoff import hand_off
 from bot.conversation.locks import KeyedLocks
-from bot.conversation.messages import HandsOff, Incoming, Outcome, Reply, Resumable
+from bot.conversation.messages import Incoming, Outcome, Reply, Resumable
 from bot.conversation.policy import TierPolicy
 from bot.conversation.prompt import (
     TRIM_NOTICE,
@@ -29,14 +30,7 @@ from bot.conversation.prompt import (
 )
 from bot.conversation.text import clean_text, has_visible_text
 from bot.errors import ServiceUnavailable
-from bot.knowledge.grounding import (
-    DOCUMENTS_ARE_DATA,
-    HANDED_OFF,
-    NO_KNOWLEDGE,
-    NOT_COVERED,
-    Grounding,
-    Librarian,
-)
+from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, NOT_COVERED, Librarian, ground
 from bot.llm.types import Asker
 from bot.ports import StrategyPicker
 from routing.strategy import Decision, RouteRequest
@@ -235,9 +229,9 @@ class Engine:
                 force_note=forced.reason,
             )
         )
-        grounding = await self._ground(incoming, question.text)
-        if grounding.in_use and not grounding.covered and self._hands_off():
-            return await self._hand_off(incoming, turn, reply)
+        grounding = await ground(self._librarian, incoming.channel, question.text)
+        if grounding.in_use and not grounding.covered and not grounding.answer_anyway:
+            return await hand_off(reply, self._conversations, turn.message_id, incoming.platform)
         system = config.system_prompt
         if grounding.passages:
             system = f"{system}\n\n{DOCUMENTS_ARE_DATA}"
@@ -260,31 +254,6 @@ class Engine:
             sources=grounding.citations,
         )
         return await self._answerer.run(job, reply)
-
-    async def _ground(self, incoming: Incoming, question: str) -> Grounding:
-        """The knowledge base's passages for the question; none when there is no knowledge
-        base, or it fails (the question is still answered, without sources)."""
-        if self._librarian is None:
-            return NO_KNOWLEDGE
-        try:
-            return await self._librarian.ground(incoming.channel, question)
-        except Exception:
-            log.exception("knowledge base search failed; answering without it")
-            return NO_KNOWLEDGE
-
-    def _hands_off(self) -> bool:
-        return self._librarian is not None and not self._librarian.config.answer_without_sources
-
-    async def _hand_off(self, incoming: Incoming, turn: StartedTurn, reply: Reply) -> Outcome:
-        """The docs don't cover the question and no answer without them is wanted: say so and
-        ping the people configured (no model call, nothing charged)."""
-        if isinstance(reply, HandsOff):
-            posted = await reply.hand_off(HANDED_OFF)
-        else:
-            await reply.fail(HANDED_OFF)
-            posted = []
-        await self._conversations.finish_question(turn.message_id, incoming.platform, posted, None)
-        return Outcome("handed_off", message=HANDED_OFF)
 
     async def _patiently(
         self, store: Callable[[], Awaitable[StartedTurn | None]]

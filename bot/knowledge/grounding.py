@@ -12,12 +12,15 @@ answer says the docs don't cover the question, and then answers from general kno
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from bot.knowledge.citations import Citation
 from bot.knowledge.config import KnowledgeConfig
 from bot.knowledge.retrieval import Found, KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 DOCUMENTS_ARE_DATA = (
     "The user's message may begin with excerpts from the team's documentation between "
@@ -41,6 +44,7 @@ class Grounding:
     in_use: bool  # the channel's collections hold documents
     covered: bool  # confident enough to answer from the passages
     confidence: float = 0.0
+    answer_anyway: bool = True  # when not covered: answer from general knowledge (else hand off)
     passages: tuple[Found, ...] = ()  # given to the model
     citations: tuple[Citation, ...] = ()  # exactly the pages of those passages
 
@@ -74,13 +78,25 @@ class Librarian:
         if not found.documents:
             return NO_KNOWLEDGE
         if not found.answers(config.min_confidence):
-            return Grounding(in_use=True, covered=False, confidence=found.confidence)
+            return Grounding(True, False, found.confidence, config.answer_without_sources)
         top = found.passages[0].score
         given = tuple(p for p in found.passages if p.score >= RELEVANT * top)
         pages: dict[int, Citation] = {}
         for p in given:  # one citation per page: its best passage's section
             pages.setdefault(p.document_id, Citation(p.document, p.section, p.url, p.name))
-        return Grounding(True, True, found.confidence, given, tuple(pages.values()))
+        return Grounding(True, True, found.confidence, True, given, tuple(pages.values()))
+
+
+async def ground(librarian: Librarian | None, channel: str, question: str) -> Grounding:
+    """The knowledge base's passages for `question`; none when there is no knowledge base or
+    its search fails (the question is then answered without sources, and the failure logged)."""
+    if librarian is None:
+        return NO_KNOWLEDGE
+    try:
+        return await librarian.ground(channel, question)
+    except Exception:
+        log.exception("knowledge base search failed; answering without it")
+        return NO_KNOWLEDGE
 
 
 def _attribute(text: str) -> str:

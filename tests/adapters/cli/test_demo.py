@@ -26,3 +26,7 @@ async def test_demo_plays_both_strategies_and_reports_savings(make_settings: Mak
     printed = out.getvalue()
     assert "Strategies compared" in printed and "savings" in printed
     assert (settings.data_dir / "demo.db").exists()
+    # Then one answer from the docs (the bundled pages: the test's home has no shared/ beside
+    # it), with its source.
+    assert "bot> " in printed
+    assert "source: Billing and invoices › Change your VAT ID — billing.md" in printed
