@@ -45,7 +45,9 @@ async def knowledge(database: Database, *pages: tuple[str, str, str]) -> None:
 
 
 async def app_with_docs(make_app: MakeApp, database: Database, **settings: Any) -> Any:
-    await knowledge(database, ("default", "moving.md", MOVING), ("default", "billing.md", INJECTION))
+    await knowledge(
+        database, ("default", "moving.md", MOVING), ("default", "billing.md", INJECTION)
+    )
     return await fixed_app(make_app, database, **settings)
 
 
