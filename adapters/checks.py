@@ -12,11 +12,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from adapters.findings import Finding, failed, passed
 from bot.errors import ConfigError, SwitchboardError
 from bot.settings import Settings
 from storage.records import CallRecord
@@ -28,31 +28,6 @@ if TYPE_CHECKING:
     from storage.conversations import Conversations
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Finding:
-    part: str  # what was checked: "LLM", "Slack", "database", ...
-    ok: bool
-    detail: str  # what we found, safe to print (no secrets)
-    fix: str = ""  # what to do about a failure
-    fatal: bool = False  # `switchboard run` refuses to start on it
-
-    def line(self) -> str:
-        text = f"{'✓' if self.ok else '✗'} {self.part}: {self.detail}"
-        return f"{text} → {self.fix}" if self.fix and not self.ok else text
-
-    def sentence(self) -> str:
-        """The failure as one `switchboard: ...` line for `run`."""
-        return f"{self.part}: {self.detail}" + (f": {self.fix}" if self.fix else "")
-
-
-def passed(part: str, detail: str) -> Finding:
-    return Finding(part, True, detail)
-
-
-def failed(part: str, detail: str, fix: str = "", *, fatal: bool = False) -> Finding:
-    return Finding(part, False, detail, fix, fatal)
 
 
 # --- the parts -----------------------------------------------------------------------------

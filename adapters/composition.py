@@ -32,7 +32,6 @@ from adapters.routing_setup import load_routing_file as load_routing_file
 from adapters.routing_setup import shipped_analyzer as shipped_analyzer
 from bot.conversation.answer import Answerer, AnswerObserver
 from bot.conversation.engine import Engine, EngineConfig
-from bot.conversation.operations import Operations
 from bot.conversation.policy import TierPolicy
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
@@ -50,13 +49,14 @@ from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
 from bot.llm.types import Usage
 from bot.metrics import Metrics
-from bot.notices import LogNotifier
-from bot.ports import Notifier
+from bot.notices import LogNotifier, Notifier
+from bot.operations import Operations
 from bot.redaction import LogRedaction, Redactor
 from bot.settings import Settings
 from bot.spend.alerts import SpendAlerts
-from bot.spend.budget import BudgetGuard, BudgetPolicy
+from bot.spend.budget import BudgetGuard
 from bot.spend.meter import SpendMeter
+from bot.spend.policy import BudgetPolicy
 from bot.spend.scheduler import DigestJob
 from routing.active import ScorerSlot
 from routing.strategies import AnalyzerJudge, TieredEdenStrategy, TieredStrategy

@@ -44,10 +44,11 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.llm.simulator_profiles import DEFAULT_PROFILES  # noqa: E402
 from bot.conversation.messages import Incoming  # noqa: E402
-from bot.spend.budget import BudgetGuard, BudgetPolicy, spent, window  # noqa: E402
+from bot.spend.budget import BudgetGuard  # noqa: E402
 from bot.spend.chart import spend_chart  # noqa: E402
 from bot.spend.digest import build_digest  # noqa: E402
 from bot.spend.meter import SpendMeter  # noqa: E402
+from bot.spend.policy import BudgetPolicy, spent, window  # noqa: E402
 from storage.database import create_engine, upgrade  # noqa: E402
 from storage.ledger import Ledger  # noqa: E402
 from storage.records import digest as key_of  # noqa: E402

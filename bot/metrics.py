@@ -14,7 +14,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-from bot.spend.budget import BudgetPolicy, spent, window
+from bot.spend.policy import BudgetPolicy, spent, window
 from storage.ledger import Ledger
 from storage.records import CallRecord
 from storage.tables import utcnow

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-from bot.ports import Notifier
+from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +45,12 @@ class Notice:
         if self.footer:
             parts += ["", self.footer]
         return "\n".join(parts)
+
+
+class Notifier(Protocol):
+    """Posts notices where the operators read them (a Slack channel, a Discord channel)."""
+
+    async def notify(self, notice: Notice) -> None: ...
 
 
 def table_text(table: NoticeTable, width: int = 34) -> str:

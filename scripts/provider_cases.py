@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from adapters.llm.openai_client import ProviderClient
-from bot.errors import ProviderError, StreamBroken
+from bot.llm.errors import ProviderError, StreamBroken
 from bot.llm.pricing import Pricer, price_attempt
 from bot.llm.types import ChatMessage, ChatRequest, StreamResult
 

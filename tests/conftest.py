@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.composition import Switchboard, build
 from adapters.llm.simulator import LLMSimulator
 from bot.llm.provider import Provider
-from bot.ports import Notifier
+from bot.notices import Notifier
 from bot.settings import Settings
 from storage import knowledge_tables
 from storage.database import create_engine, upgrade

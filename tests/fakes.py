@@ -18,7 +18,7 @@ from typing import Any
 from adapters.llm.simulator_embeddings import fake_embedding
 from adapters.llm.wire import chat_body
 from bot.conversation.messages import AnswerMeta, Incoming, ReplyLimits
-from bot.errors import ProviderError, StreamBroken
+from bot.llm.errors import ProviderError, StreamBroken
 from bot.llm.pricing import estimate_tokens, prompt_tokens
 from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage
 from bot.notices import Notice

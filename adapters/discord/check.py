@@ -6,8 +6,8 @@ from __future__ import annotations
 import aiohttp
 import discord
 
-from adapters.checks import Finding, failed, passed
 from adapters.discord.config import DiscordConfig
+from adapters.findings import Finding, failed, passed
 
 INTENT_FIX = (
     "turn on Message Content Intent in the Developer Portal (your application → Bot → "

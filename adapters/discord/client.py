@@ -31,7 +31,7 @@ from adapters.discord.reply import DISCORD_LIMITS, ChannelOpener, DiscordReply
 from adapters.discord.views import DYNAMIC_ITEMS, answer_view
 from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming, Outcome, ReplyLimits
-from bot.conversation.operations import Operations
+from bot.operations import Operations
 
 log = logging.getLogger(__name__)
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, cast
 
 import discord
 from discord import app_commands
 
+from adapters.discord.config import DiscordConfig
 from adapters.discord.places import Place, dm_place, new_thread, thread_name, thread_place
-from adapters.discord.reply import NO_MENTIONS
-from bot.conversation.messages import Incoming
+from adapters.discord.reply import NO_MENTIONS, ChannelOpener, DiscordReply
+from bot.conversation.engine import Engine
+from bot.conversation.messages import Incoming, Outcome
 from bot.errors import SwitchboardError
+from bot.operations import Operations
 from routing.tiers import TIERS, parse_tier
-
-if TYPE_CHECKING:
-    from adapters.discord.client import SwitchboardBot
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,25 @@ def conversation_channel(channel: Any) -> str:
     return str(channel.id)
 
 
-def _bot(interaction: discord.Interaction) -> SwitchboardBot:
-    return cast("SwitchboardBot", interaction.client)
+class Host(Protocol):
+    """What the commands and the answer buttons ask of the client they run in
+    (`adapters.discord.client.SwitchboardBot`)."""
+
+    engine: Engine
+    ops: Operations
+    config: DiscordConfig
+
+    def make_reply(self, open_channel: ChannelOpener) -> DiscordReply: ...
+
+    def reply_in(self, channel: discord.abc.Messageable) -> DiscordReply: ...
+
+    async def answer(self, incoming: Incoming, reply: DiscordReply) -> Outcome | None: ...
+
+    def in_flight(self) -> AbstractAsyncContextManager[None]: ...
+
+
+def host(interaction: discord.Interaction) -> Host:
+    return cast(Host, interaction.client)
 
 
 async def _ask_place(interaction: discord.Interaction, question: str) -> Place | None:
@@ -73,7 +91,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     @tree.command(name="ask", description="Ask a question; the answer comes in a new thread")
     @app_commands.describe(question="What you want to know")
     async def ask(interaction: discord.Interaction, question: str) -> None:
-        bot = _bot(interaction)
+        bot = host(interaction)
         place = await _ask_place(interaction, question)
         if place is None:
             return
@@ -93,7 +111,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
     @tree.command(name="spend", description="What answers cost today and this month")
     @app_commands.guild_only()
     async def spend(interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
+        bot = host(interaction)
         summary = await bot.ops.spend(
             "discord", str(interaction.guild_id), conversation_channel(interaction.channel)
         )
@@ -106,7 +124,7 @@ def add_commands(tree: app_commands.CommandTree[Any]) -> None:
         tier=[app_commands.Choice(name=name, value=name) for name in (*TIERS, "auto")]
     )
     async def tier(interaction: discord.Interaction, tier: app_commands.Choice[str]) -> None:
-        bot = _bot(interaction)
+        bot = host(interaction)
         admin_ids = bot.config.admin_ids
         if not is_admin(interaction.user, admin_ids, interaction.permissions.value):
             await interaction.response.send_message(NOT_ADMIN, ephemeral=True)

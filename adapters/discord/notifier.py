@@ -20,7 +20,7 @@ def rest_client() -> discord.Client:
 
 
 class DiscordNotifier:
-    """Implements `bot.ports.Notifier`. With `token`, `client` is logged in on first use."""
+    """Implements `bot.notices.Notifier`. With `token`, `client` is logged in on first use."""
 
     def __init__(self, client: discord.Client, channel_id: int, token: str | None = None) -> None:
         self._client = client

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import discord
 
-from adapters.discord.commands import is_admin
-
-if TYPE_CHECKING:
-    from adapters.discord.client import SwitchboardBot
+from adapters.discord.commands import host, is_admin
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +43,7 @@ class EscalateButton(
         return cls(int(match["call_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot = cast("SwitchboardBot", interaction.client)
+        bot = host(interaction)
         channel = interaction.channel
         # Acknowledge within Discord's 3 s; the answer then streams into the thread.
         await interaction.response.defer()
@@ -84,7 +81,7 @@ class SolvedButton(
         return cls(int(match["call_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        bot = cast("SwitchboardBot", interaction.client)
+        bot = host(interaction)
         if not await bot.ops.solved_by_call(self.call_id, str(interaction.user.id)):
             await interaction.response.send_message(UNKNOWN_ANSWER, ephemeral=True)
             return

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.checks import Finding, failed, passed
-from bot.errors import (
+from adapters.findings import Finding, failed, passed
+from bot.llm.calls import Calls
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,
@@ -19,7 +20,6 @@ from bot.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from bot.llm.calls import Calls
 
 PART = "LLM"
 

@@ -32,12 +32,7 @@ from adapters.llm.wire import (
     usage_of,
     vectors_of,
 )
-from bot.errors import (
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    StreamBroken,
-)
+from bot.llm.errors import ProviderError, ProviderTimeout, ProviderUnavailable, StreamBroken
 from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage
 from routing.candidates import ProviderKind
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from genai_prices import extract_usage
 
-from bot.errors import (
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,

@@ -32,7 +32,7 @@ from adapters.slack.signing import signed
 from adapters.slack.tasks import Overloaded, TaskTracker
 from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming
-from bot.conversation.operations import Operations
+from bot.operations import Operations
 
 log = logging.getLogger(__name__)
 

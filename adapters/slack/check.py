@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from adapters.checks import Finding, failed, passed
+from adapters.findings import Finding, failed, passed
 from adapters.slack.config import SlackConfig, web_client
 from adapters.slack.reply import SLACK_ERRORS
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from adapters.slack.config import SlackConfig
-from bot.conversation.operations import Operations
+from bot.operations import Operations
 from routing.tiers import TIERS, parse_tier
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 class SlackNotifier:
-    """Implements `bot.ports.Notifier`: the notice as blocks (text as fallback), then its chart."""
+    """Implements `bot.notices.Notifier`: the notice as blocks (text as fallback), then its
+    chart."""
 
     def __init__(self, client: AsyncWebClient, channel: str) -> None:
         self._client = client

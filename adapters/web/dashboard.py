@@ -34,7 +34,7 @@ from adapters.web.quality import TierComparisons, build_quality
 from adapters.web.rendering import SECURITY_HEADERS, environment, security_headers
 from adapters.web.server import serve_app
 from bot.experiments.config import Experiment
-from bot.spend.budget import BudgetPolicy
+from bot.spend.policy import BudgetPolicy
 from storage.decisions import ChannelRef, Decisions
 from storage.experiments import ExperimentData
 from storage.ledger import Ledger

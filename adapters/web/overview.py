@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from adapters.web.chart import spend_chart_svg
 from adapters.web.periods import Period, last_days, month_to_date, today
-from bot.spend.budget import BudgetPolicy
+from bot.spend.policy import BudgetPolicy
 from routing.tiers import TIERS
 from storage.ledger import Ledger
 from storage.rollups import Dimension, Rollup

@@ -20,10 +20,11 @@ from typing import Protocol
 
 from bot.conversation.inflight import in_flight, pending_call
 from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
-from bot.errors import BudgetExceeded, ProviderError
+from bot.errors import BudgetExceeded
 from bot.knowledge.citations import Citation
 from bot.llm.calls import Calls, Recorded
 from bot.llm.dispatch import Attempt, Trying
+from bot.llm.errors import ProviderError
 from bot.llm.pricing import prompt_tokens
 from bot.llm.recorder import CallContext
 from bot.llm.types import Asker, ChatMessage, ChatRequest

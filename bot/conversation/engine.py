@@ -32,8 +32,7 @@ from bot.conversation.text import clean_text, has_visible_text
 from bot.errors import ServiceUnavailable
 from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, NOT_COVERED, Librarian, ground
 from bot.llm.types import Asker
-from bot.ports import StrategyPicker
-from routing.strategy import Decision, RouteRequest
+from routing.strategy import Decision, RouteRequest, Strategy
 from routing.tiers import Tier, parse_tier, tier_above
 from storage.conversations import Conversations
 from storage.database import DatabaseUnavailable
@@ -75,6 +74,19 @@ class Guard(Protocol):
     path holds the call's estimated cost (`bot.llm.calls.Holds`)."""
 
     async def check(self, asker: Asker) -> GuardVerdict: ...
+
+
+@dataclass(frozen=True)
+class Assignment:
+    strategy: Strategy
+    experiment: str | None = None
+    variant: str | None = None
+
+
+class StrategyPicker(Protocol):
+    """Chooses the strategy for a thread: an experiment's variant, or the default."""
+
+    async def pick(self, incoming: Incoming, turn: StartedTurn) -> Assignment: ...
 
 
 class AllowAll:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from bot.conversation.engine import Assignment
 from bot.conversation.messages import Incoming
 from bot.errors import ConfigError
 from bot.experiments.config import Experiment, Variant
-from bot.ports import Assignment
 from routing.strategy import FixedStrategy, Strategy
 from storage.records import StartedTurn, ThreadRef
 from storage.tables import utcnow

@@ -26,8 +26,9 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import BudgetExceeded, ProviderError, SwitchboardError
+from bot.errors import BudgetExceeded, SwitchboardError
 from bot.llm.dispatch import Attempt, Dispatcher, Trying
+from bot.llm.errors import ProviderError
 from bot.llm.pricing import estimate_tokens, prompt_tokens
 from bot.llm.recorder import CallContext, CallRecorder, RecordedCall
 from bot.llm.types import (

@@ -27,7 +27,7 @@ from collections.abc import (
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from bot.errors import (
+from bot.llm.errors import (
     AuthenticationFailed,
     OutOfCredits,
     ProviderError,

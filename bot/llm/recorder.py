@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.errors import Interrupted
 from bot.llm.dispatch import Attempt
+from bot.llm.errors import Interrupted
 from bot.llm.pricing import AttemptCost, Pricer, price_attempt
 from bot.llm.types import Asker, Usage
 from routing.candidates import Candidate

@@ -18,11 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.notices import alert_notice, broadcast
-from bot.ports import Notifier
-from bot.spend.budget import Budget, BudgetPolicy, Window, spent, window
+from bot.notices import Notifier, alert_notice, broadcast
 from bot.spend.meter import SpendMeter
 from bot.spend.money import format_usd
+from bot.spend.policy import Budget, BudgetPolicy, Window, spent, window
 from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.ledger import Ledger

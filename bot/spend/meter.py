@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.spend.budget import Budget, BudgetPolicy, Period, Whose, Window, whose, window
+from bot.spend.policy import Budget, BudgetPolicy, Period, Whose, Window, whose, window
 from storage.ledger import Ledger
 from storage.records import CallRecord
 from storage.rollups import Dimension

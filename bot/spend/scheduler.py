@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.notices import Notice, broadcast
-from bot.ports import Notifier
+from bot.notices import Notice, Notifier, broadcast
 from bot.spend.digest import build_digest, digest_notice
 from storage.claims import Claims
 from storage.database import DatabaseUnavailable

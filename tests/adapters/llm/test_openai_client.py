@@ -14,7 +14,7 @@ from adapters.llm.openai_client import ProviderClient, Timeouts, error_for_statu
 from adapters.llm.simulator import DEFAULT_PROFILES, Accounting, Fault, LLMSimulator, ModelProfile
 from adapters.llm.simulator_profiles import count_prompt_tokens
 from adapters.llm.wire import Redactor
-from bot.errors import (
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,

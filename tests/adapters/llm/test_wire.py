@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.llm.wire import Redactor, reported_cost, stream_error, usage_of
-from bot.errors import (
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from adapters.composition import services
 from adapters.web.access import Access
 from adapters.web.metrics import serve
-from bot.errors import ProviderUnavailable
+from bot.llm.errors import ProviderUnavailable
 from tests.bot.experiments.helpers import ask
 from tests.conftest import Database, MakeApp
 from tests.fakes import FakeProvider, Scripted

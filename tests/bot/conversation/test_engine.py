@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.conversation.answer import INCOMPLETE_NOTICE
-from bot.errors import (
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     ProviderTimeout,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from adapters.cli.console import ConsoleReply
 from bot.conversation.messages import Incoming
-from bot.errors import ProviderUnavailable
+from bot.llm.errors import ProviderUnavailable
 from routing.config import load_routing
 from tests.conftest import Database, MakeApp
 from tests.fakes import FakeProvider, Scripted

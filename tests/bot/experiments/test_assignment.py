@@ -9,11 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.conversation.engine import Assignment
 from bot.conversation.messages import Incoming
 from bot.errors import ConfigError
 from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.config import Experiment, Variant, parse_experiments
-from bot.ports import Assignment
 from routing.strategy import FixedStrategy
 from storage.records import StartedTurn, ThreadRef
 from storage.tables import calls_t, threads_t

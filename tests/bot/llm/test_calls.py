@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.errors import AuthenticationFailed, BudgetExceeded, ProviderUnavailable
+from bot.errors import BudgetExceeded
 from bot.llm.calls import Calls
+from bot.llm.errors import AuthenticationFailed, ProviderUnavailable
 from bot.llm.recorder import CallContext
 from bot.llm.types import Asker, ChatMessage, ChatRequest
 from storage.tables import calls_t

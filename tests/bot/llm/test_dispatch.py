@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from bot.errors import (
+from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, Trying
+from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
     OutOfCredits,
@@ -16,7 +17,6 @@ from bot.errors import (
     RateLimited,
     StreamBroken,
 )
-from bot.llm.dispatch import Attempt, Dispatcher, RetryPolicy, Trying
 from bot.llm.types import ChatMessage, ChatRequest
 from tests.fakes import FakeProvider, Scripted
 

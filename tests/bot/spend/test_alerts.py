@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.spend.alerts import ErrorSpike, SpendAlerts
-from bot.spend.budget import BudgetPolicy
 from bot.spend.meter import SpendMeter
+from bot.spend.policy import BudgetPolicy
 from storage.alert_marks import AlertMarks
 from storage.claims import Claims
 from storage.ledger import Ledger

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.cli.console import ConsoleReply
 from bot.conversation.messages import Incoming
-from bot.errors import ProviderError
+from bot.llm.errors import ProviderError
 from tests.conftest import Database, MakeApp
 from tests.fakes import FakeProvider, Scripted
 from tests.rows import call_values, insert_calls, make_thread

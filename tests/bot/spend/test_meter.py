@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.spend.budget import BudgetPolicy
 from bot.spend.meter import SpendMeter
+from bot.spend.policy import BudgetPolicy
 from storage.conversations import Conversations
 from storage.ledger import Ledger
 from storage.records import CallRecord
