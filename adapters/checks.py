@@ -50,8 +50,8 @@ async def check_llm(settings: Settings, base_url: str, calls: Calls) -> list[Fin
             "LLM_SIMULATOR=true to run on fake, labelled answers",
             fatal=True,
         )]  # fmt: skip
-    from adapters.composition import load_routing_file
     from adapters.llm.check import probe
+    from adapters.routing_setup import load_routing_file
 
     targets = llm_targets(settings, load_routing_file(settings), base_url)
     return list(await asyncio.gather(*(probe(calls, target) for target in targets)))
@@ -100,8 +100,9 @@ async def check_calls(settings: Settings, base_url: str, *, ledger: bool) -> Asy
     """The metered call path for `doctor`'s checks: onto the ledger when it is there."""
     import httpx
 
-    from adapters.composition import load_routing_file, stores_for
     from adapters.llm_setup import http_providers, metered_calls, provider_keys
+    from adapters.routing_setup import load_routing_file
+    from adapters.stores import stores_for
     from bot.llm.pricing import Pricer
     from bot.redaction import Redactor
 
@@ -159,7 +160,7 @@ def check_time_zone(settings: Settings, now: datetime | None = None) -> Finding:
 
 
 def check_routing(settings: Settings) -> Finding:
-    from adapters.composition import build_routing
+    from adapters.routing_setup import build_routing
 
     try:
         routing = build_routing(settings)

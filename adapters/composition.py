@@ -9,27 +9,19 @@ here. Everything is passed in explicitly, in dependency order; nothing is patche
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.llm_setup import http_providers, metered_calls, provider_keys
-
-# Re-exported: the routing half of the root lives apart so `switchboard route` starts fast.
-from adapters.routing_setup import Routing as Routing
-from adapters.routing_setup import active_routing as active_routing
-from adapters.routing_setup import baseline_model as baseline_model
-from adapters.routing_setup import build_routing as build_routing
-from adapters.routing_setup import load_routing_file as load_routing_file
-from adapters.routing_setup import shipped_analyzer as shipped_analyzer
+from adapters.reports import digest_job, platform_notifiers
+from adapters.routing_setup import Routing, baseline_model, build_routing
+from adapters.stores import Stores, open_database, router_versions
 from bot.conversation.answer import Answerer, AnswerObserver
 from bot.conversation.engine import Engine, EngineConfig
 from bot.conversation.policy import TierPolicy
@@ -39,10 +31,8 @@ from bot.experiments.judge import Judge
 from bot.knowledge.config import KnowledgeConfig, channel_collections
 from bot.knowledge.grounding import Librarian
 from bot.knowledge.retrieval import KnowledgeBase
-from bot.learning.labels import LabelWeights, collect
-from bot.learning.quality import QualityReport
 from bot.learning.shadow import ShadowComparer, ShadowConfig
-from bot.learning.versions import DailyTune, RouterVersions
+from bot.learning.versions import RouterVersions
 from bot.llm.calls import Calls
 from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
@@ -62,39 +52,9 @@ from routing.active import ScorerSlot
 from routing.strategies import AnalyzerJudge, TieredEdenStrategy, TieredStrategy
 from routing.strategy import Strategy
 from storage.alert_marks import AlertMarks
-from storage.claims import Claims
-from storage.conversations import Conversations
 from storage.database import upgrade
-from storage.experiments import ExperimentData
 from storage.knowledge import KnowledgeStore
-from storage.learning import LearningData
-from storage.ledger import Ledger
-from storage.signals import Signals
 from storage.tables import utcnow
-
-if TYPE_CHECKING:
-    from adapters.web.access import Access
-    from bot.spend.scheduler import DigestScheduler
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The storage objects, each built once over one database engine."""
-
-    db: AsyncEngine
-    conversations: Conversations
-    ledger: Ledger
-    claims: Claims
-    signals: Signals
-    experiments: ExperimentData
-    learning: LearningData
-
-    @classmethod
-    def over(cls, db: AsyncEngine) -> Stores:
-        return cls(
-            db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db),
-            LearningData(db),
-        )  # fmt: skip
 
 
 @dataclass
@@ -116,34 +76,6 @@ class Switchboard:
 
     async def close(self) -> None:
         await self.resources.aclose()
-
-
-def router_versions(stores: Stores, slot: ScorerSlot | None = None) -> RouterVersions:
-    base = shipped_analyzer()
-    return RouterVersions(stores.learning, base, slot or ScorerSlot(base))
-
-
-async def open_database(
-    settings: Settings, *, migrate: bool = True, create: bool = True
-) -> AsyncEngine:
-    """DATABASE_URL's engine; failures to open it become one `ConfigError` line (see
-    adapters/database.py); `create=False` never creates a database that is not there."""
-    from adapters.database import open_database as open_checked
-
-    return await open_checked(settings, migrate=migrate, create=create)
-
-
-@asynccontextmanager
-async def stores_for(settings: Settings, *, create: bool = True) -> AsyncIterator[Stores]:
-    """The storage objects over DATABASE_URL, for commands that only read or write the ledger
-    (read-only ones pass `create=False`)."""
-    db = await open_database(settings, create=create)
-    stores = Stores.over(db)
-    try:
-        yield stores
-    finally:
-        await stores.conversations.close()
-        await db.dispose()
 
 
 async def build(
@@ -337,170 +269,3 @@ def call_estimate(pricer: Pricer, settings: Settings) -> Callable[[str, int], in
     return estimate
 
 
-def digest_job(
-    settings: Settings,
-    stores: Stores,
-    routing: Routing,
-    notifiers: Sequence[Notifier],
-    *,
-    clock: Callable[[], datetime] = utcnow,
-) -> DigestJob:
-    lines = None
-    if routing.experiments:
-
-        async def lines(now: datetime) -> list[str]:
-            from bot.experiments.report import experiment_digest_lines  # the statistics stack
-
-            return await experiment_digest_lines(stores.experiments, routing.experiments, now)
-
-    quality = quality_report(settings, stores)
-    return DigestJob(
-        stores.ledger,
-        stores.claims,
-        notifiers,
-        zone=ZoneInfo(settings.timezone),
-        digest_time=settings.digest_time,
-        baseline_model=baseline_model(settings, routing.config),
-        monthly_budget_nano_usd=BudgetPolicy.from_settings(settings).monthly_nano_usd,
-        clock=clock,
-        experiment_lines=lines,
-        quality_lines=quality.lines,
-    )
-
-
-def quality_report(settings: Settings, stores: Stores) -> QualityReport:
-    return QualityReport(
-        stores.learning,
-        margin=settings.quality_margin_points,
-        min_sample=settings.quality_min_sample,
-    )
-
-
-async def platform_notifiers(settings: Settings, resources: AsyncExitStack) -> list[Notifier]:
-    """The operators' digest and alert channels the settings name (SDKs imported only then)."""
-    found: list[Notifier] = []
-    if settings.slack_bot_token and settings.digest_slack_channel:
-        from adapters.slack.config import slack_client
-        from adapters.slack.notifier import SlackNotifier
-
-        found.append(SlackNotifier(slack_client(settings), settings.digest_slack_channel))
-    if settings.discord_bot_token and settings.digest_discord_channel_id:
-        from adapters.discord.notifier import DiscordNotifier, rest_client
-
-        client = rest_client()
-        resources.push_async_callback(client.close)
-        found.append(
-            DiscordNotifier(
-                client,
-                settings.digest_discord_channel_id,
-                token=settings.discord_bot_token.get_secret_value(),
-            )
-        )
-    return found
-
-
-Service = Callable[[], Coroutine[Any, Any, None]]
-
-
-def services(switchboard: Switchboard) -> dict[str, Service]:
-    """The long-running parts of `switchboard run`: each configured platform adapter, the
-    digest scheduler, the metrics endpoint and the dashboard. Platform SDKs are imported only
-    when used. A web listener left open to the network raises ConfigError here, before any
-    service starts."""
-    sb, settings = switchboard, switchboard.settings
-    found: dict[str, Service] = {}
-    from adapters.slack.config import SlackConfig
-
-    slack = SlackConfig.from_settings(settings)
-    if slack is not None:
-        from adapters.slack.app import SlackAdapter
-        from adapters.slack.service import serve as serve_slack
-
-        found["slack"] = partial(serve_slack, SlackAdapter(sb.engine, sb.ops, slack))
-    from adapters.discord.config import DiscordConfig
-
-    discord = DiscordConfig.from_settings(settings)
-    if discord is not None:
-        from adapters.discord.client import SwitchboardBot
-        from adapters.discord.service import serve as serve_discord
-
-        bot = SwitchboardBot(engine=sb.engine, ops=sb.ops, config=discord)
-        found["discord"] = partial(serve_discord, bot)
-    found["digest"] = digest_scheduler(sb).serve
-    found["router"] = partial(sb.versions.follow, settings.router_refresh_s)
-    if settings.router_tune_daily:
-        found["router-tune"] = daily_tune(sb).serve
-    if settings.metrics_port is not None:
-        from adapters.web.metrics import serve as serve_metrics
-
-        found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db,
-                                   metrics_access(settings), settings.metrics_port)  # fmt: skip
-    if settings.dashboard_port is not None:
-        found["dashboard"] = dashboard_service(settings, sb.stores, sb.routing,
-                                               settings.dashboard_port)  # fmt: skip
-    return found
-
-
-def daily_tune(switchboard: Switchboard) -> DailyTune:
-    settings, stores = switchboard.settings, switchboard.stores
-    weights = LabelWeights.from_settings(settings)
-    hour, minute = (int(part) for part in settings.digest_time.split(":"))
-    return DailyTune(
-        switchboard.versions,
-        partial(collect, stores.learning, weights),
-        stores.claims,
-        ZoneInfo(settings.timezone),
-        (hour, minute),
-        utcnow,
-    )
-
-
-def metrics_access(settings: Settings) -> Access:
-    """Loopback, or METRICS_TOKEN: ConfigError (exit 2) before anything listens otherwise."""
-    from adapters.web.access import Access
-
-    return Access.checked(settings.metrics_host, settings.metrics_token, setting="METRICS",
-                          realm="Switchboard metrics")  # fmt: skip
-
-
-def dashboard_access(settings: Settings) -> Access:
-    """Loopback, or DASHBOARD_TOKEN: ConfigError (exit 2) before anything listens otherwise."""
-    from adapters.web.access import Access
-
-    return Access.checked(settings.dashboard_host, settings.dashboard_token, setting="DASHBOARD",
-                          realm="Switchboard dashboard")  # fmt: skip
-
-
-def dashboard_service(
-    settings: Settings,
-    stores: Stores,
-    routing: Routing,
-    port: int,
-    clock: Callable[[], datetime] = utcnow,
-) -> Service:
-    """The read-only web dashboard over `stores` (`switchboard run`, `switchboard dashboard`)."""
-    from adapters.web.dashboard import DashboardConfig, DashboardSources, serve_dashboard
-
-    config = DashboardConfig(
-        zone=ZoneInfo(settings.timezone),
-        policy=BudgetPolicy.from_settings(settings),
-        baseline_model=baseline_model(settings, routing.config),
-        experiments=routing.experiments,
-        show_texts=settings.dashboard_show_texts,
-    )
-    from adapters.web.quality import ShadowQuality
-
-    sources = DashboardSources.over(stores.db, stores.ledger, stores.experiments)
-    sources = dataclasses.replace(
-        sources, comparisons=ShadowQuality(stores.learning, settings.quality_margin_points)
-    )
-    return partial(serve_dashboard, sources, config, dashboard_access(settings), port, clock)
-
-
-def digest_scheduler(switchboard: Switchboard) -> DigestScheduler:
-    from bot.spend.scheduler import DigestScheduler, digest_trigger
-    from storage.leader import LeaderLock
-
-    job = switchboard.digest
-    trigger = digest_trigger(switchboard.settings.digest_time, job.zone)
-    return DigestScheduler(job, trigger, LeaderLock(switchboard.stores.db))

@@ -36,7 +36,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.composition import Stores, build_routing, dashboard_service  # noqa: E402
+from adapters.routing_setup import build_routing  # noqa: E402
+from adapters.services import dashboard_service  # noqa: E402
+from adapters.stores import Stores  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from routing.config import DEFAULT_ROUTING_FILE  # noqa: E402
 from storage.database import create_engine, upgrade  # noqa: E402

@@ -17,9 +17,11 @@ from rich.table import Table
 
 from adapters.cli.console import ConsoleReply
 from adapters.cli.render import Column, FittedTable
-from adapters.composition import build, load_routing_file, open_database
+from adapters.composition import build
 from adapters.knowledge.library import Library
 from adapters.llm.endpoint import llm_endpoint
+from adapters.routing_setup import load_routing_file
+from adapters.stores import open_database
 from bot.conversation.messages import Incoming
 from bot.settings import Settings, home_dir
 from storage.database import create_engine

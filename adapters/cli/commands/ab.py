@@ -9,7 +9,8 @@ import json
 from datetime import datetime
 
 from adapters.cli.options import add_database, settings_for
-from adapters.composition import build_routing, stores_for
+from adapters.routing_setup import build_routing
+from adapters.stores import stores_for
 from bot.experiments import statistics as st
 from bot.experiments.config import Experiment, find_experiment
 from bot.experiments.report import Report, build_report

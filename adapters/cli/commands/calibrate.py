@@ -70,7 +70,8 @@ def _from_comparisons(args: argparse.Namespace) -> tuple[Thresholds | None, dict
 async def _stored_comparisons(args: argparse.Namespace) -> list[ShadowComparison]:
     """Budget-vs-premium comparisons the judge scored, each question scored as live traffic
     would score it now (the active router version)."""
-    from adapters.composition import active_routing, stores_for
+    from adapters.routing_setup import active_routing
+    from adapters.stores import stores_for
     from bot.learning.quality import scores
 
     settings = settings_for(args)

@@ -11,7 +11,9 @@ import asyncio
 import sys
 from typing import Any
 
-from adapters.composition import build_routing, dashboard_access, dashboard_service, stores_for
+from adapters.routing_setup import build_routing
+from adapters.services import dashboard_access, dashboard_service
+from adapters.stores import stores_for
 from bot.settings import Settings, load_settings
 
 DEFAULT_PORT = 8050

@@ -73,7 +73,7 @@ async def _replay(args: argparse.Namespace) -> int:
 
 async def _route_only(settings: Any, questions: list[Any], output_tokens: int) -> list[Any]:
     from adapters.cli import replay
-    from adapters.composition import active_routing
+    from adapters.routing_setup import active_routing
     from bot.llm.pricing import Pricer, estimate_tokens
 
     strategy = (await active_routing(settings)).strategies[settings.routing_strategy]

@@ -33,7 +33,7 @@ def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type:
 
 
 async def _tune(args: argparse.Namespace) -> int:
-    from adapters.composition import router_versions, stores_for
+    from adapters.stores import router_versions, stores_for
     from bot.learning.labels import LabelWeights, collect
 
     settings = settings_for(args)
@@ -81,7 +81,7 @@ def _counts(counts: Any) -> str:
 
 
 async def _versions(args: argparse.Namespace) -> int:
-    from adapters.composition import stores_for
+    from adapters.stores import stores_for
 
     async with stores_for(settings_for(args)) as stores:
         rows = await stores.learning.versions()
@@ -102,7 +102,7 @@ async def _versions(args: argparse.Namespace) -> int:
 
 
 async def _use(args: argparse.Namespace) -> int:
-    from adapters.composition import router_versions, stores_for
+    from adapters.stores import router_versions, stores_for
     from bot.errors import ConfigError
 
     choice = args.version.strip().lower()

@@ -18,8 +18,9 @@ import threading
 
 from adapters.checks import startup_checks
 from adapters.cli.options import add_database, settings_for
-from adapters.composition import Service, build, services
+from adapters.composition import build
 from adapters.llm.endpoint import llm_endpoint
+from adapters.services import Service, services
 from bot.errors import ConfigError
 from bot.settings import Settings
 

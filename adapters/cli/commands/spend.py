@@ -24,14 +24,10 @@ from rich.table import Table
 
 from adapters.cli.options import add_database, settings_for
 from adapters.cli.render import print_notice
-from adapters.composition import (
-    build_routing,
-    digest_job,
-    platform_notifiers,
-    quality_report,
-    stores_for,
-)
 from adapters.ledger_export import REPORT_COLUMNS, report_row
+from adapters.reports import digest_job, platform_notifiers, quality_report
+from adapters.routing_setup import build_routing
+from adapters.stores import stores_for
 from bot.errors import ConfigError
 from bot.spend.money import format_usd
 from storage.rollups import Dimension, Rollup, local_days

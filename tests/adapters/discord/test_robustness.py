@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from adapters.composition import services
 from adapters.discord.notifier import DiscordNotifier
 from adapters.discord.reply import SEND_FAILED
 from adapters.discord.views import UNKNOWN_ANSWER
+from adapters.services import services
 from bot.conversation.engine import EMPTY_MESSAGE
 from bot.notices import Notice
 from tests.adapters.discord.conftest import MakeHarness

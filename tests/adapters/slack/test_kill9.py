@@ -26,8 +26,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from adapters.composition import services
 from adapters.llm.simulator import LLMSimulator, ModelProfile
+from adapters.services import services
 from storage.database import create_engine
 from storage.tables import calls_t, messages_t
 from tests.adapters.slack.fake_slack import FakeSlack

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.composition import services
+from adapters.services import services
 from adapters.slack.app import SlackAdapter
 from adapters.slack.config import SlackConfig
 from adapters.slack.format import neutralize_mentions, safe_prefix_length

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from adapters.composition import Switchboard, services
+from adapters.composition import Switchboard
+from adapters.services import services
 from storage.tables import Call
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, slack_settings

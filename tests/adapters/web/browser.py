@@ -20,7 +20,9 @@ from typing import Any
 
 import pytest
 
-from adapters.composition import Stores, build_routing, dashboard_service
+from adapters.routing_setup import build_routing
+from adapters.services import dashboard_service
+from adapters.stores import Stores
 from bot.settings import Settings
 from storage.database import create_engine
 from tests.adapters.web import seeded

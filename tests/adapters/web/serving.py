@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 
-from adapters.composition import Stores, build_routing, dashboard_service
+from adapters.routing_setup import build_routing
+from adapters.services import dashboard_service
+from adapters.stores import Stores
 from bot.settings import Settings
 from tests.adapters.web import seeded
 from tests.conftest import Database, MakeSettings

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from adapters.composition import services
+from adapters.services import services
 from adapters.web.access import Access, is_loopback
 from bot.errors import ConfigError
 from tests.adapters.web.serving import free_port, serving

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from adapters.composition import Stores, build_routing
+from adapters.routing_setup import build_routing
+from adapters.stores import Stores
 from bot.experiments.report import build_report
 from bot.spend.money import format_usd
 from tests.adapters.web import seeded

@@ -6,7 +6,7 @@ import socket
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.composition import services
+from adapters.services import services
 from adapters.web.access import Access
 from adapters.web.metrics import serve
 from bot.llm.errors import ProviderUnavailable
