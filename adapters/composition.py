@@ -171,6 +171,7 @@ async def _build(
         lease_s=settings.answer_lease_s,
         clock=clock,
     )
+    resources.push_async_callback(answerer.close)  # before the stores close (LIFO)
     pinned = await pinned_strategies(routing, stores, versions)
     knowledge = KnowledgeStore(db)
     resources.push_async_callback(knowledge.close)

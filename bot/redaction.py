@@ -22,9 +22,16 @@ MIN_LENGTH = 6  # shorter values would mask ordinary words; no real credential i
 
 
 class Redactor:
-    def __init__(self, secrets: Iterable[str]) -> None:
+    """The one redactor: log lines, and the provider text kept as a call's error (a provider
+    may echo the API key, or a credential sent as an extra header)."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         found = {s.strip() for s in secrets if s and len(s.strip()) >= MIN_LENGTH}
-        self.secrets = tuple(sorted(found, key=len, reverse=True))  # longest first
+        self.secrets = tuple(sorted(found, key=len, reverse=True))  # longest: no half-redacted
+
+    @classmethod
+    def of(cls, secrets: Iterable[str]) -> Redactor:
+        return cls(secrets)
 
     @classmethod
     def from_settings(cls, settings: Settings, also: Iterable[str] = ()) -> Redactor:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,17 @@ class BackgroundTasks:
         task.add_done_callback(self._done)
         return task
 
+    @asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Hold the current task while inside (a handler's answer that shutdown waits for)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)  # type: ignore[arg-type]
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
@@ -41,8 +53,20 @@ class BackgroundTasks:
         while pending := self.others():
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def cancel(self) -> None:
+    async def cancel(self, wait_s: float | None = None) -> int:
+        """Cancel the tasks held and wait for them to end (at most `wait_s`); how many."""
         pending = self.others()
         for task in pending:
             task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            await asyncio.wait(pending, timeout=wait_s)
+        return len(pending)
+
+    async def finish(self, timeout_s: float, wait_s: float | None = None) -> int:
+        """Let the tasks held finish (up to `timeout_s`), then cancel the rest; how many were
+        cancelled (shutdown: answers in flight get a grace period)."""
+        try:
+            await asyncio.wait_for(self.drain(), timeout_s)
+        except TimeoutError:
+            return await self.cancel(wait_s)
+        return 0

@@ -5,7 +5,6 @@ Each public method is one short transaction. Values in and out are plain datacla
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -48,10 +47,8 @@ class Conversations:
         # 100 ms each) between the answers' own writes.
         self._transactions = Transactions(engine)
         self.spool = WriteSpool(self._transactions)
-        self._background: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
-        await asyncio.gather(*self._background, return_exceptions=True)
         await self.spool.close()
         await self._transactions.close()
 
@@ -134,15 +131,10 @@ class Conversations:
             lambda conn: questions.begin_call(conn, message_id, owner, pending, lease_until),
         )
 
-    def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
-        """Note the half-written message, in the background: the answer does not wait for it
-        (it only matters after a crash, and lands within milliseconds). A write that arrives
-        after the question finished changes nothing (it names an unfinished question)."""
-        task = asyncio.create_task(self._checkpoint(message_id, owner, checkpoint))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+    async def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
+        """Note the half-written message (the answerer does it in the background: it only
+        matters after a crash). A write that arrives after the question finished changes
+        nothing (it names an unfinished question); one the database refuses is only logged."""
         try:
             await self._transaction(
                 lambda conn: questions.set_checkpoint(conn, message_id, owner, checkpoint)

@@ -95,17 +95,6 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
-@dataclass(frozen=True)
-class JudgeInput:
-    thread_id: int
-    message_id: int
-    platform: str
-    workspace: str
-    channel: str
-    question: str
-    answer: str
-
-
 class ExperimentData:
     """What the A/B report and the judge read and write."""
 

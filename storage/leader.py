@@ -66,11 +66,6 @@ class LeaderLock:
         self._conn = conn
         return True
 
-    async def backend_pid(self) -> int | None:
-        if self._conn is None:
-            return None
-        return int(await self._conn.scalar(sa.text("SELECT pg_backend_pid()")) or 0)
-
     async def release(self) -> None:
         if self._conn is not None:
             try:

@@ -34,7 +34,6 @@ from tests.fakes import FakeProvider
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # --- no test reaches beyond this machine -------------------------------------------------

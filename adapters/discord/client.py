@@ -6,11 +6,9 @@ Resources come in through the constructor (`SwitchboardBot(engine=..., ops=..., 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import discord
@@ -32,6 +30,7 @@ from adapters.discord.views import DYNAMIC_ITEMS, answer_view
 from bot.conversation.engine import Engine
 from bot.conversation.messages import Incoming, Outcome, ReplyLimits
 from bot.operations import Operations
+from bot.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class SwitchboardBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         add_commands(self.tree)
         self.stopping = False  # set at shutdown: new messages are no longer taken
-        self._answering: set[asyncio.Task[Any]] = set()
+        self._answering = BackgroundTasks()
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -136,31 +135,21 @@ class SwitchboardBot(discord.Client):
                 await reply.fail(APOLOGY)
                 return None
 
-    @asynccontextmanager
-    async def in_flight(self) -> AsyncIterator[None]:
+    def in_flight(self) -> AbstractAsyncContextManager[None]:
         """Mark the current task as an answer that shutdown waits for."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._answering.add(task)
-        try:
-            yield
-        finally:
-            self._answering.discard(task)  # type: ignore[arg-type]
+        return self._answering.hold()
 
     async def finish_answers(self, timeout_s: float) -> None:
         """Stop taking messages; let answers in flight finish (up to `timeout_s`), cancel the
         rest. Called before the connection closes, so their last edits still go out."""
         self.stopping = True
-        pending = {t for t in self._answering if t is not asyncio.current_task()}
+        pending = len(self._answering.others())
         if not pending:
             return
-        log.info("discord: finishing %d answer(s) in flight", len(pending))
-        _, late = await asyncio.wait(pending, timeout=timeout_s)
-        if late:
-            log.warning("discord: cancelling %d unfinished answer(s) at shutdown", len(late))
-            for task in late:
-                task.cancel()
-            await asyncio.wait(late, timeout=1.0)
+        log.info("discord: finishing %d answer(s) in flight", pending)
+        cancelled = await self._answering.finish(timeout_s, wait_s=1.0)
+        if cancelled:
+            log.warning("discord: cancelled %d unfinished answer(s) at shutdown", cancelled)
 
     # --- messages ------------------------------------------------------------------
 

@@ -14,26 +14,25 @@ import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent, SSEError
 
+from adapters.llm.progress import Progress, broken, ms_since
 from adapters.llm.wire import (
-    Redactor,
     chat_body,
     embedding_usage,
     embeddings_body,
-    error_for_code,
+    error_for_status,
     reported_cost,
     stream_error,
-    usage_of,
     vectors_of,
 )
-from bot.llm.errors import ProviderError, ProviderTimeout, ProviderUnavailable, StreamBroken
-from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage
+from bot.llm.errors import ProviderError, ProviderTimeout, ProviderUnavailable
+from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult
+from bot.redaction import Redactor
 from routing.candidates import ProviderKind
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ class ProviderClient:
         consumer's own time between deltas cannot fire them.
         """
         started = time.perf_counter()
-        progress = _Progress()
+        progress = Progress()
         try:
             async for delta in self._stream(request, started, progress):
                 yield delta
@@ -103,11 +102,11 @@ class ProviderClient:
             yield progress.snapshot(started)
             return
         if progress.text:
-            raise _broken(progress.snapshot(started), error.detail) from error
+            raise broken(progress.snapshot(started), error.detail) from error
         raise error
 
     async def _stream(
-        self, request: ChatRequest, started: float, progress: _Progress
+        self, request: ChatRequest, started: float, progress: Progress
     ) -> AsyncIterator[str]:
         first_deadline = started + self._timeouts.first_token_s
         deadline = started + self._timeouts.total_s
@@ -160,7 +159,7 @@ class ProviderClient:
         except TimeoutError:
             raise ProviderTimeout(detail="no first token in time (no response headers)") from None
 
-    def _chunk(self, event: ServerSentEvent, progress: _Progress, started: float) -> Any:
+    def _chunk(self, event: ServerSentEvent, progress: Progress, started: float) -> Any:
         """The event's JSON, None for an empty one; an in-stream error ends the attempt."""
         if not event.data.strip() and event.event != "error":
             return None  # an `id:` or `retry:` line alone
@@ -176,7 +175,7 @@ class ProviderClient:
         if error is None:
             return chunk
         if progress.text:
-            raise _broken(progress.snapshot(started), error.detail) from error
+            raise broken(progress.snapshot(started), error.detail) from error
         raise error
 
     async def _not_a_stream(self, response: httpx.Response) -> ProviderError:
@@ -224,70 +223,15 @@ class ProviderClient:
             model_served=model if isinstance(model, str) and model else None,
             usage=embedding_usage(payload.get("usage")),
             reported_cost_usd=reported_cost(payload),
-            latency_ms=_ms_since(started),
+            latency_ms=ms_since(started),
         )
 
     def _fail(
-        self, progress: _Progress, started: float, detail: str, *, timeout: bool = False
+        self, progress: Progress, started: float, detail: str, *, timeout: bool = False
     ) -> ProviderError:
         if progress.text:
-            return _broken(progress.snapshot(started), detail)
+            return broken(progress.snapshot(started), detail)
         return ProviderTimeout(detail=detail) if timeout else ProviderUnavailable(detail=detail)
-
-
-@dataclass
-class _Progress:
-    """What one stream has delivered so far."""
-
-    parts: list[str] = field(default_factory=list)
-    model: str | None = None
-    usage: Usage | None = None
-    cost: Decimal | None = None
-    ttft_ms: int | None = None
-    finish_reason: str | None = None
-    done: bool = False
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def absorb(self, chunk: Any, started: float) -> str:
-        if not isinstance(chunk, dict):
-            return ""
-        if isinstance(chunk.get("model"), str) and chunk["model"]:
-            self.model = chunk["model"]
-        usage = chunk.get("usage")
-        if usage is not None or "cost" in chunk:  # the last chunk, usually
-            if isinstance(usage, dict):
-                self.usage = usage_of(usage) or self.usage
-            cost = reported_cost(chunk)
-            if cost is not None:
-                self.cost = cost
-        delta = ""
-        for choice in chunk.get("choices") or ():
-            if not isinstance(choice, dict):
-                continue
-            content = (choice.get("delta") or {}).get("content")
-            if isinstance(content, str) and content:
-                delta += content
-            if choice.get("finish_reason"):
-                self.finish_reason = str(choice["finish_reason"])
-        if delta:
-            if self.ttft_ms is None:
-                self.ttft_ms = _ms_since(started)
-            self.parts.append(delta)
-        return delta
-
-    def snapshot(self, started: float) -> StreamResult:
-        return StreamResult(
-            text=self.text,
-            model_served=self.model,
-            usage=self.usage,
-            reported_cost_usd=self.cost,
-            ttft_ms=self.ttft_ms,
-            latency_ms=_ms_since(started),
-            finish_reason=self.finish_reason,
-        )
 
 
 async def _drain(events: AsyncIterator[ServerSentEvent]) -> None:
@@ -299,30 +243,6 @@ async def _drain(events: AsyncIterator[ServerSentEvent]) -> None:
                 pass
 
 
-def _broken(partial: StreamResult, detail: str) -> StreamBroken:
-    error = StreamBroken(detail=detail)
-    error.partial = replace(partial, usage=None, reported_cost_usd=None)
-    return error
-
-
-def _ms_since(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
-
-
 def _is_credential(header: str) -> bool:
     name = header.lower()
     return any(word in name for word in ("key", "auth", "token", "secret", "cookie"))
-
-
-def error_for_status(response: httpx.Response, redact: Redactor | None = None) -> ProviderError:
-    """Map an HTTP error response to the error tree, keeping the provider's words as detail."""
-    detail = (redact or Redactor())(f"HTTP {response.status_code}: {response.text}")[:300]
-    return error_for_code(response.status_code, detail, _retry_after(response))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

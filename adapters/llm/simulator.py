@@ -174,7 +174,9 @@ class LLMSimulator:
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "simulated": True})
 
-    async def _completions(self, request: web.Request) -> web.StreamResponse:
+    async def _received(self, request: web.Request) -> tuple[Any, dict[str, Any], bool]:
+        """The request's JSON (None if it is not JSON), its body as a dict, and whether it
+        carries a bearer token; every request is recorded, valid or not."""
         try:
             raw = await request.json()
         except ValueError:
@@ -182,8 +184,13 @@ class LLMSimulator:
         body: dict[str, Any] = raw if isinstance(raw, dict) else {}
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.requests.append(RecordedRequest(request.path, headers, body, dict(request.query)))
-        token = headers.get("authorization", "").removeprefix("Bearer").strip()
-        if not headers.get("authorization", "").startswith("Bearer ") or not token:
+        authorization = headers.get("authorization", "")
+        token = authorization.removeprefix("Bearer").strip()
+        return raw, body, authorization.startswith("Bearer ") and bool(token)
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        raw, body, authorized = await self._received(request)
+        if not authorized:
             return web.json_response({"detail": "Invalid token"}, status=401)
         try:
             if self.strict:
@@ -209,14 +216,8 @@ class LLMSimulator:
         return await self._reply(request, call, fault, tokens, finish)
 
     async def _embeddings(self, request: web.Request) -> web.Response:
-        try:
-            raw = await request.json()
-        except ValueError:
-            raw = None
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        body = raw if isinstance(raw, dict) else {}
-        self.requests.append(RecordedRequest(request.path, headers, body, dict(request.query)))
-        if not headers.get("authorization", "").removeprefix("Bearer").strip():
+        raw, body, authorized = await self._received(request)
+        if not authorized:
             return web.json_response({"detail": "Invalid token"}, status=401)
         try:
             if self.strict:

@@ -15,11 +15,11 @@ Anthropic fields beside OpenAI's). genai-prices' `extract_usage` reads the first
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import httpx
 from genai_prices import extract_usage
 
 from bot.llm.errors import (
@@ -33,28 +33,8 @@ from bot.llm.errors import (
     RequestTooLarge,
 )
 from bot.llm.types import ChatRequest, EmbeddingRequest, Usage
+from bot.redaction import Redactor
 from routing.candidates import ProviderKind
-
-REDACTED = "[redacted]"
-MIN_SECRET_LENGTH = 8  # shorter "keys" are test tokens; redacting them would garble the text
-
-
-@dataclass(frozen=True)
-class Redactor:
-    """Removes our own secrets from provider text before it is stored or logged: a provider
-    may echo the API key (or a credential sent as an extra header) in an error message."""
-
-    secrets: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, secrets: Iterable[str]) -> Redactor:
-        kept = {s.strip() for s in secrets if len(s.strip()) >= MIN_SECRET_LENGTH}
-        return cls(tuple(sorted(kept, key=len, reverse=True)))  # longest first: no half-redacted
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
 
 
 def chat_body(request: ChatRequest, kind: ProviderKind) -> dict[str, Any]:
@@ -224,3 +204,17 @@ def _decimal(value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return cost if cost.is_finite() and cost >= 0 else None
+
+
+def error_for_status(response: httpx.Response, redact: Redactor | None = None) -> ProviderError:
+    """Map an HTTP error response to the error tree, keeping the provider's words as detail."""
+    detail = (redact or Redactor())(f"HTTP {response.status_code}: {response.text}")[:300]
+    return error_for_code(response.status_code, detail, _retry_after(response))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -14,6 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.errors import SwitchboardError
+from bot.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,10 @@ class Overloaded(SwitchboardError):
 
 
 class TaskTracker:
-    """Holds a reference to every task (asyncio keeps only weak ones) and logs their failures."""
+    """Bounded `BackgroundTasks`: each task held until it ends, its failure logged."""
 
     def __init__(self, concurrency: int = CONCURRENCY, backlog: int = BACKLOG) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks()
         self._concurrency, self._backlog = concurrency, backlog
         self._slots: asyncio.Semaphore | None = None  # made in the running loop
         self.refused = 0
@@ -44,10 +45,7 @@ class TaskTracker:
             raise Overloaded(f"busy: {len(self._tasks)} tasks running or waiting")
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
-        task = asyncio.create_task(self._run(self._slots, work), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
+        return self._tasks.start(self._run(self._slots, work), name)
 
     @staticmethod
     async def _run(slots: asyncio.Semaphore, work: Coroutine[Any, Any, Any]) -> Any:
@@ -57,28 +55,16 @@ class TaskTracker:
         finally:
             work.close()  # never started (cancelled while waiting): no "never awaited" warning
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            log.info("task %s cancelled", task.get_name())
-        elif (error := task.exception()) is not None:
-            log.error("task %s failed", task.get_name(), exc_info=error)
-
     @property
     def pending(self) -> int:
         return len(self._tasks)
 
     async def drain(self) -> None:
         """Wait until no task is left, including tasks started by the ones awaited."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.drain()
 
     async def close(self, timeout_s: float = 30.0) -> None:
         """Let answers in flight finish (up to `timeout_s`), then cancel the rest."""
-        try:
-            await asyncio.wait_for(self.drain(), timeout_s)
-        except TimeoutError:
-            log.warning("cancelling %d unfinished Slack task(s) at shutdown", len(self._tasks))
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        cancelled = await self._tasks.finish(timeout_s)
+        if cancelled:
+            log.warning("cancelled %d unfinished Slack task(s) at shutdown", cancelled)

@@ -12,13 +12,14 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from bot.conversation.inflight import in_flight, pending_call
+from bot.conversation.lease import Leases
 from bot.conversation.messages import AnswerMeta, Incoming, Outcome, Reply, Resumable
 from bot.errors import BudgetExceeded
 from bot.knowledge.citations import Citation
@@ -28,6 +29,7 @@ from bot.llm.errors import ProviderError
 from bot.llm.pricing import prompt_tokens
 from bot.llm.recorder import CallContext
 from bot.llm.types import Asker, ChatMessage, ChatRequest
+from bot.tasks import BackgroundTasks
 from routing.strategy import Decision
 from storage.conversations import Conversations
 from storage.records import StartedTurn, StoredAnswer
@@ -122,8 +124,12 @@ class Answerer:
         self._conversations = conversations
         self._max_output_tokens = max_output_tokens
         self._observers = tuple(observers)
-        self._lease_s = lease_s
-        self._clock = clock
+        self._leases = Leases(conversations, lease_s, clock)
+        self._checkpoints = BackgroundTasks()  # the answer never waits for these writes
+
+    async def close(self) -> None:
+        """Let the checkpoint writes in flight land (before the database closes)."""
+        await self._checkpoints.drain()
 
     async def run(self, job: AnswerJob, reply: Reply) -> Outcome:
         """Answer `job` into `reply`. Whatever happens, the reply ends finished or failed (a
@@ -132,7 +138,7 @@ class Answerer:
         started = time.perf_counter()
         turn = job.turn
         try:
-            async with self._lease(turn):
+            async with self._leases.held(turn):
                 return await self._run(job, reply, started)
         except asyncio.CancelledError:
             # Stopping (not crashing): close the stream now; the question stays unfinished,
@@ -174,7 +180,7 @@ class Answerer:
                     elif isinstance(event, Trying):
                         pending = pending_call(context, event, prompt, request.max_tokens)
                         await self._conversations.begin_call(
-                            turn.message_id, turn.owner, pending, self._lease_end()
+                            turn.message_id, turn.owner, pending, self._leases.end()
                         )
                     else:
                         final = event
@@ -206,7 +212,7 @@ class Answerer:
             thread_id=job.turn.thread_id,
             answer_id=stored.answer_id,
         )
-        async with self._lease(job.turn):
+        async with self._leases.held(job.turn):
             await reply.start()
             posted = await reply.finish(stored.text, meta)
             await self._conversations.finish_question(
@@ -226,29 +232,9 @@ class Answerer:
             return saved
         now = reply.checkpoint
         if now and now != saved:
-            self._conversations.set_checkpoint(turn.message_id, turn.owner, now)
+            write = self._conversations.set_checkpoint(turn.message_id, turn.owner, now)
+            self._checkpoints.start(write, f"checkpoint-{turn.message_id}")
         return now or saved
-
-    def _lease_end(self) -> datetime:
-        return self._clock() + timedelta(seconds=self._lease_s)
-
-    @asynccontextmanager
-    async def _lease(self, turn: StartedTurn) -> AsyncIterator[None]:
-        """Renew the question's lease while answering, so no other replica takes it over."""
-        if not turn.owner:
-            yield
-            return
-        renewer = asyncio.create_task(self._renew(turn), name=f"lease-{turn.message_id}")
-        try:
-            yield
-        finally:
-            renewer.cancel()
-            await asyncio.gather(renewer, return_exceptions=True)
-
-    async def _renew(self, turn: StartedTurn) -> None:
-        while True:
-            await asyncio.sleep(self._lease_s / 3)
-            await self._conversations.renew(turn.message_id, turn.owner, self._lease_end())
 
     async def _finish(
         self, job: AnswerJob, reply: Reply, final: Recorded, started: float, *, incomplete: bool

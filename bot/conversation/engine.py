@@ -13,11 +13,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.handoff import hand_off
+from bot.conversation.lease import Leases
 from bot.conversation.locks import KeyedLocks
 from bot.conversation.messages import Incoming, Outcome, Reply, Resumable
 from bot.conversation.policy import TierPolicy
@@ -115,6 +116,7 @@ class Engine:
         self._config = config
         self._guard = guard or AllowAll()
         self._locks = KeyedLocks()
+        self._leases = Leases(conversations, config.lease_s, clock)
 
     async def handle(self, incoming: Incoming, reply: Reply) -> Outcome:
         """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored,
@@ -136,7 +138,7 @@ class Engine:
                         event_key=digest(incoming.platform, incoming.workspace, incoming.event_id),
                         history_limit=config.history_max_messages,
                         owner=owner,
-                        lease_until=self._lease_end(),
+                        lease_until=self._leases.end(),
                         origin=incoming.origin,
                         now=self._clock(),
                     )
@@ -158,7 +160,7 @@ class Engine:
         older than `recovery_max_age_s`); "duplicate" when another replica claimed it first."""
         now = self._clock()
         turn = await self._conversations.claim(
-            found.message_id, uuid.uuid4().hex, self._lease_end(), now,
+            found.message_id, uuid.uuid4().hex, self._leases.end(), now,
             self._config.history_max_messages,
         )  # fmt: skip
         if turn is None:
@@ -282,9 +284,6 @@ class Engine:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-
-    def _lease_end(self) -> datetime:
-        return self._clock() + timedelta(seconds=self._config.lease_s)
 
     async def escalate(
         self, call_id: int, user: str, reply: Reply, *, admin: bool = False

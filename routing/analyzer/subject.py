@@ -79,7 +79,3 @@ class SubjectModel:
         """logit of the expected "needs strong" rate of this message's likely groups."""
         rate = min(max(self.expected_rate(words), RATE_FLOOR), 1.0 - RATE_FLOOR)
         return math.log(rate / (1.0 - rate))
-
-    def best_group(self, words: Sequence[int]) -> str:
-        post = self.posterior(words)
-        return self.groups[max(range(len(post)), key=post.__getitem__)]

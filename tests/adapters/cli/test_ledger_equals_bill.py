@@ -71,3 +71,9 @@ async def test_report_adds_up_to_what_the_provider_charged(
     charged = sum(to_nano(Decimal(cost)) for cost in provider.charged)
     assert len(provider.charged) == len(report) - 2  # one bill line per row that billed
     assert sum(r["cost_nano_usd"] for r in report) == charged
+    # The checks (and the other overhead) show on their own in `spend` and the digest.
+    capsys.readouterr()
+    for command in (["spend", "--by", "model"], ["digest", "--date", today]):
+        assert await asyncio.to_thread(main, command) == 0
+        out = capsys.readouterr().out.replace("\n", " ")
+        assert "check" in out.split("By purpose", 1)[1], out

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.llm.openai_client import ProviderClient, Timeouts, error_for_status
+from adapters.llm.openai_client import ProviderClient, Timeouts
 from adapters.llm.simulator import DEFAULT_PROFILES, Accounting, Fault, LLMSimulator, ModelProfile
 from adapters.llm.simulator_profiles import count_prompt_tokens
-from adapters.llm.wire import Redactor
+from adapters.llm.wire import error_for_status
 from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -26,6 +26,7 @@ from bot.llm.errors import (
 )
 from bot.llm.pricing import CostSource, Pricer, price_attempt
 from bot.llm.types import ChatMessage, ChatRequest, StreamResult, Usage
+from bot.redaction import Redactor
 
 MESSAGES = (ChatMessage("system", "Be brief."), ChatMessage("user", "How do I reset my password?"))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.llm.wire import Redactor, reported_cost, stream_error, usage_of
+from adapters.llm.wire import reported_cost, stream_error, usage_of
 from bot.llm.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -19,6 +19,7 @@ from bot.llm.errors import (
     RequestTooLarge,
 )
 from bot.llm.types import Usage
+from bot.redaction import Redactor
 
 NO_SECRETS = Redactor()
 
