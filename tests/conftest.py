@@ -34,6 +34,7 @@ from tests.fakes import FakeProvider
 
 PG_URL = os.environ.get("SWITCHBOARD_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("SWITCHBOARD_REQUIRE_POSTGRES") == "1"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # tests/adapters/cli/test_kb
 
 
 # --- no test reaches beyond this machine -------------------------------------------------
