@@ -124,7 +124,7 @@ async def _build(
     elif migrate:
         await upgrade(db)
     resources.push_async_callback(db.dispose)
-    stores = Stores.over(db)
+    stores = Stores.over(db, wait_s=max(1.0, settings.database_wait_s))
     resources.push_async_callback(stores.conversations.close)  # spooled writes, then dispose
     versions = router_versions(stores, routing.scorer)
     await versions.refresh()  # live traffic scores with the active router version

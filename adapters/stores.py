@@ -15,6 +15,7 @@ from bot.settings import Settings
 from routing.active import ScorerSlot
 from storage.claims import Claims
 from storage.conversations import Conversations
+from storage.database import DEFAULT_DEADLINE_S
 from storage.experiments import ExperimentData
 from storage.learning import LearningData
 from storage.ledger import Ledger
@@ -34,10 +35,11 @@ class Stores:
     learning: LearningData
 
     @classmethod
-    def over(cls, db: AsyncEngine) -> Stores:
+    def over(cls, db: AsyncEngine, *, wait_s: float = DEFAULT_DEADLINE_S) -> Stores:
+        """`wait_s`: the deadline of each of the conversation record's transactions."""
         return cls(
-            db, Conversations(db), Ledger(db), Claims(db), Signals(db), ExperimentData(db),
-            LearningData(db),
+            db, Conversations(db, wait_s=wait_s), Ledger(db), Claims(db), Signals(db),
+            ExperimentData(db), LearningData(db),
         )  # fmt: skip
 
 

@@ -129,7 +129,8 @@ class Settings(BaseSettings):
     answer_lease_s: float = Field(30.0, gt=0)
     recovery_max_age_s: float = Field(300.0, ge=0)
     recovery_interval_s: float = Field(15.0, gt=0)
-    # How long a question waits for an unreachable database before "temporarily unavailable".
+    # How long a question waits for a refusing or stalled database before "taking longer than
+    # usual" (then it goes on waiting, up to RECOVERY_MAX_AGE_S); each transaction's deadline.
     database_wait_s: float = Field(10.0, ge=0)
 
     # --- routing ---------------------------------------------------------------

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import questions
-from storage.database import DatabaseUnavailable, Transactions, insert_ignore
+from storage.database import DEFAULT_DEADLINE_S, DatabaseUnavailable, Transactions, insert_ignore
 from storage.records import (
     CallRecord,
     CallView,
@@ -40,12 +40,12 @@ log = logging.getLogger(__name__)
 
 
 class Conversations:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, wait_s: float = DEFAULT_DEADLINE_S) -> None:
         self.engine = engine
         # On a SQLite file every transaction here runs whole in one thread, in arrival order:
         # no thread hop per statement, and no polling SQLite's busy handler (sleeps up to
-        # 100 ms each) between the answers' own writes.
-        self._transactions = Transactions(engine)
+        # 100 ms each) between the answers' own writes. Each has a deadline (`wait_s`).
+        self._transactions = Transactions(engine, wait_s)
         self.spool = WriteSpool(self._transactions)
 
     async def close(self) -> None:
@@ -215,9 +215,18 @@ class Conversations:
             return None if value is None else str(value)
 
     async def thread_exists(self, ref: ThreadRef) -> bool:
-        async with self.engine.connect() as conn:
-            found = await conn.scalar(sa.select(threads_t.c.id).where(threads_t.c.key == ref.key))
-            return found is not None
+        found = await self._transaction(
+            lambda conn: conn.scalar(sa.select(threads_t.c.id).where(threads_t.c.key == ref.key))
+        )
+        return found is not None
+
+    async def reload_turn(self, turn: StartedTurn, history_limit: int) -> StartedTurn:
+        """`turn` as the thread stands now: its history, variant and channel tier (a question
+        stored before an earlier one of its thread was answered reads them again)."""
+        message_id, owner, again = turn.message_id, turn.owner, turn.resumed
+        return await self._transaction(
+            lambda conn: questions.load_turn(conn, message_id, owner, history_limit, resumed=again)
+        )
 
     async def set_thread_variant(self, thread_id: int, experiment: str, variant: str) -> None:
         async with self.engine.begin() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
+DEFAULT_DEADLINE_S = 10.0  # one short transaction's, unless told otherwise (DATABASE_WAIT_S)
 
 
 def create_engine(url: str, *, search_path: str | None = None) -> AsyncEngine:
@@ -165,6 +166,34 @@ def unavailable(error: BaseException) -> bool:
     )
 
 
+_abandoned: set[asyncio.Future[Any]] = set()  # work given up on, still cleaning up
+
+
+async def within(seconds: float, work: Awaitable[T]) -> T:
+    """`work`'s result, or `DatabaseUnavailable` after `seconds`: a stalled database (its
+    processes stopped, a storage hiccup) accepts connections and never answers, so waiting
+    for it needs a deadline of its own. The work is cancelled in the background: cleaning up
+    a stalled connection can itself take seconds, and the caller has a user to answer."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, seconds))
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_forget)
+        raise DatabaseUnavailable(f"no answer from the database within {seconds:g} s")
+    return task.result()
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a late failure of abandoned work is expected
+
+
 async def run_transaction(engine: AsyncEngine, body: Callable[[sa.Connection], T]) -> T:
     """One short transaction whose body is plain synchronous SQLAlchemy; an outage is raised
     as `DatabaseUnavailable`."""
@@ -187,8 +216,9 @@ class Transactions:
     `close()` closes that connection and its thread.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self.engine = engine
+        self.deadline_s = deadline_s  # each transaction's, refused or stalled alike
         self._sync: sa.Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
         database = engine.url.database
@@ -204,6 +234,12 @@ class Transactions:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="switchboard-sqlite")
 
     async def run(self, body: Callable[[sa.Connection], T]) -> T:
+        """`body` in one transaction; `DatabaseUnavailable` when the database refuses, drops
+        or does not answer within `deadline_s` (a timed-out body may still commit later:
+        every body that is retried must be idempotent)."""
+        return await within(self.deadline_s, self._run(body))
+
+    async def _run(self, body: Callable[[sa.Connection], T]) -> T:
         if self._sync is None or self._thread is None:
             return await run_transaction(self.engine, body)
         loop = asyncio.get_running_loop()

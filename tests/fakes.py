@@ -155,12 +155,15 @@ class RecordingReply:
     started_at: float | None = None
     ended_at: float | None = None
     post_ids: tuple[str, ...] = ()
+    shown_at: list[float] = field(default_factory=list)  # when each delta arrived
 
     async def start(self) -> None:
-        self.started_at = time.perf_counter()
+        if self.started_at is None:
+            self.started_at = time.perf_counter()
 
     async def append(self, text: str) -> None:
         self.deltas.append(text)
+        self.shown_at.append(time.perf_counter())
 
     async def finish(self, text: str, meta: AnswerMeta) -> list[str]:
         self.final, self.meta, self.ended_at = text, meta, time.perf_counter()

@@ -1,5 +1,6 @@
-"""A TCP proxy in front of PostgreSQL that a test can cut and restore: real connection
-failures (refused connects, connections reset mid-query), nothing of ours mocked."""
+"""A TCP proxy in front of PostgreSQL that a test can cut and restore (real refused connects,
+connections reset mid-query) or stall and resume (connections accepted and open, nothing
+answered: PostgreSQL's processes stopped, a storage hiccup); nothing of ours mocked."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ class CuttableProxy:
         self._parts = parts
         self._server: asyncio.Server | None = None
         self._links: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
 
     @property
@@ -42,23 +45,32 @@ class CuttableProxy:
     async def restore(self) -> None:
         await self.start()
 
+    def stall(self) -> None:
+        """Connections are accepted and stay open, but no byte goes through until `resume`."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     async def close(self) -> None:
         await self.cut()
 
     async def _link(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        self._links.add(client_w)
+        await self._flowing.wait()  # a stalled server's kernel still accepts connections
         try:
             server_r, server_w = await asyncio.open_connection(*self._target)
         except OSError:
             client_w.transport.abort()
             return
         self._links.update((client_w, server_w))
-        await asyncio.gather(_pump(client_r, server_w), _pump(server_r, client_w))
+        await asyncio.gather(self._pump(client_r, server_w), self._pump(server_r, client_w))
         self._links.difference_update((client_w, server_w))
 
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.transport.abort()
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()

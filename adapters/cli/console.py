@@ -73,9 +73,11 @@ class ConsoleReply:
     meta: AnswerMeta | None = None
     error: str | None = None
     _wrap: WordWrap | None = None
+    _started: bool = False
 
     async def start(self) -> None:
-        if self.echo:
+        if self.echo and not self._started:
+            self._started = True
             if self.width:
                 self._wrap = WordWrap(self.width, column=len(PROMPT))
             self._write(PROMPT, wrap=False)

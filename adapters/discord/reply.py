@@ -95,6 +95,8 @@ class DiscordReply:
         return self._channel
 
     async def start(self) -> None:
+        if self._typing is not None:
+            return
         channel = await self.channel()
         typing = channel.typing()
         try:

@@ -6,8 +6,10 @@ to tracked background tasks, so Slack gets its ack well within 3 s in both conne
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +21,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.commands import run_command
 from adapters.slack.config import SlackConfig, web_client
 from adapters.slack.format import strip_bot_mention
+from adapters.slack.payloads import (
+    Posted,
+    action_of,
+    as_headers,
+    describe,
+    is_id,
+    malformed,
+    posted,
+    unicode_ok,
+)
 from adapters.slack.reply import (
     ESCALATE,
     FEEDBACK_DOWN,
@@ -29,17 +41,19 @@ from adapters.slack.reply import (
     StreamSupport,
 )
 from adapters.slack.signing import signed
-from adapters.slack.tasks import Overloaded, TaskTracker
+from adapters.slack.tasks import NotStored, Overloaded, TaskTracker
 from bot.conversation.engine import Engine
+from bot.conversation.intake import Taken
 from bot.conversation.messages import Incoming
 from bot.operations import Operations
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-# Message subtypes that are still a person asking something; every other subtype (edits,
-# deletions, joins, bot posts) is ignored.
-USER_SUBTYPES = frozenset({"file_share", "thread_broadcast"})
+# How long a thread reply without a mention waits for its thread's first question to be stored
+# (the two may arrive out of order, or close together in a burst); within Slack's 3 s with the
+# store (`SlackConfig.store_wait_s`).
+FOLLOW_UP_WAIT_S = 0.8
 # What Bolt raises when a body's shape is not what Slack sends (it assumes it is).
 _UNPARSEABLE = (ValueError, AttributeError, TypeError, KeyError, RecursionError)
 THUMBS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
@@ -60,6 +74,7 @@ class SlackAdapter:
         self.config = config
         self.client = client or web_client(config.bot_token, config.api_url)
         self.tasks = TaskTracker()
+        self._storing: set[str] = set()  # events not yet stored, still being tried
         self.streaming = StreamSupport(config.stream_mode)
         secret = config.signing_secret.get_secret_value() if config.signing_secret else ""
         # HTTP mode verifies every request with the signing secret. Socket Mode has none (the
@@ -105,7 +120,7 @@ class SlackAdapter:
                         len(raw))  # fmt: skip
             return BoltResponse(status=400, body="")
         try:
-            request = AsyncBoltRequest(body=body, headers=_headers(headers))
+            request = AsyncBoltRequest(body=body, headers=as_headers(headers))
         except _UNPARSEABLE as error:  # Bolt parses the body and reads ids out of it eagerly
             log.warning("rejected a malformed Slack request (%s): %r",
                         type(error).__name__, body[:200])  # fmt: skip
@@ -125,7 +140,7 @@ class SlackAdapter:
                 problem = type(error).__name__
             else:
                 return await self.dispatch(request)
-        log.warning("ignored a malformed Slack request %s: %s", _describe(payload), problem)
+        log.warning("ignored a malformed Slack request %s: %s", describe(payload), problem)
         return BoltResponse(status=200, body="")
 
     async def dispatch(self, request: AsyncBoltRequest) -> Any:
@@ -133,14 +148,14 @@ class SlackAdapter:
         if problem:
             # Acked (200) so Slack does not retry a payload that can never be handled.
             log.warning("ignored a malformed Slack request %s: %s",
-                        _describe(request.body), problem)  # fmt: skip
+                        describe(request.body), problem)  # fmt: skip
             return BoltResponse(status=200, body="")
         try:
             response = await self.bolt.async_dispatch(request)
         except Exception:
             # Only a payload Bolt itself cannot handle gets here (listener errors go to
             # _on_error): log it with its trace, answer 400 so Slack does not retry it.
-            log.exception("Slack request %s could not be handled", _describe(request.body))
+            log.exception("Slack request %s could not be handled", describe(request.body))
             return BoltResponse(status=400, body="")
         if response.status == 401:
             # Bolt only logs this at INFO, with the whole body; say it plainly, without the body.
@@ -168,55 +183,74 @@ class SlackAdapter:
     async def _take(
         self, body: dict[str, Any], event: dict[str, Any], context: Any, *, mentioned: bool
     ) -> None:
-        envelope = body.get("event_id", "?")
-        subtype = event.get("subtype")
-        if event.get("bot_id") or (subtype and (not isinstance(subtype, str)
-                                                or subtype not in USER_SUBTYPES)):  # fmt: skip
-            log.debug("ignored %s (subtype %s, bot %s)", envelope, subtype, event.get("bot_id"))
-            return
+        """Store the question, then let Bolt acknowledge Slack: a question is never acked
+        before it is stored (a crash right after the ack would lose it, and Slack does not
+        deliver an acked event again). The answer runs in a tracked task."""
+        message = posted(body, event)
         bot_user = getattr(context, "bot_user_id", None)
-        user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
-        text = event.get("text")
-        team = body.get("team_id") or event.get("team") or ""
-        thread_ts = event.get("thread_ts")
-        if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)
-                and isinstance(text, str) and isinstance(team, str)
-                and _unicode(user, channel, ts, team) and user and channel and ts
-                and (thread_ts is None or (isinstance(thread_ts, str) and _unicode(thread_ts)))
-                ):  # fmt: skip
-            log.warning("ignored malformed message event %s: no user/channel/ts/text", envelope)
+        if message is None or message.user == bot_user:
             return
-        if user == bot_user:
-            return
+        envelope = body.get("event_id", "?")
         allowed = self.config.allowed_channels
-        is_dm = event.get("channel_type") == "im"
-        if allowed and channel not in allowed and not is_dm:
-            log.debug("ignored %s: channel %s is not in SLACK_ALLOWED_CHANNELS", envelope, channel)
+        if allowed and message.channel not in allowed and not message.direct:
+            log.debug("ignored %s: channel %s is not in SLACK_ALLOWED_CHANNELS", envelope,
+                      message.channel)  # fmt: skip
             return
-        thread = thread_ts if isinstance(thread_ts, str) and thread_ts else ts
+        started = time.monotonic()
         # A channel message without a mention: only follow-ups in threads we took part in.
-        if not (mentioned or is_dm) and (
-            thread == ts or not await self.ops.knows_thread(PLATFORM, team, channel, thread)
+        if not (mentioned or message.direct) and not (
+            message.in_thread and await self._known_thread(message, envelope)
         ):
             return
         incoming = Incoming(
             platform=PLATFORM,
-            workspace=team,
-            channel=channel,
-            thread=thread,
-            user=user,
-            text=strip_bot_mention(text, bot_user),
+            workspace=message.team,
+            channel=message.channel,
+            thread=message.thread,
+            user=message.user,
+            text=strip_bot_mention(message.text, bot_user),
             # The same post arrives as app_mention and message.*, with different event ids;
             # channel + ts names the post itself, so the pair (and every retry) is answered once.
-            event_id=f"{channel}:{ts}",
-            admin=user in self.config.admin_user_ids,
+            event_id=f"{message.channel}:{message.ts}",
+            admin=message.user in self.config.admin_user_ids,
         )
         log.info("slack event %s (%s) -> %s", envelope, event.get("type"), incoming.event_id)
-        reply = self._reply(channel, thread, user, team)
-        self.tasks.spawn(self._answer(incoming, reply), name=f"slack-answer-{incoming.event_id}")
+        name = f"slack-answer-{incoming.event_id}"
+        if incoming.event_id in self._storing:  # an earlier delivery waits for the database
+            raise NotStored(f"{incoming.event_id} is still waiting for the database")
+        self.tasks.ensure_room(name)  # before anything is stored
+        left = self.config.store_wait_s - (time.monotonic() - started)
+        taken = await self.engine.take(incoming, max(0.1, left))
+        if taken.duplicate:
+            log.info("slack %s: duplicate", incoming.event_id)
+            return
+        reply = self._reply(message.channel, message.thread, message.user, message.team)
+        self.tasks.spawn(self._answer(incoming, reply, taken), name=name)
+        if not taken.settled:  # the answer task goes on storing it; Slack delivers it again
+            self._storing.add(incoming.event_id)
+            raise NotStored(f"{incoming.event_id} not stored in time: not acknowledged")
 
-    async def _answer(self, incoming: Incoming, reply: SlackReply) -> None:
-        outcome = await self.engine.handle(incoming, reply)
+    async def _known_thread(self, message: Posted, envelope: str) -> bool:
+        """Whether the bot took part in this reply's thread. Its first question may still be
+        on its way (Slack does not promise order, and a burst delays it): wait for it,
+        bounded, and say so when it never comes."""
+        waited, pause = 0.0, 0.05
+        while not await self.ops.knows_thread(PLATFORM, message.team, message.channel,
+                                              message.thread):  # fmt: skip
+            if waited + pause > FOLLOW_UP_WAIT_S:
+                log.info("ignored %s: a reply in thread %s of %s, where nobody asked the bot "
+                         "(waited %.2f s for its first question)", envelope, message.thread,
+                         message.channel, waited)  # fmt: skip
+                return False
+            await asyncio.sleep(pause)
+            waited, pause = waited + pause, pause * 2
+        return True
+
+    async def _answer(self, incoming: Incoming, reply: SlackReply, taken: Taken) -> None:
+        try:
+            outcome = await self.engine.handle(incoming, reply, taken)
+        finally:
+            self._storing.discard(incoming.event_id)
         log.info("slack %s: %s", incoming.event_id, outcome.status)
 
     def recovery_reply(self, incoming: Incoming) -> SlackReply:
@@ -243,8 +277,8 @@ class SlackAdapter:
         item = event.get("item")
         user = event.get("user")
         if not (name in THUMBS and isinstance(item, dict) and item.get("type") == "message"
-                and isinstance(user, str) and _unicode(user)
-                and _is_id(item.get("channel")) and _is_id(item.get("ts"))):  # fmt: skip
+                and isinstance(user, str) and unicode_ok(user)
+                and is_id(item.get("channel")) and is_id(item.get("ts"))):  # fmt: skip
             return
         value = THUMBS[name] if event.get("type") == "reaction_added" else 0
         post = f"{item.get('channel')}:{item.get('ts')}"
@@ -257,7 +291,7 @@ class SlackAdapter:
 
     async def _on_feedback_button(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        action = _action(body)
+        action = action_of(body)
         if action is None:
             return
         call_id, user, channel, _thread = action
@@ -272,7 +306,7 @@ class SlackAdapter:
 
     async def _on_escalate(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        action = _action(body)
+        action = action_of(body)
         if action is None:
             return
         call_id, user, channel, thread = action
@@ -317,63 +351,7 @@ class SlackAdapter:
         log.info("ignored Slack event type %r (%s)", event.get("type"), body.get("event_id"))
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        if isinstance(error, Overloaded):  # Bolt answers 500: Slack delivers the event again
-            log.warning("Slack event %s pushed back: %s", _describe(body), error)
+        if isinstance(error, Overloaded | NotStored):  # Bolt answers 500: Slack delivers it again
+            log.warning("Slack event %s pushed back: %s", describe(body), error)
             return
-        log.error("Slack listener failed on %s", _describe(body), exc_info=error)
-
-
-def _action(body: dict[str, Any]) -> tuple[int, str, str, str] | None:
-    """(call id, user, channel, thread ts) of a button press, or None when malformed."""
-    try:
-        action = body["actions"][0]
-        call_id = int(action["value"])
-        user = str(body["user"]["id"])
-        channel = str(body["channel"]["id"])
-        message = body["message"]
-        thread = str(message.get("thread_ts") or message["ts"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        log.warning("ignored malformed button payload: %s", _describe(body))
-        return None
-    return call_id, user, channel, thread
-
-
-def malformed(body: Any) -> str:
-    """Why Bolt must not see `body` ("" when it may): Bolt assumes an event is an object."""
-    if not isinstance(body, dict):
-        return "not a JSON object"
-    if body.get("type") == "event_callback" or "event" in body:
-        event = body.get("event")
-        if not isinstance(event, dict):
-            return "its event is not an object"
-        if not isinstance(event.get("type"), str):
-            return "its event has no type"
-    for key in ("type", "team_id", "event_id"):
-        if key in body and not (isinstance(body[key], str) and _unicode(body[key])):
-            return f"bad {key}"
-    return ""
-
-
-def _unicode(*values: str) -> bool:
-    """Valid Unicode (no lone surrogates): what every platform id is, and what a database and
-    Slack's API can store and send."""
-    try:
-        for value in values:
-            value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and _unicode(value)
-
-
-def _headers(headers: Mapping[str, str]) -> dict[str, str | Sequence[str]]:
-    return dict(headers.items())
-
-
-def _describe(body: Any) -> str:
-    if not isinstance(body, dict):
-        return "request"
-    return ascii(body.get("event_id") or body.get("type") or "request")[:80]
+        log.error("Slack listener failed on %s", describe(body), exc_info=error)

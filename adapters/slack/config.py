@@ -27,6 +27,9 @@ class SlackConfig:
     show_context_line: bool = True
     shutdown_grace_s: float = 30.0  # answers in flight get this long to finish at shutdown
     handoff_group: str = ""  # KB_HANDOFF_MENTION's Slack user group, pinged on a hand-off
+    # How long a question may take to be stored before Slack is acknowledged (Slack wants its
+    # answer within 3 s): not stored by then, the event is not acknowledged and comes again.
+    store_wait_s: float = 2.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlackConfig | None:
@@ -47,6 +50,7 @@ class SlackConfig:
             show_context_line=settings.show_context_line,
             shutdown_grace_s=settings.shutdown_grace_s,
             handoff_group=handoff_mentions(settings.kb_handoff_mention).get("slack", ""),
+            store_wait_s=min(2.0, max(0.1, settings.database_wait_s)),
         )
 
 

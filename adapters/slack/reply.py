@@ -122,6 +122,7 @@ class SlackReply:
         self._native = support.native
         self._last_update = float("-inf")
         self._orphan: str | None = None  # a crashed process's native stream, still open
+        self._started = False
 
     @property
     def checkpoint(self) -> str:
@@ -146,6 +147,9 @@ class SlackReply:
             self._orphan = None
 
     async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
         await self._close_orphan()
         if self._native:
             try:

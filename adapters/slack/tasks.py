@@ -26,6 +26,11 @@ class Overloaded(SwitchboardError):
     """Too much work queued: refuse the event so that Slack redelivers it later."""
 
 
+class NotStored(SwitchboardError):
+    """The question is not stored yet (the database is slow or down): Slack must not get its
+    acknowledgement, so that it delivers the event again; the answer task keeps trying."""
+
+
 class TaskTracker:
     """Bounded `BackgroundTasks`: each task held until it ends, its failure logged."""
 
@@ -35,14 +40,21 @@ class TaskTracker:
         self._slots: asyncio.Semaphore | None = None  # made in the running loop
         self.refused = 0
 
-    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run `work` when a slot is free; raises `Overloaded` when the backlog is full."""
+    def ensure_room(self, name: str) -> None:
+        """Raises `Overloaded` when the backlog is full (checked before anything is stored)."""
         if len(self._tasks) >= self._concurrency + self._backlog:
-            work.close()
             self.refused += 1
             log.warning("overloaded: %d tasks running or waiting; refused %s",
                         len(self._tasks), name)  # fmt: skip
             raise Overloaded(f"busy: {len(self._tasks)} tasks running or waiting")
+
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `work` when a slot is free; raises `Overloaded` when the backlog is full."""
+        try:
+            self.ensure_room(name)
+        except Overloaded:
+            work.close()
+            raise
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
         return self._tasks.start(self._run(self._slots, work), name)

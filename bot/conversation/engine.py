@@ -2,7 +2,9 @@
 
 `handle` stores the question (its event id makes it idempotent, its lease makes one replica
 answer it), checks budgets, routes it and hands the answer to the `Answerer`; nothing further
-down calls back into the engine. `recover` answers a question a crash left unanswered.
+down calls back into the engine. `take` stores a question alone (`bot.conversation.intake`),
+so that an adapter can store it before it acknowledges the platform; `handle` then answers it.
+`recover` answers a question a crash left unanswered.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.conversation.answer import Answerer, AnswerJob
 from bot.conversation.handoff import hand_off
+from bot.conversation.intake import Intake, Taken
 from bot.conversation.lease import Leases
 from bot.conversation.locks import KeyedLocks
 from bot.conversation.messages import Incoming, Outcome, Reply, Resumable
+from bot.conversation.patience import for_the_user
 from bot.conversation.policy import TierPolicy
 from bot.conversation.prompt import (
     TRIM_NOTICE,
@@ -29,7 +33,7 @@ from bot.conversation.prompt import (
     history_window,
     parse_question,
 )
-from bot.conversation.text import clean_text, has_visible_text
+from bot.conversation.text import clean_text
 from bot.errors import ServiceUnavailable
 from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, NOT_COVERED, Librarian, ground
 from bot.llm.types import Asker
@@ -37,10 +41,11 @@ from routing.strategy import Decision, RouteRequest, Strategy
 from routing.tiers import Tier, parse_tier, tier_above
 from storage.conversations import Conversations
 from storage.database import DatabaseUnavailable
-from storage.records import StartedTurn, ThreadRef, Unfinished, digest
+from storage.records import StartedTurn, ThreadRef, Unfinished
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ReplyFor = Callable[[Incoming], Reply]  # an adapter's reply for a question answered later
 
@@ -60,7 +65,7 @@ class EngineConfig:
     tier_policy: TierPolicy = field(default_factory=TierPolicy)
     lease_s: float = 30.0  # a question's lease, renewed while answering
     recovery_max_age_s: float = 300.0  # older unanswered questions get an apology instead
-    db_wait_s: float = 10.0  # how long a question waits for the database before "unavailable"
+    db_wait_s: float = 10.0  # how long a question waits for the database before "slow"
     recovery_interval_s: float = 15.0  # between looks for questions a crash left unanswered
 
 
@@ -117,35 +122,41 @@ class Engine:
         self._guard = guard or AllowAll()
         self._locks = KeyedLocks()
         self._leases = Leases(conversations, config.lease_s, clock)
+        self._intake = Intake(conversations, self._leases, clock=clock,
+                              max_question_tokens=config.max_question_tokens)  # fmt: skip
 
-    async def handle(self, incoming: Incoming, reply: Reply) -> Outcome:
+    async def take(self, incoming: Incoming, wait_s: float) -> Taken:
+        """Store the question within `wait_s`, before the platform is acknowledged."""
+        return await self._intake.take(incoming, wait_s)
+
+    async def handle(self, incoming: Incoming, reply: Reply, taken: Taken | None = None) -> Outcome:
         """Answer `incoming` once, streaming into `reply`; a repeated event id is ignored,
-        unless its question was left unanswered by a crash (then it is answered now)."""
-        config = self._config
-        question = parse_question(clean_text(incoming.text), config.max_question_tokens)
-        if not has_visible_text(question.text):
+        unless its question was left unanswered by a crash (then it is answered now).
+        `taken`: what `take` already did with it."""
+        taken = taken or self._intake.receive(incoming)
+        question = taken.question
+        if question is None:
             await reply.fail(EMPTY_MESSAGE)
             return Outcome("rejected", message=EMPTY_MESSAGE)
+        if taken.duplicate:
+            log.info("duplicate event %s ignored", incoming.event_id[:80])
+            return Outcome("duplicate")
         ref = ThreadRef(incoming.platform, incoming.workspace, incoming.channel, incoming.thread)
         async with self._locks.hold(ref.key):
-            owner = uuid.uuid4().hex
+            stored, history = taken.turn, self._config.history_max_messages
             try:
+                # Stored by `take` before an earlier question of its thread was answered: read
+                # the thread again, now that it is this question's turn.
                 turn = await self._patiently(
-                    lambda: self._conversations.start_turn(
-                        ref,
-                        text=question.text,
-                        author=incoming.user,
-                        event_key=digest(incoming.platform, incoming.workspace, incoming.event_id),
-                        history_limit=config.history_max_messages,
-                        owner=owner,
-                        lease_until=self._leases.end(),
-                        origin=incoming.origin,
-                        now=self._clock(),
-                    )
-                )
+                    (lambda: self._intake.store(taken, history)) if stored is None
+                    else (lambda: self._conversations.reload_turn(stored, history)),
+                    taken.arrived, reply,
+                )  # fmt: skip
             except DatabaseUnavailable as error:
                 log.warning("question %s not stored: %s", incoming.event_id[:80], error)
                 await reply.fail(ServiceUnavailable.user_message)
+                if stored is not None:
+                    await self._conversations.fail_question(stored.message_id)
                 return Outcome("failed", message=ServiceUnavailable.user_message)
             if turn is None:
                 log.info("duplicate event %s ignored", incoming.event_id[:80])
@@ -153,7 +164,7 @@ class Engine:
             if turn.resumed:
                 log.info("event %s redelivered unanswered: answering it now", incoming.event_id)
                 return await self._resume(incoming, turn, reply)
-            return await self._answer(incoming, question, turn, reply)
+            return await self._answer(incoming, question, turn, reply, taken.arrived)
 
     async def recover(self, found: Unfinished, reply_for: ReplyFor) -> Outcome:
         """Claim a question a crash left unanswered and answer it (or apologise, when it is
@@ -205,19 +216,29 @@ class Engine:
         if stored is not None:
             job = AnswerJob(incoming, turn, Decision(stored.strategy, ()), (), question.text, ())
             return await self._answerer.redeliver(job, stored, reply)
-        return await self._answer(incoming, question, turn, reply)
+        return await self._answer(incoming, question, turn, reply, time.monotonic())
 
     async def _answer(
-        self, incoming: Incoming, question: Question, turn: StartedTurn, reply: Reply
+        self,
+        incoming: Incoming,
+        question: Question,
+        turn: StartedTurn,
+        reply: Reply,
+        arrived: float,
     ) -> Outcome:
         config = self._config
-        try:
+
+        async def route_inputs() -> tuple[GuardVerdict, Assignment]:
             verdict = await self._guard.check(incoming.asker)
             assignment = await self._picker.pick(incoming, turn)
             if assignment.experiment and assignment.variant and not turn.variant:
                 await self._conversations.set_thread_variant(
                     turn.thread_id, assignment.experiment, assignment.variant
                 )
+            return verdict, assignment
+
+        try:
+            verdict, assignment = await self._patiently(route_inputs, arrived, reply)
         except DatabaseUnavailable as error:
             log.warning("question %s: database unavailable (%s)", turn.message_id, error)
             await reply.fail(ServiceUnavailable.user_message)
@@ -269,21 +290,12 @@ class Engine:
         )
         return await self._answerer.run(job, reply)
 
-    async def _patiently(
-        self, store: Callable[[], Awaitable[StartedTurn | None]]
-    ) -> StartedTurn | None:
-        """Store the question, retrying for up to `db_wait_s` while the database is down or
-        its pool is exhausted; then `DatabaseUnavailable`."""
-        deadline = time.monotonic() + self._config.db_wait_s
-        delay = 0.05
-        while True:
-            try:
-                return await store()
-            except DatabaseUnavailable:
-                if time.monotonic() + delay > deadline:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+    async def _patiently(self, op: Callable[[], Awaitable[T]], arrived: float, reply: Reply) -> T:
+        """`op()`, waiting for the database: "longer than usual" by `db_wait_s`, given up
+        after `recovery_max_age_s` (an older question would get an apology anyway)."""
+        c = self._config
+        return await for_the_user(op, reply, arrived=arrived, slow_s=c.db_wait_s,
+                                  max_s=c.recovery_max_age_s)  # fmt: skip
 
     async def escalate(
         self, call_id: int, user: str, reply: Reply, *, admin: bool = False

@@ -89,10 +89,12 @@ class Reply(Protocol):
     limits: ReplyLimits
 
     async def start(self) -> None:
-        """Show that an answer is coming ("thinking..."/typing)."""
+        """Show that an answer is coming ("thinking..."/typing); a second call does nothing."""
 
     async def append(self, text: str) -> None:
-        """More answer text arrived; the adapter decides when to show it (rate limits)."""
+        """More answer text arrived; the adapter decides when to show it (rate limits). The
+        text `finish` is given replaces everything appended (e.g. a "taking longer than
+        usual" line shown while the database was slow)."""
 
     async def finish(self, text: str, meta: AnswerMeta) -> list[str]:
         """The full answer (`text`) is done; return the platform ids of the posted messages."""

@@ -1,7 +1,8 @@
 """The most honest crash test (issue 13): `switchboard run` is killed with SIGKILL while it
-streams an answer into a Slack thread, then the bot is started again. It finds the unanswered
-question by itself and the thread ends with exactly one complete answer, with one ledger row
-per request the LLM received.
+streams an answer into a Slack thread, and the moment it acknowledges a second question
+(issue 21), then the bot is started again. It finds both unanswered questions by itself and
+each thread ends with exactly one complete answer, with one ledger row per request the LLM
+received.
 
 Everything is real but local: the Slack Web API stand-in, signed Events API requests over
 HTTP, the LLM simulator over HTTP, a SQLite file. Starting `switchboard run` costs seconds
@@ -70,6 +71,22 @@ async def start_bot(env: dict[str, str], cwd: Path, log: Path) -> asyncio.subpro
             return process
 
 
+async def acked(
+    port: int, body: str, headers: dict[str, str], process: asyncio.subprocess.Process
+) -> bytes:
+    """POST `body` and SIGKILL `process` the moment the response's first bytes arrive; the
+    status line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = ["POST /slack/events HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}",
+             *(f"{name}: {value}" for name, value in headers.items())]  # fmt: skip
+    writer.write(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
+    first = await reader.read(1)
+    process.send_signal(signal.SIGKILL)  # ack + 0 ms: nothing else of ours runs
+    line = first + await reader.readline()
+    writer.close()
+    return line
+
+
 async def until(condition: Any, timeout_s: float, what: str, log: Path) -> None:
     try:
         async with asyncio.timeout(timeout_s):
@@ -125,9 +142,14 @@ async def test_kill_9_mid_stream_then_restart_answers_once(
             return bool(fake_slack.named("chat.appendStream")) and await checkpointed()
 
         await until(streaming, 30, "the answer to start streaming", log)
+        # A second question, and kill -9 the moment its 200 arrives (issue 21 item 3): Slack
+        # never delivers an acknowledged event again, so it must be stored by then.
+        second = json.dumps(envelope(mention("Where is the audit log?", "900.000200")))
+        status = await acked(port, second, signed_headers(second, secret=SECRET), first)
     finally:
         first.send_signal(signal.SIGKILL)  # no cleanup code of ours runs
         await first.wait()
+    assert status.startswith(b"HTTP/1.1 200")
     assert not fake_slack.named("chat.stopStream")  # it really died mid-stream
     simulator.speed = 0.0  # the second answer need not be slow
 
@@ -144,33 +166,33 @@ async def test_kill_9_mid_stream_then_restart_answers_once(
 
         async def answered() -> bool:
             async with engine.connect() as conn:
-                state = await conn.scalar(sa.select(messages_t.c.state).where(
-                    messages_t.c.role == "user"))  # fmt: skip
-            return state == "answered"
+                states = (await conn.scalars(sa.select(messages_t.c.state).where(
+                    messages_t.c.role == "user"))).all()  # fmt: skip
+            return list(states) == ["answered", "answered"]
 
-        await until(answered, 30, "the restarted bot to answer", log)
+        await until(answered, 30, "the restarted bot to answer both questions", log)
     finally:
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
 
-    [shown] = [m for m in fake_slack.messages() if m.thread_ts == "900.000100"]
     async with engine.connect() as conn:
-        # The answer's rows: `run`'s start-up check of the key is on the ledger too (purpose
+        # The answers' rows: `run`'s start-up check of the key is on the ledger too (purpose
         # "check"), as the provider bills it.
         calls = list((await conn.execute(sa.select(calls_t).where(
             calls_t.c.purpose == "answer").order_by(calls_t.c.id))).all())  # fmt: skip
-        questions = list((await conn.execute(
-            sa.select(messages_t).where(messages_t.c.role == "user"))).all())  # fmt: skip
-        answer = await conn.scalar(sa.select(messages_t.c.text).where(
-            messages_t.c.id == calls[-1].answer_id))  # fmt: skip
+        questions = list((await conn.execute(sa.select(messages_t).where(
+            messages_t.c.role == "user").order_by(messages_t.c.id))).all())  # fmt: skip
+        answers = dict((await conn.execute(sa.select(messages_t.c.id, messages_t.c.text).where(
+            messages_t.c.role == "assistant"))).all())  # fmt: skip
     await engine.dispose()
-    assert shown.body == answer and answer.startswith("[simulated]")
-    chats = [
-        r
-        for r in simulator.requests
-        if r.path.endswith("/chat/completions")
-        and r.body["messages"][-1]["content"] == "Explain how key rotation works"
-    ]  # not `run`'s start-up check of the key
-    assert len(calls) == len(chats) == 2
-    assert [c.error_kind for c in calls] == ["interrupted", None]
-    assert [q.state for q in questions] == ["answered"]
+    assert [q.state for q in questions] == ["answered", "answered"]
+    for question, thread in zip(questions, ("900.000100", "900.000200"), strict=True):
+        [shown] = [m for m in fake_slack.messages() if m.thread_ts == thread]
+        mine = [c for c in calls if c.message_id == question.id]
+        assert shown.body == answers[mine[-1].answer_id] and shown.body.startswith("[simulated]")
+        asked = [r for r in simulator.requests if r.path.endswith("/chat/completions")
+                 and r.body["messages"][-1]["content"] == question.text]  # not the key check
+        assert len(mine) == len(asked)  # one ledger row per request the LLM received
+        assert [c.error_kind for c in mine] == ["interrupted"] * (len(mine) - 1) + [None]
+    first_question = [c for c in calls if c.message_id == questions[0].id]
+    assert [c.error_kind for c in first_question] == ["interrupted", None]
