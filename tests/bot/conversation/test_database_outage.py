@@ -74,7 +74,7 @@ async def test_database_down_before_a_question(
     pg: Database, proxy: CuttableProxy, make_app: MakeApp, provider: FakeProvider
 ) -> None:
     app = await fixed_app(make_app, Database("postgres", proxy.url, pg.schema),
-                          database_wait_s=0.5, recovery_max_age_s=1.0)  # fmt: skip
+                          database_wait_s=0.5, recovery_max_age_s=2.0)  # fmt: skip
     await proxy.cut()
     reply = RecordingReply()
     started = time.monotonic()
@@ -87,7 +87,7 @@ async def test_database_down_before_a_question(
     assert provider.requests == []
 
     async def back_soon() -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.2)
         await proxy.restore()
 
     returning = asyncio.create_task(back_soon())
