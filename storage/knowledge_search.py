@@ -47,11 +47,22 @@ def match(
     groups = [group for group in groups if group]
     if not groups or limit <= 0:
         return []
-    params: dict[str, object] = {"n": limit}
     build = _postgres if conn.dialect.name == "postgresql" else _sqlite
-    sql = build(groups, weights, every, params) + _in_collections(collections, params)
-    sql += " ORDER BY score DESC, p.id LIMIT :n"
-    return [_match(row) for row in conn.execute(sa.text(sql), params)]
+    # The index ranks first and only its best rows are joined to their pages (a common word
+    # matches thousands of passages); with a collection filter, more are ranked, and all of
+    # them when too few of those are in the collections.
+    for inner in ((limit if collections is None else limit * 8), None):
+        params: dict[str, object] = {"n": limit, "inner": inner if inner is not None else -1}
+        ranked = build(groups, weights, every, params)
+        sql = (
+            f"SELECT {_COLUMNS}, f.score FROM ({ranked}) f JOIN kb_passages p ON p.id = f.id "
+            "JOIN kb_documents d ON d.id = p.document_id WHERE TRUE"
+            f"{_in_collections(collections, params)} ORDER BY f.score DESC, p.id LIMIT :n"
+        )
+        found = [_match(row) for row in conn.execute(sa.text(sql), params)]
+        if len(found) >= limit or inner is None or collections is None:
+            return found
+    return found
 
 
 def fts5_expression(alternatives: Sequence[str]) -> str:
@@ -76,21 +87,20 @@ def _in_collections(collections: Sequence[str] | None, params: dict[str, object]
 
 
 def _sqlite(groups: list[list[str]], w: Weights, every: bool, params: dict[str, object]) -> str:
-    """The SELECT ... WHERE of a match: FTS5 with bm25 (lower is better, so negated)."""
+    """The passages FTS5 ranks best (id, score): bm25, lower is better, so negated."""
     if every:
         params["q"] = " AND ".join(f"({fts5_expression(group)})" for group in groups)
     else:
         params["q"] = fts5_expression([a for group in groups for a in group])
     rank = f"bm25(kb_passages_fts, {w.title:f}, {w.headings:f}, {w.body:f})"
     return (
-        f"SELECT {_COLUMNS}, -{rank} AS score FROM kb_passages_fts f "
-        "JOIN kb_passages p ON p.id = f.rowid JOIN kb_documents d ON d.id = p.document_id "
-        "WHERE kb_passages_fts MATCH :q"
+        f"SELECT rowid AS id, -{rank} AS score FROM kb_passages_fts "
+        f"WHERE kb_passages_fts MATCH :q ORDER BY {rank} LIMIT :inner"
     )
 
 
 def _postgres(groups: list[list[str]], w: Weights, every: bool, params: dict[str, object]) -> str:
-    """The SELECT ... WHERE of a match: a tsquery of the groups, ranked by ts_rank_cd."""
+    """The passages a tsquery of the groups ranks best (id, score) by ts_rank_cd."""
     ors = []
     for g, group in enumerate(groups):
         alternatives = []
@@ -103,10 +113,9 @@ def _postgres(groups: list[list[str]], w: Weights, every: bool, params: dict[str
     # ts_rank_cd's weights are {D, C, B, A} in 0..1: body, -, headings, title.
     weights = f"'{{{w.body / top:f}, 0, {w.headings / top:f}, {w.title / top:f}}}'"
     return (
-        f"WITH q AS (SELECT {query} AS query) "
-        f"SELECT {_COLUMNS}, ts_rank_cd({weights}::float4[], p.search, q.query) AS score "
-        "FROM q, kb_passages p JOIN kb_documents d ON d.id = p.document_id "
-        "WHERE p.search @@ q.query"
+        f"SELECT k.id, ts_rank_cd({weights}::float4[], k.search, q.query) AS score "
+        f"FROM (SELECT {query} AS query) q, kb_passages k WHERE k.search @@ q.query "
+        "ORDER BY score DESC, k.id LIMIT (CASE WHEN :inner < 0 THEN NULL ELSE :inner END)"
     )
 
 

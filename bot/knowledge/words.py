@@ -8,6 +8,8 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"[^\W_]+")
+# The blocks of combining marks (accents) that NFKD splits off letters.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 _STOP = """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
@@ -25,8 +27,9 @@ STOP_WORDS = frozenset(_STOP.split())
 
 def fold(text: str) -> str:
     """Lower case without accents ("Café" -> "cafe")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():  # nearly always: nothing to fold
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower()))
 
 
 def words(text: str) -> list[str]:
