@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.routing_setup import Routing, baseline_model
@@ -15,6 +15,8 @@ from bot.notices import Notifier
 from bot.settings import Settings
 from bot.spend.policy import BudgetPolicy
 from bot.spend.scheduler import DigestJob
+from storage.database import run_transaction
+from storage.knowledge_answers import knowledge_use
 from storage.tables import utcnow
 
 
@@ -35,6 +37,15 @@ def digest_job(
             return await experiment_digest_lines(stores.experiments, routing.experiments, now)
 
     quality = quality_report(settings, stores)
+
+    async def knowledge(end: datetime) -> list[str]:
+        """The digest day's questions: answered from the docs, most cited, content gaps."""
+        from bot.knowledge.gaps import group_gaps, summary_lines  # the retrieval stack
+
+        start = end - timedelta(days=1)
+        use = await run_transaction(stores.db, lambda conn: knowledge_use(conn, start, end))
+        return summary_lines(use, group_gaps(use.gaps))
+
     return DigestJob(
         stores.ledger,
         stores.claims,
@@ -46,6 +57,7 @@ def digest_job(
         clock=clock,
         experiment_lines=lines,
         quality_lines=quality.lines,
+        knowledge_lines=knowledge,
     )
 
 

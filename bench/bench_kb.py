@@ -78,9 +78,8 @@ async def fresh_store(url: str, schema: str | None) -> KnowledgeStore:
     return KnowledgeStore(engine)
 
 
-async def indexing(url: str, schema: str | None, folder: Path, docs: int) -> str:
+async def indexing(url: str, schema: str | None, folder: Path, size: int) -> str:
     store = await fresh_store(url, schema)
-    size = sum(p.stat().st_size for p in folder.glob("*.md"))
     started = time.perf_counter()
     report = await Ingest(store, FolderReader()).add([str(folder)], "default", None)
     seconds = time.perf_counter() - started
@@ -150,7 +149,7 @@ asyncio.run(main())
 """
 
 
-async def memory(folder: Path, home: Path) -> str:
+async def memory(folder: Path, home: Path, docs: int) -> str:
     figures = {}
     for label, docs in (("empty", None), ("1,000 documents", folder)):
         db = home / f"{label[:5]}.db"
@@ -171,7 +170,7 @@ async def memory(folder: Path, home: Path) -> str:
             runs.append(float(rss))
         figures[label] = (statistics.median(runs), sources)
     (empty, _), (full, sources) = figures["empty"], figures["1,000 documents"]
-    return (f"RSS after 3 answers: empty knowledge base {empty:.1f} MB, {len(list(folder.glob('*.md'))):,} documents "
+    return (f"RSS after 3 answers: empty knowledge base {empty:.1f} MB, {docs:,} documents "
             f"{full:.1f} MB (+{full - empty:.1f} MB; {sources} sources cited)")  # fmt: skip
 
 
@@ -186,8 +185,11 @@ async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
         folder.mkdir()
+        size = 0
         for n in range(args.docs):
-            (folder / f"page{n:05d}.md").write_text(document(n, 5, rng, sentences, headings))
+            text = document(n, 5, rng, sentences, headings)
+            size += len(text.encode())
+            (folder / f"page{n:05d}.md").write_text(text)
         backends: list[tuple[str, str, str | None]] = [
             ("SQLite", f"sqlite+aiosqlite:///{tmp}/index.db", None)
         ]
@@ -208,7 +210,7 @@ async def run(args: argparse.Namespace) -> None:
                 elif kind == "search":
                     url = f"sqlite+aiosqlite:///{tmp}/search.db"
                 if kind == "index":
-                    print(f"{label}: {await indexing(url, schema, folder, args.docs)} "
+                    print(f"{label}: {await indexing(url, schema, folder, size)} "
                           f"(load {load()})")  # fmt: skip
                 else:
                     found = await retrieval(url, schema, args.passages, args.queries, texts)
@@ -220,7 +222,7 @@ async def run(args: argparse.Namespace) -> None:
                     await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
             await admin.dispose()
         if not args.skip_memory:
-            print(f"memory: {await memory(folder, Path(tmp))} (load {load()})")
+            print(f"memory: {await memory(folder, Path(tmp), args.docs)} (load {load()})")
 
 
 def main() -> None:

@@ -88,7 +88,38 @@ class KnowledgeTerm(SQLModel, table=True):
     documents: int = 0
 
 
+class KnowledgeAnswer(SQLModel, table=True):
+    """What the knowledge base gave one question: cited passages, or nothing that covered it
+    (then answered anyway, or handed off to people). For the support lead's view."""
+
+    __tablename__ = "kb_answers"
+    __table_args__ = (sa.Index("ix_kb_answers_created_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", ondelete="CASCADE", unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=255)
+    channel: str = Field(max_length=255)
+    confidence: float
+    outcome: str = Field(max_length=16)  # cited | uncovered | handed_off
+
+
+class KnowledgeCitation(SQLModel, table=True):
+    """A page an answer cited (by title and link: they outlive re-indexing)."""
+
+    __tablename__ = "kb_citations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="kb_answers.id", ondelete="CASCADE", index=True)
+    title: str = Field(sa_type=sa.Text)
+    url: str | None = Field(default=None, sa_type=sa.Text)
+    path: str = Field(sa_type=sa.Text)
+
+
 kb_sources_t: sa.Table = KnowledgeSource.__table__  # type: ignore[attr-defined]
 kb_documents_t: sa.Table = KnowledgeDocument.__table__  # type: ignore[attr-defined]
 kb_passages_t: sa.Table = KnowledgePassage.__table__  # type: ignore[attr-defined]
 kb_terms_t: sa.Table = KnowledgeTerm.__table__  # type: ignore[attr-defined]
+kb_answers_t: sa.Table = KnowledgeAnswer.__table__  # type: ignore[attr-defined]
+kb_citations_t: sa.Table = KnowledgeCitation.__table__  # type: ignore[attr-defined]

@@ -1,7 +1,7 @@
 """The read-only spend and quality dashboard: server-rendered HTML over the ledger, no JavaScript.
 
 Pages: / (overview), /breakdowns (+ .csv), /calls.csv (the period's calls, as `switchboard
-report` writes them), /quality, /experiments, /decisions, /threads/{id}.
+report` writes them), /quality, /knowledge, /experiments, /decisions, /threads/{id}.
 Served by `switchboard run` when DASHBOARD_PORT is set, or alone by `switchboard dashboard`.
 Every request goes through `Access` (access.py); nothing here writes to the database.
 """
@@ -55,10 +55,11 @@ class DashboardSources:
     quality: QualityData
     experiments: ExperimentData
     comparisons: TierComparisons | None = None  # shadow comparisons, once they are recorded
+    db: AsyncEngine | None = None  # the knowledge page's reports
 
     @classmethod
     def over(cls, db: AsyncEngine, ledger: Ledger, experiments: ExperimentData) -> DashboardSources:
-        return cls(ledger, Decisions(db), QualityData(db), experiments)
+        return cls(ledger, Decisions(db), QualityData(db), experiments, db=db)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,16 @@ class Pages:
         return self._render(request, "quality.html", q=view,
                             presets=presets(self._clock(), self._c.zone))  # fmt: skip
 
+    async def knowledge(self, request: web.Request) -> web.Response:
+        from adapters.web.knowledge import build_knowledge  # the retrieval stack
+
+        if self._s.db is None:
+            raise web.HTTPNotFound(text="no knowledge base reports here\n")
+        period = period_from(request.query, self._clock(), self._c.zone)
+        view = await build_knowledge(self._s.db, period)
+        return self._render(request, "knowledge.html", k=view, show_texts=self._c.show_texts,
+                            presets=presets(self._clock(), self._c.zone))  # fmt: skip
+
     async def experiments(self, request: web.Request) -> web.Response:
         # The A/B statistics load scipy: only this page pays for it, on its first request.
         from adapters.web import experiments
@@ -236,6 +247,7 @@ def dashboard_app(
     get("/breakdowns.csv", pages.breakdowns_csv)
     get("/calls.csv", pages.calls_csv)
     get("/quality", pages.quality)
+    get("/knowledge", pages.knowledge)
     get("/experiments", pages.experiments)
     get("/decisions", pages.decisions)
     get("/threads/{thread_id}", pages.thread)

@@ -264,7 +264,7 @@ class Engine:
                 force_note=forced.reason,
             )
         )
-        grounding = await ground(self._librarian, incoming.channel, question.text)
+        grounding = await ground(self._librarian, incoming.asker, turn.message_id, question.text)
         if grounding.in_use and not grounding.covered and not grounding.answer_anyway:
             return await hand_off(reply, self._conversations, turn.message_id, incoming.platform)
         system = config.system_prompt

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from bot.knowledge.citations import Citation
 from bot.knowledge.config import KnowledgeConfig
 from bot.knowledge.retrieval import Found, KnowledgeBase
+from bot.llm.types import Asker
+from storage.knowledge_answers import record_answer
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,11 @@ class Librarian:
         self.knowledge = knowledge
         self.config = config
 
-    async def ground(self, channel: str, question: str) -> Grounding:
+    async def ground(self, asker: Asker, question: str) -> Grounding:
         config = self.config
-        found = await self.knowledge.search(question, config.collections(channel), config.passages)
+        found = await self.knowledge.search(
+            question, config.collections(asker.channel), config.passages
+        )
         if not found.documents:
             return NO_KNOWLEDGE
         if not found.answers(config.min_confidence):
@@ -86,14 +90,30 @@ class Librarian:
             pages.setdefault(p.document_id, Citation(p.document, p.section, p.url, p.name))
         return Grounding(True, True, found.confidence, True, given, tuple(pages.values()))
 
+    async def note(self, message_id: int, asker: Asker, grounding: Grounding) -> None:
+        outcome = "cited" if grounding.covered else (
+            "uncovered" if grounding.answer_anyway else "handed_off"
+        )  # fmt: skip
+        where = (asker.platform, asker.workspace, asker.channel)
+        cited = [(c.title, c.url, c.path) for c in grounding.citations]
+        await self.knowledge.store.run(lambda conn: record_answer(
+            conn, message_id, where, grounding.confidence, outcome, cited
+        ))  # fmt: skip
 
-async def ground(librarian: Librarian | None, channel: str, question: str) -> Grounding:
-    """The knowledge base's passages for `question`; none when there is no knowledge base or
-    its search fails (the question is then answered without sources, and the failure logged)."""
+
+async def ground(
+    librarian: Librarian | None, asker: Asker, message_id: int, question: str
+) -> Grounding:
+    """The knowledge base's passages for `question`, noted against the question for the
+    support lead's view; none when there is no knowledge base or its search fails (the
+    question is then answered without sources, and the failure logged)."""
     if librarian is None:
         return NO_KNOWLEDGE
     try:
-        return await librarian.ground(channel, question)
+        grounding = await librarian.ground(asker, question)
+        if grounding.in_use:
+            await librarian.note(message_id, asker, grounding)
+        return grounding
     except Exception:
         log.exception("knowledge base search failed; answering without it")
         return NO_KNOWLEDGE

@@ -40,6 +40,7 @@ class DigestData:
     quality: QualityCounts
     experiment_lines: tuple[str, ...] = ()  # one per running A/B experiment
     quality_lines: tuple[str, ...] = ()  # judged quality per tier (shadow comparisons)
+    knowledge_lines: tuple[str, ...] = ()  # answered from the docs, most cited, content gaps
 
     @property
     def average_nano_usd(self) -> int | None:
@@ -76,6 +77,7 @@ async def build_digest(
     monthly_budget_nano_usd: int | None = None,
     experiment_lines: Sequence[str] = (),
     quality_lines: Sequence[str] = (),
+    knowledge_lines: Sequence[str] = (),
 ) -> DigestData:
     days = local_days(day - timedelta(days=CHART_DAYS - 1), day, zone)
     today = days[-1]
@@ -118,6 +120,7 @@ async def build_digest(
         quality=await ledger.quality_counts(start=today.start, end=today.end),
         experiment_lines=tuple(experiment_lines),
         quality_lines=tuple(quality_lines),
+        knowledge_lines=tuple(knowledge_lines),
     )
 
 
@@ -176,6 +179,8 @@ def digest_notice(d: DigestData, chart_png: bytes | None = None) -> Notice:
         notes += (("Judged quality, last 30 days", d.quality_lines),)
     if d.experiment_lines:
         notes += (("Experiments", d.experiment_lines),)
+    if d.knowledge_lines:
+        notes += (("Knowledge base", d.knowledge_lines),)
     tables = [
         _table("By tier", d.by_tier[:TOP_ITEMS]),
         _table("By model", d.by_model[:TOP_ITEMS]),

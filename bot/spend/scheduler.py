@@ -59,6 +59,7 @@ class DigestJob:
         chart: bool = True,
         experiment_lines: ExperimentLines | None = None,
         quality_lines: ExperimentLines | None = None,
+        knowledge_lines: ExperimentLines | None = None,
     ) -> None:
         self.ledger, self.claims, self.notifiers = ledger, claims, tuple(notifiers)
         self.zone, self.scope = zone, scope
@@ -69,6 +70,7 @@ class DigestJob:
         self._chart = chart
         self._experiment_lines = experiment_lines
         self._quality_lines = quality_lines
+        self._knowledge_lines = knowledge_lines
 
     async def run(self) -> bool:
         """The scheduled job: the digest of the local day before now."""
@@ -108,6 +110,7 @@ class DigestJob:
             lines = await self._experiment_lines(end)
         if self._quality_lines is not None:
             quality = await self._quality_lines(end)
+        knowledge = await self._knowledge_lines(end) if self._knowledge_lines else ()
         data = await build_digest(
             self.ledger,
             day,
@@ -116,6 +119,7 @@ class DigestJob:
             monthly_budget_nano_usd=self._budget,
             experiment_lines=lines,
             quality_lines=quality,
+            knowledge_lines=knowledge,
         )
         png = None
         if self._chart if chart is None else chart:

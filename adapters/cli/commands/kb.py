@@ -10,7 +10,9 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from adapters.cli.errors import say
 from adapters.cli.options import add_database, settings_for
@@ -18,8 +20,12 @@ from adapters.database import open_database
 from adapters.knowledge.library import Library
 from bot.errors import ConfigError
 from bot.knowledge.config import COLLECTION, DEFAULT_COLLECTION
+from bot.knowledge.gaps import gap_words, group_gaps, summary_lines
 from bot.knowledge.ingest import Report
 from bot.knowledge.retrieval import Retrieval
+from storage.knowledge_answers import knowledge_use
+from storage.rollups import local_days
+from storage.tables import utcnow
 
 T = TypeVar("T")
 
@@ -58,7 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="search only this collection (repeatable)")  # fmt: skip
     search.add_argument("--json", action="store_true", help="print the passages as JSON")
     search.set_defaults(func=lambda args: _run(args, _search, create=False))
-    for command in (add, sync, listing, remove, search):
+    gaps = sub.add_parser("gaps", help="questions answered from the docs, most cited pages, "
+                          "and the content gaps")  # fmt: skip
+    gaps.add_argument("--since", help="first local day, YYYY-MM-DD (default: 30 days ago)")
+    gaps.add_argument("--until", help="last local day (default: today)")
+    gaps.set_defaults(func=lambda args: _run(args, _gaps, create=False))
+    for command in (add, sync, listing, remove, search, gaps):
         add_database(command)
 
 
@@ -230,6 +241,43 @@ async def _search(args: argparse.Namespace, library: Library) -> int:
         print(f"   {_excerpt(found.text)}")
     print(f"confidence {retrieval.confidence:.2f}")
     return 0
+
+
+async def _gaps(args: argparse.Namespace, library: Library) -> int:
+    zone = ZoneInfo(settings_for(args).timezone)
+    today = utcnow().astimezone(zone).date()
+    until = _day(args.until, "--until") or today
+    since = _day(args.since, "--since") or until - timedelta(days=29)
+    days = local_days(since, until, zone)
+    if not days:
+        raise ConfigError(f"--since {since} is after --until {until}")
+    start, end = days[0].start, days[-1].end
+    use = await library.store.run(lambda conn: knowledge_use(conn, start, end))
+    print(f"Knowledge base, {since} to {until} ({zone.key}):")
+    if not use.questions:
+        print("  no question was asked where a knowledge base was in use")
+        return 0
+    gaps = group_gaps(use.gaps)
+    print(f"  {summary_lines(use, ())[0]}")
+    if use.pages:
+        print("  Most cited:")
+        for page in use.pages:
+            print(f"    {page.citations:>5,}  {page.title}  {page.url or page.path}")
+    if gaps:
+        print("  Content gaps (questions no page covered):")
+        for gap in gaps:
+            examples = "; ".join(_excerpt(e, 60) for e in gap.examples)
+            print(f"    {gap_words(gap)}: {examples}")
+    return 0
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: expected a date like 2026-11-28") from None
 
 
 def as_json(retrieval: Retrieval) -> dict[str, object]:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.knowledge_tables import kb_answers_t, kb_citations_t
 from storage.learning import Comparison, LearningData
 from storage.records import ThreadRef
 from storage.tables import (
@@ -206,13 +207,46 @@ def _experiment() -> list[Plan]:
     return plans
 
 
+KB_PAGES = (("Billing and invoices", "https://help.acme.test/billing/"),
+            ("Signing in", "https://help.acme.test/sign-in/"))  # fmt: skip
+KB_GAPS = ("can I get a refund for last month?", "refund policy for annual plans",
+           "how long do refunds take", "do you have a status page")  # fmt: skip
+
+
+def knowledge_rows(s: Seeder) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What the knowledge base gave the questions: the first 40 cite a page (3 of 4 the first),
+    then the gap questions (each three times, refunds plus one other) are not covered, the last
+    of them handed off."""
+    questions = [m for m in s.messages if m["role"] == "user"]
+    answers: list[dict[str, Any]] = []
+    citations: list[dict[str, Any]] = []
+    for n, message in enumerate(questions[:40]):
+        answers.append(_kb_answer(len(answers) + 1, message, 0.8, "cited"))
+        title, url = KB_PAGES[0 if n % 4 else 1]
+        citations.append({"answer_id": len(answers), "title": title, "url": url,
+                          "path": url.rsplit("/", 2)[-2] + ".md"})  # fmt: skip
+    for n, message in enumerate(questions[40:52]):
+        message["text"] = KB_GAPS[n % len(KB_GAPS)]
+        outcome = "handed_off" if n == 11 else "uncovered"
+        answers.append(_kb_answer(len(answers) + 1, message, 0.2, outcome))
+    return answers, citations
+
+
+def _kb_answer(number: int, message: dict[str, Any], confidence: float, outcome: str) -> dict:
+    return {"id": number, "message_id": message["id"], "created_at": message["created_at"],
+            "platform": "slack", "workspace": "W1", "channel": "C-help",
+            "confidence": confidence, "outcome": outcome}  # fmt: skip
+
+
 async def seed(db: AsyncEngine) -> None:
     """Everything above, in time order (ids grow with time, as in a real ledger)."""
     s = Seeder(random.Random(12))
     for _, play in sorted(_traffic(s.rng) + _edges() + _experiment(), key=lambda p: p[0]):
         play(s)
+    answers, citations = knowledge_rows(s)
     tables = ((threads_t, s.threads), (messages_t, s.messages), (calls_t, s.calls),
-              (feedback_t, s.feedback), (judgements_t, s.judgements))  # fmt: skip
+              (feedback_t, s.feedback), (judgements_t, s.judgements),
+              (kb_answers_t, answers), (kb_citations_t, citations))  # fmt: skip
     async with db.begin() as conn:
         for table, rows in tables:
             await conn.execute(sa.insert(table), rows)

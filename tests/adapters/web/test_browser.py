@@ -26,6 +26,7 @@ PAGES: tuple[tuple[str, str | None, str], ...] = (  # name, path, heading
     ("breakdowns", f"/breakdowns?by=model&since={TODAY - timedelta(days=29)}&until={TODAY}",
      "Spend by model"),
     ("quality", f"/quality?since={TODAY - timedelta(days=89)}&until={TODAY}", "Quality"),
+    ("knowledge", f"/knowledge?since={TODAY - timedelta(days=89)}&until={TODAY}", "Knowledge"),
     ("experiments", "/experiments", "Experiments"),
     ("decisions", "/decisions", "Routing decisions"),
     ("thread", None, "Thread"),  # a thread with an escalation, found on the Decisions page

@@ -112,6 +112,25 @@ async def test_quality_per_tier_says_not_enough_data_below_the_minimum(
     assert re.search(r'id="solved">\d+<', page.text)
 
 
+async def test_knowledge_page_counts_cited_answers_pages_and_gaps(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/knowledge", params={"since": str(TODAY - timedelta(days=99)),
+                                                  "until": str(TODAY)})  # fmt: skip
+    assert page.status_code == 200
+    html = page.text
+    assert text_of(html, "kb-questions") == "52"
+    assert re.search(r'id="kb-cited">40 <small id="kb-share">\(77%\)</small>', html)
+    assert (text_of(html, "kb-uncovered"), text_of(html, "kb-handed-off")) == ("11", "1")
+    pages = re.findall(r'<a href="([^"]+)" rel="noopener noreferrer">([^<]+)</a></th>\s*'
+                       r'<td class="num">(\d+)</td>', html)  # fmt: skip
+    assert pages == [("https://help.acme.test/billing/", "Billing and invoices", "30"),
+                     ("https://help.acme.test/sign-in/", "Signing in", "10")]  # fmt: skip
+    gaps = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>', html)
+    assert gaps == [("refund", "9"), ("status page", "3")]
+    assert "can I get a refund" not in html  # texts are hidden unless DASHBOARD_SHOW_TEXTS
+
+
 async def test_experiments_page_gives_the_ab_report_verdict(
     client: httpx.AsyncClient, seeded_db: Database, make_settings: MakeSettings, tmp_path: Path
 ) -> None:

@@ -5,12 +5,20 @@ its own collections."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+from contextlib import redirect_stdout
+from datetime import timedelta
 from typing import Any
 
+from adapters.cli.main import main
+from bot.knowledge.gaps import group_gaps, summary_lines
 from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, HANDED_OFF, NOT_COVERED
 from bot.knowledge.ingest import Ingest
+from storage.database import run_transaction
 from storage.knowledge import KnowledgeStore
-from storage.tables import calls_t
+from storage.knowledge_answers import knowledge_use
+from storage.tables import calls_t, utcnow
 from tests.conftest import Database, MakeApp, fixed_app
 from tests.fakes import FakeProvider, RecordingReply, incoming
 from tests.rows import rows
@@ -139,3 +147,41 @@ async def test_without_a_knowledge_base_answers_are_as_before(
     assert reply.final is not None and NOT_COVERED not in reply.final
     [sent] = provider.requests
     assert DOCUMENTS_ARE_DATA not in sent.messages[0].content
+
+
+async def test_the_support_lead_sees_the_answered_share_the_cited_pages_and_the_gaps(
+    database: Database, make_app: MakeApp, provider: FakeProvider
+) -> None:
+    app = await app_with_docs(make_app, database)
+    questions = (
+        "how do I move my followers?",
+        "move followers to a new account",
+        "can I get a refund?",
+        "refund for an annual plan",
+        "how long do refunds take",
+    )
+    for n, question in enumerate(questions):  # fmt: skip
+        await app.engine.handle(incoming(question, f"e{n}", thread=f"t{n}"), RecordingReply())
+    now = utcnow()
+    use = await run_transaction(
+        app.stores.db, lambda conn: knowledge_use(conn, now - timedelta(hours=1), now)
+    )
+    assert (use.questions, use.cited, use.uncovered, use.handed_off) == (5, 2, 3, 0)
+    assert [(p.title, p.citations) for p in use.pages] == [("Moving your account", 2)]
+    lines = summary_lines(use, group_gaps(use.gaps))
+    assert lines == [
+        "Answered from the docs: 2 of 5 questions (40%); 3 from general knowledge, 0 handed off",
+        "Most cited: Moving your account (2)",
+        "Content gaps: 3 questions about “refund”, no document",
+    ]
+    notice = await app.digest.notice(now.date(), chart=False)
+    assert ("Knowledge base", tuple(lines)) in notice.notes
+    if database.kind == "sqlite":  # the CLI reads DATABASE_URL (no PostgreSQL test schema)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            code = await asyncio.to_thread(
+                main, ["kb", "gaps", "--database", database.url.split("///", 1)[1]]
+            )
+        printed = out.getvalue()  # newest questions first
+        assert code == 0 and "3 questions about “refund”, no document: how long do" in printed
+        assert "   2  Moving your account  https://help.acme.test/moving/" in printed
