@@ -39,7 +39,7 @@ from storage.knowledge import KnowledgeStore  # noqa: E402
 from storage.knowledge_search import Weights  # noqa: E402
 
 PLAIN = Options(
-    synonyms=False, spelling=False, stop_words=False, every_word=True,
+    synonyms=False, spelling=False, stop_words=False, every_word=True, common=1.0,
     weights=Weights(1.0, 1.0, 1.0), ranking=Ranking(rerank=False, page_boost=0.0, per_page=99),
 )  # fmt: skip
 PLAIN_OR = replace(PLAIN, every_word=False)

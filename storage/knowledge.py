@@ -153,7 +153,7 @@ def put_page(conn: sa.Connection, collection: str, page: Page, source_id: int | 
         conn.execute(sa.insert(kb_passages_t), [
             {"document_id": document_id, "position": p.position, "title": page.title,
              "headings": " › ".join(p.headings), "anchor": p.anchor, "body": p.text,
-             "body_hash": body_hash(p.text)}
+             "body_hash": body_hash(p.text), "stems": p.stems}
             for p in page.passages
         ])  # fmt: skip
     _count_terms(conn, set(page.terms) - old_terms, old_terms - set(page.terms))

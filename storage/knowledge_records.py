@@ -12,6 +12,7 @@ class Passage:
     headings: tuple[str, ...]  # the heading path below the page's title
     anchor: str  # the heading's id in the page ("" before the first heading)
     text: str
+    stems: str = ""  # the text's words, Porter-stemmed, space-separated (for ranking)
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,4 @@ class Match:
     text: str
     text_hash: str
     score: float
+    stems: str = ""  # see Passage.stems ("" for passages indexed before they were kept)

@@ -31,7 +31,7 @@ class Weights:
 
 
 _COLUMNS = """p.id, p.document_id, d.collection, d.path, d.name, d.title, d.url, p.headings,
-    p.anchor, p.body, p.body_hash"""
+    p.anchor, p.body, p.body_hash, p.stems"""
 
 
 def match(
@@ -124,7 +124,7 @@ def _match(row: sa.Row[tuple[object, ...]]) -> Match:
     headings = tuple(h for h in str(m["headings"]).split(" › ") if h)
     return Match(
         m["id"], m["document_id"], m["collection"], m["path"], m["name"], m["title"], m["url"],
-        headings, m["anchor"], m["body"], m["body_hash"], float(m["score"]),
+        headings, m["anchor"], m["body"], m["body_hash"], float(m["score"]), m["stems"],
     )  # fmt: skip
 
 

@@ -76,6 +76,7 @@ class KnowledgePassage(SQLModel, table=True):
     anchor: str = Field(default="", sa_type=sa.Text)
     body: str = Field(sa_type=sa.Text)
     body_hash: str = Field(max_length=64)  # the same text on several pages shows once
+    stems: str = Field(default="", sa_type=sa.Text)  # the body's stems, for ranking (0011)
 
 
 class KnowledgeTerm(SQLModel, table=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from bot.knowledge.frontmatter import split_front_matter
@@ -12,6 +13,7 @@ from bot.knowledge.hypertext import html_sections
 from bot.knowledge.links import page_url
 from bot.knowledge.markdown import markdown_sections
 from bot.knowledge.sections import Section, cut
+from bot.knowledge.stemming import stem
 from bot.knowledge.words import words
 from storage.knowledge_records import Page
 
@@ -63,7 +65,9 @@ def parse_page(
             sections[at] = Section(first.headings, first.anchor, f"{description}\n\n{first.text}")
     if url is None and url_base:
         url = page_url(url_base, name, meta)
-    passages = cut(sections)
+    passages = tuple(
+        replace(p, stems=" ".join(stem(w) for w in words(p.text))) for p in cut(sections)
+    )
     texts = [title, *(p.text for p in passages), *(h for p in passages for h in p.headings)]
     terms = frozenset(w for t in texts for w in words(t) if 1 < len(w) <= MAX_TERM)
     return Page(path, name, title, url, digest or content_hash(text.encode()), passages, terms)

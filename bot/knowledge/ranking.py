@@ -59,7 +59,7 @@ def rank(
     whole = sum(idf) or 1.0
     stems = [g.stems for g in groups]
     titles: dict[int, Counter[str]] = {}
-    bodies = [Counter(stem(w) for w in words(m.text)) for m in matches]
+    bodies = [Counter(m.stems.split() or (stem(w) for w in words(m.text))) for m in matches]
     average = sum(b.total() for b in bodies) / len(bodies) or 1.0
     scored: list[Scored] = []
     for match, body in zip(matches, bodies, strict=True):

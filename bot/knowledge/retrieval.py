@@ -29,6 +29,10 @@ class Options:
     weights: Weights = field(default_factory=Weights)
     ranking: Ranking = field(default_factory=Ranking)
     candidates: int = CANDIDATES
+    # Words in more than this share of the documents choose no candidates (they still count in
+    # the ranking): a common word matches most passages, and ranking them all is what makes a
+    # search slow on a large knowledge base. The two rarest words always choose.
+    common: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class KnowledgeBase:
         if not groups or not found.documents:
             return Retrieval(question, (), 0.0, documents=found.documents)
         groups = tuple(self._known(g, found.known, found.candidates) for g in groups)
-        query = [g.alternatives for g in groups]
+        query = [g.alternatives for g in selective(groups, found.documents, options.common)]
         limit = max(options.candidates, k)
         matches = await self.store.run(
             lambda conn: match(
@@ -113,3 +117,11 @@ class KnowledgeBase:
                 used = dict(candidates[group.word])[fixed]
                 group = Group(group.with_alternatives(fixed).alternatives, max(documents, used))
         return group
+
+
+def selective(groups: tuple[Group, ...], documents: int, common: float) -> tuple[Group, ...]:
+    """The groups that choose candidates: the rare ones, and at least the two rarest."""
+    rare = tuple(g for g in groups if g.documents <= common * documents)
+    if len(rare) >= min(2, len(groups)):
+        return rare
+    return tuple(sorted(groups, key=lambda g: g.documents)[:2])

@@ -1,4 +1,5 @@
-"""knowledge base: what each question was given (cited, uncovered, handed off) and the pages cited
+"""knowledge base: what each question was given (cited, uncovered, handed off), the pages cited,
+and each passage's stems (ranked without re-stemming its text at every question)
 
 Revision ID: 0011
 Revises: 0010
@@ -42,8 +43,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_kb_citations_answer_id', 'kb_citations', ['answer_id'])
+    # A plain ADD COLUMN (not a batch rebuild): SQLite's FTS triggers stay on the table.
+    op.add_column('kb_passages', sa.Column('stems', sa.Text(), nullable=False, server_default=''))
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE kb_passages DROP COLUMN stems")  # no rebuild (FTS triggers)
     op.drop_table('kb_citations')
     op.drop_table('kb_answers')
