@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.errors import ConfigError
 from routing.active import Scorer, ScorerSlot
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning.examples import LabelledExample
@@ -32,6 +33,7 @@ class Tuned:
 class RouterVersions:
     def __init__(self, store: LearningData, base: QueryAnalyzer, slot: ScorerSlot) -> None:
         self._store, self._base, self._slot = store, base, slot
+        self._unloadable: int | None = None
 
     def scorer(self, row: VersionRow) -> Scorer:
         if row.model is None:
@@ -47,21 +49,46 @@ class RouterVersions:
                 log.info("router: back to the shipped analyzer")
             return None
         if row.id != self._slot.version:
-            self._slot.use(self.scorer(row), row.id)
+            try:
+                scorer = self.scorer(row)
+            except ValueError as error:  # an older format, or other analyzer weights
+                if self._unloadable != row.id:
+                    log.warning("router: version %s cannot be loaded (%s); scoring with the "
+                                "shipped analyzer until `switchboard router tune` makes a new "
+                                "one", row.id, error)  # fmt: skip
+                    self._unloadable = row.id
+                if self._slot.version is not None:
+                    self._slot.use(self._base, None)
+                return None
+            self._slot.use(scorer, row.id)
             log.info("router: now scoring with version %s", row.id)
         return row.id
 
-    async def use(self, version: int | None) -> bool:
-        """Make `version` active (None: the shipped analyzer); False when it does not exist."""
+    async def use(self, version: int | None, *, force: bool = False) -> bool:
+        """Make `version` active (None: the shipped analyzer); False when it does not exist.
+        A version the guard refused is activated only with `force`."""
         if version is None:
             await self._store.deactivate_all()
-        elif not await self._store.activate(version):
-            return False
+        else:
+            row = await self._store.version(version)
+            if row is None or row.model is None:
+                return False
+            if not row.adopted and not force:
+                raise ConfigError(
+                    f"router version {version} was not adopted ({row.reason}); add --force to "
+                    "use it anyway"
+                )
+            try:
+                self.scorer(row)
+            except ValueError as error:
+                raise ConfigError(f"router version {version} cannot be used: {error}") from None
+            if not await self._store.activate(version):
+                return False
         await self.refresh()
         return True
 
     async def tune(self, examples: Sequence[LabelledExample], *, seed: int = 0) -> Tuned:
-        """Fit on the labels, compare with the active version on a held-back slice, store the
+        """Cross-fit on the labels, compare with the active version on all of them, store the
         version with what it saw and how it measured, and activate it only when adopted."""
         await self.refresh()
         result = tune(self._base, examples, seed=seed, current=self._slot.current)
@@ -71,9 +98,10 @@ class RouterVersions:
             metrics=json.dumps(_metrics(result)),
             data=json.dumps(
                 {
-                    "used": dict(result.used),
-                    "held_out": dict(result.held_out),
                     "labels": len(examples),
+                    "used": dict(result.labels),
+                    "questions": result.questions,
+                    "more_labels": result.more_labels,
                 }
             ),
             adopted=result.adopted,

@@ -1,5 +1,6 @@
-"""Learning from a deployment's own labelled traffic: a correction of the shipped analyzer's
-score, tuned and guarded on held-back labels. Pure Python, no I/O (docs/routing.md)."""
+"""Learning from a deployment's own labelled traffic: a memory of judged questions stacked on
+the shipped analyzer's score, adopted only when cross-fitted labels say it routes better. Pure
+Python, no I/O (docs/routing.md)."""
 
 from routing.learning.examples import (
     DEFAULT_LABELS,
@@ -9,7 +10,6 @@ from routing.learning.examples import (
     LabelledExample,
     example_from_comparison,
     example_from_signal,
-    in_holdout,
     judge_quality,
 )
 from routing.learning.metrics import Comparison, Interval, Metrics, Outcome
@@ -32,7 +32,6 @@ __all__ = [
     "TunedAnalyzer",
     "example_from_comparison",
     "example_from_signal",
-    "in_holdout",
     "judge_quality",
     "tune",
 ]

@@ -6,12 +6,9 @@ The bot turns its signals into these (the weights are settings; proposed default
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import Literal
-
-from routing.learning.keys import split_key
 
 Kind = Literal["shadow", "escalation", "thumbs_down", "thumbs_up", "solved"]
 KINDS: tuple[Kind, ...] = ("shadow", "escalation", "thumbs_down", "thumbs_up", "solved")
@@ -122,13 +119,3 @@ def example_from_comparison(
         text, context, "shadow", needs, DEFAULT_WEIGHTS["shadow"] if weight is None else weight,
         cheap_quality, premium_quality, cheap_cost_nano, premium_cost_nano, base_score,
     )  # fmt: skip
-
-
-def in_holdout(text: str, share: float) -> bool:
-    """Deterministic held-back slice by hash of the question's split key (see keys.split_key).
-
-    The same question (up to case, punctuation, word order and inflection) is always on the same
-    side, in every tuning run; `share` is the expected fraction held back.
-    """
-    digest = hashlib.sha256(split_key(text).encode("utf-8", "replace")).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64 < share

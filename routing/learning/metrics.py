@@ -5,13 +5,15 @@
 - Savings at a quality target: the largest share of always-premium cost avoided while mean
   quality stays >= target x always-premium quality. Ties are split in expectation, for cost as
   for quality.
-Intervals are percentile bootstraps over questions; before and after are resampled together
-(paired), so their difference has its own interval.
+Intervals are percentile bootstraps over questions (or over groups of near-duplicate labels,
+which are resampled whole); before and after are resampled together (paired), so their
+difference has its own interval.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,36 +75,57 @@ def tie_groups(scores: Sequence[float]) -> list[tuple[int, ...]]:
     return groups
 
 
+@dataclass(frozen=True)
+class _Table:
+    """The outcomes as columns, for the bootstrap's thousands of passes."""
+
+    cheap_q: tuple[float, ...]
+    premium_q: tuple[float, ...]
+    cheap_c: tuple[float, ...]
+    premium_c: tuple[float, ...]
+    dq: tuple[float, ...]
+    dc: tuple[float, ...]
+
+    @classmethod
+    def of(cls, outcomes: Sequence[Outcome]) -> _Table:
+        cq = tuple(o.cheap_quality for o in outcomes)
+        pq = tuple(o.premium_quality for o in outcomes)
+        cc = tuple(o.cheap_cost for o in outcomes)
+        pc = tuple(o.premium_cost for o in outcomes)
+        dq = tuple(p - c for p, c in zip(pq, cq, strict=True))
+        return cls(cq, pq, cc, pc, dq, tuple(p - c for p, c in zip(pc, cc, strict=True)))
+
+
 def _summarise(
-    groups: Sequence[tuple[int, ...]], counts: Sequence[int], outcomes: Sequence[Outcome],
-    target: float,
+    groups: Sequence[tuple[int, ...]], counts: Sequence[int], table: _Table, target: float,
 ) -> PointMetrics | None:  # fmt: skip
     """One pass over k = 0..n premium calls (each question `counts[i]` times); None when
     premium does not beat the cheap tier. Same definitions as routing.training.evaluation."""
-    q0 = c0 = q_end = c_end = 0.0
-    n = 0
-    for i, count in enumerate(counts):
-        if count:
-            o = outcomes[i]
-            n += count
-            q0 += count * o.cheap_quality
-            c0 += count * o.cheap_cost
-            q_end += count * o.premium_quality
-            c_end += count * o.premium_cost
+    n = sum(counts)
+    q0 = math.fsum(map(operator.mul, counts, table.cheap_q))
+    c0 = math.fsum(map(operator.mul, counts, table.cheap_c))
+    q_end = math.fsum(map(operator.mul, counts, table.premium_q))
+    c_end = math.fsum(map(operator.mul, counts, table.premium_c))
     gap = q_end - q0
     if n == 0 or gap <= 1e-12:
         return None
     needed = target * q_end - 1e-12
     best = 1.0 - c0 / c_end if q0 >= needed and c_end > 0 else 0.0
     area, cpt50, k, q, c = 0.0, 1.0, 0, q0, c0
+    dqs, dcs = table.dq, table.dc
     for group in groups:
-        size = sum(counts[i] for i in group)
-        if not size:
-            continue
-        dq = sum(counts[i] * (outcomes[i].premium_quality - outcomes[i].cheap_quality)
-                 for i in group) / size  # fmt: skip
-        dc = sum(counts[i] * (outcomes[i].premium_cost - outcomes[i].cheap_cost)
-                 for i in group) / size  # fmt: skip
+        if len(group) == 1:
+            (i,) = group
+            size = counts[i]
+            if not size:
+                continue
+            dq, dc = dqs[i], dcs[i]
+        else:
+            size = sum(counts[i] for i in group)
+            if not size:
+                continue
+            dq = sum(counts[i] * dqs[i] for i in group) / size
+            dc = sum(counts[i] * dcs[i] for i in group) / size
         for _ in range(size):
             before, q, c, k = q, q + dq, c + dc, k + 1
             area += (before + q) / 2.0 - q0
@@ -120,7 +143,7 @@ def point_metrics(
 ) -> PointMetrics:
     if not scores or len(scores) != len(outcomes):
         raise ValueError("scores and outcomes must be non-empty and of equal length")
-    found = _summarise(tie_groups(scores), [1] * len(scores), outcomes, target)
+    found = _summarise(tie_groups(scores), [1] * len(scores), _Table.of(outcomes), target)
     if found is None:
         raise ValueError("metrics need premium to beat the cheap tier on this set")
     return found
@@ -155,24 +178,31 @@ def compare(
     rounds: int = 1000,
     level: float = 0.95,
     target: float = QUALITY_TARGET,
+    groups: Sequence[int] | None = None,
 ) -> Comparison:
-    """Point metrics of both scorings and paired percentile-bootstrap intervals."""
+    """Point metrics of both scorings and paired percentile-bootstrap intervals; `groups` (a
+    group id per question) makes each round draw whole groups."""
     if not len(before) == len(after) == len(outcomes):
         raise ValueError("before, after and outcomes must have equal length")
     point_b = point_metrics(before, outcomes, target)
     point_a = point_metrics(after, outcomes, target)
     groups_b, groups_a = tie_groups(before), tie_groups(after)
+    table = _Table.of(outcomes)
     rng = random.Random(seed)
     n = len(outcomes)
-    everyone = range(n)
+    members: dict[int, list[int]] = {}
+    for i, group in enumerate(range(n) if groups is None else groups):
+        members.setdefault(group, []).append(i)
+    units = list(members.values())
     pairs: list[tuple[PointMetrics, PointMetrics]] = []
     skipped = 0
     for _ in range(rounds):
         counts = [0] * n
-        for i in rng.choices(everyone, k=n):
-            counts[i] += 1
-        b = _summarise(groups_b, counts, outcomes, target)
-        a = _summarise(groups_a, counts, outcomes, target)
+        for unit in rng.choices(units, k=len(units)):
+            for i in unit:
+                counts[i] += 1
+        b = _summarise(groups_b, counts, table, target)
+        a = _summarise(groups_a, counts, table, target)
         if a is None or b is None:
             skipped += 1
         else:

@@ -6,14 +6,17 @@ scores and user signals are drawn from the simple distributions below. Nothing h
 real models answer these questions; it checks that the loop can learn a rule it is not told.
 
 `hidden_rule_replay` gives judged shadow comparisons; `escalation_replay` gives only what users
-do ("ask a stronger model" when the cheap answer failed, sometimes 👍/"Solved" when it did not).
-Both return the labelled traffic and fresh wordings of the same intents, never used in tuning.
+do ("ask a stronger model" when the cheap answer failed, sometimes 👍/"Solved" when it did not);
+`support_replay` gives judged comparisons where the need for premium mostly follows what the
+shipped analyzer expects, except on a fixed share of questions where this deployment's weak
+model does the opposite. All return the labelled traffic and fresh wordings of the same
+intents, never used in tuning.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -103,12 +106,8 @@ def _judge(rng: random.Random, needs_premium: bool) -> tuple[float, float]:
     return judge_quality(cheap), judge_quality(premium)
 
 
-def hidden_rule_replay(
-    intents: Mapping[str, Sequence[str]], *, seed: int = 0, traffic: Traffic = Traffic()
-) -> Replay:
+def _judged(stream: _Stream, rng: random.Random, traffic: Traffic) -> Replay:
     """`traffic.labelled` judged shadow comparisons, then fresh wordings of the intents seen."""
-    rng = random.Random(seed)
-    stream = _Stream(intents, traffic, rng)
     labelled, seen = [], set()
     for _ in range(traffic.labelled):
         drawn = stream.draw(stream.names)
@@ -119,6 +118,39 @@ def hidden_rule_replay(
         labelled.append(example_from_comparison(text, cheap, premium))
         seen.add(name)
     return Replay(tuple(labelled), stream.fresh(traffic.fresh, seen), stream.premium, stream.names)
+
+
+def hidden_rule_replay(
+    intents: Mapping[str, Sequence[str]], *, seed: int = 0, traffic: Traffic = Traffic()
+) -> Replay:
+    """A seeded random `premium_share` of the intents needs premium."""
+    rng = random.Random(seed)
+    return _judged(_Stream(intents, traffic, rng), rng, traffic)
+
+
+def support_replay(
+    intents: Mapping[str, Sequence[str]],
+    difficulty: Callable[[str], float],
+    *,
+    seed: int = 0,
+    traffic: Traffic = Traffic(intents=200, premium_share=0.35, labelled=140),
+    twist: float = 1 / 3,
+) -> Replay:
+    """A support deployment: `traffic.intents` questions (an intent is a question, its texts its
+    wordings). What a general router expects: the `premium_share` of questions with the highest
+    mean `difficulty` (the shipped analyzer's score of their first 40 wordings) need premium.
+    On a seeded `twist` share of questions this deployment's weak model does the opposite.
+    Judged shadow comparisons of `traffic.labelled` questions, then fresh wordings."""
+    rng = random.Random(seed)
+    stream = _Stream(intents, traffic, rng)
+    mean = {name: sum(map(difficulty, intents[name][:40])) / len(intents[name][:40])
+            for name in stream.names}  # fmt: skip
+    ranked = sorted(stream.names, key=lambda name: (-mean[name], name))
+    expected = set(ranked[: round(traffic.premium_share * len(ranked))])
+    twisted = set(rng.sample(stream.names, round(twist * len(stream.names))))
+    stream.premium = frozenset(name for name in stream.names
+                               if (name in expected) != (name in twisted))  # fmt: skip
+    return _judged(stream, rng, traffic)
 
 
 def escalation_replay(

@@ -17,6 +17,7 @@ from routing.learning.replay import (
     hidden_rule_replay,
     measure,
     shuffled_labels,
+    support_replay,
 )
 from routing.learning.tuning import TuneSettings, tune
 
@@ -31,6 +32,9 @@ class ReplayRun:
     adopted: bool
     reason: str
     noise_adopted: tuple[bool, ...]  # tune() on the same questions with shuffled labels
+    early: ReplayScore | None = None  # fitted on the first `early_labels` labels only
+    early_labels: int = 0
+    early_adopted: bool = False
 
     @property
     def deployed(self) -> ReplayScore:
@@ -47,11 +51,20 @@ def run_replay(
     traffic: Traffic | None = None,
     noise_runs: int = 0,
     settings: TuneSettings | None = None,
+    early: int = 0,
 ) -> ReplayRun:
-    """`signals`: "shadow" (judged comparisons) or "escalation" (user signals only)."""
-    make = hidden_rule_replay if signals == "shadow" else escalation_replay
-    replay = make(intents, seed=seed, traffic=traffic or Traffic())
-    return _tune_and_measure(base, replay.labelled, replay.fresh, seed, noise_runs, settings)
+    """`signals`: "shadow" (judged comparisons), "escalation" (user signals only) or "support"
+    (judged comparisons, the need mostly as the base expects, twisted on a third of the
+    questions: `support_replay`)."""
+    if signals == "support":
+        replay = support_replay(intents, base.difficulty, seed=seed,
+                                traffic=traffic or Traffic(intents=200, premium_share=0.35,
+                                                           labelled=140))  # fmt: skip
+    else:
+        make = hidden_rule_replay if signals == "shadow" else escalation_replay
+        replay = make(intents, seed=seed, traffic=traffic or Traffic())
+    return _tune_and_measure(base, replay.labelled, replay.fresh, seed, noise_runs, settings,
+                             early)  # fmt: skip
 
 
 def run_benchmark_replay(
@@ -71,18 +84,24 @@ def run_benchmark_replay(
 
 def _tune_and_measure(
     base: QueryAnalyzer, labelled: Sequence[LabelledExample], evaluation: Sequence[Evaluated],
-    seed: int, noise_runs: int, settings: TuneSettings | None,
+    seed: int, noise_runs: int, settings: TuneSettings | None, early: int = 0,
 ) -> ReplayRun:  # fmt: skip
     settings = settings or TuneSettings()
-    result = tune(base, labelled, seed=seed, settings=settings)
-    tuned = result.analyzer(base)
     texts = [q.text for q in evaluation]
+
+    def fitted(labels: Sequence[LabelledExample]) -> tuple[ReplayScore, bool, str]:
+        result = tune(base, labels, seed=seed, settings=settings)
+        tuned = result.analyzer(base)
+        return measure([tuned.score(t).score for t in texts], evaluation), result.adopted, \
+            result.reason
+
     before = measure([base.score(text).score for text in texts], evaluation)
-    after = measure([tuned.score(text).score for text in texts], evaluation)
+    after, adopted, reason = fitted(labelled)
+    first = fitted(labelled[:early]) if early else None
     noise = tuple(
         tune(base, shuffled_labels(labelled, seed * 1000 + run), seed=run,
              settings=settings).adopted
         for run in range(noise_runs)
     )  # fmt: skip
-    return ReplayRun(seed, len(labelled), len(evaluation), before, after,
-                     result.adopted, result.reason, noise)  # fmt: skip
+    return ReplayRun(seed, len(labelled), len(evaluation), before, after, adopted, reason, noise,
+                     first[0] if first else None, early, bool(first and first[1]))  # fmt: skip

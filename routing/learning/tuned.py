@@ -1,4 +1,5 @@
-"""The shipped analyzer with a deployment's correction: same `score(text, context)` interface."""
+"""The shipped analyzer with a deployment's memory of judged questions: same
+`score(text, context)` interface."""
 
 from __future__ import annotations
 
@@ -6,36 +7,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from routing.analyzer.scorer import Analysis, QueryAnalyzer, Scorer
-from routing.learning.correction import Correction
+from routing.learning.memory import Memory
 
 __all__ = ["BaseMismatchError", "Scorer", "TunedAnalyzer"]
 
 
 class BaseMismatchError(ValueError):
-    """A correction was fitted against other analyzer weights than the ones loaded."""
+    """A memory was fitted against other analyzer weights than the ones loaded."""
 
 
 class TunedAnalyzer:
-    """Scores like `QueryAnalyzer`, with the correction applied to each message's own score (thread
-    lifting and acknowledgement capping work as in the base, on corrected scores)."""
+    """Scores like `QueryAnalyzer`, with the memory applied to each message's own score (thread
+    lifting and acknowledgement capping work as in the base, on the adjusted scores)."""
 
-    def __init__(self, base: QueryAnalyzer, correction: Correction) -> None:
-        fitted_on = correction.base_fingerprint
+    def __init__(self, base: QueryAnalyzer, memory: Memory) -> None:
+        fitted_on = memory.base_fingerprint
         if fitted_on and base.fingerprint and fitted_on != base.fingerprint:
             raise BaseMismatchError(
-                f"correction was fitted on analyzer {fitted_on}, loaded analyzer is "
+                f"router version was fitted on analyzer {fitted_on}, loaded analyzer is "
                 f"{base.fingerprint}: tune again"
             )
         self.base = base
-        self.correction = correction
-        self._scorer = base.adjusted(correction.adjust)
+        self.memory = memory
+        self._scorer = base.adjusted(memory.adjust)
 
     def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis:
         return self._scorer.score(text, thread_context)
 
     def to_json(self) -> dict[str, Any]:
-        return self.correction.to_json()
+        return self.memory.to_json()
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any], base: QueryAnalyzer) -> TunedAnalyzer:
-        return cls(base, Correction.from_json(raw))
+        return cls(base, Memory.from_json(raw))

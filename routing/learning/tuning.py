@@ -1,23 +1,35 @@
-"""`tune`: fit a deployment's correction on most of its labels, measure it on the rest, and adopt
-it only when the held-back labels say it routes better.
+"""`tune`: fit a deployment's memory of judged questions and adopt it only when its labels say it
+routes better than the current router.
 
-The guard: a paired bootstrap over the held-back questions gives an interval for the APGR gain
-(tuned minus current); the model is adopted only if the interval's lower bound is above zero.
-On labels that carry no signal the gain is centred on zero (or below: the fit adds variance),
-so the bound clears zero about 2.5% of the time or less; docs/routing.md has the measured rate.
+The guard (cross-fitted): the labels are split into `folds` folds, near-duplicates kept together
+(`crossfit`); each fold is scored by a memory fitted on the others, so every label is scored out
+of fold. A paired bootstrap over question groups gives an interval for the APGR gain of these
+out-of-fold scores over the current router's scores of the same labels. Adopted when the point
+gain is positive and the interval excludes a loss (its lower bound is above 0); the adopted
+memory is then fitted on every label. On labels that carry no signal the out-of-fold gain is
+centred on zero or below (the memory moves scores at random), so the bound clears zero rarely;
+docs/routing.md has the measured rate. When the gain is positive but the interval still reaches
+below zero, the reason says roughly how many more labels would settle it (the interval's width
+shrinks about as 1/sqrt(labels), assuming the gain stays as measured).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from routing.analyzer.scorer import QueryAnalyzer
-from routing.learning.examples import KINDS, LabelledExample, in_holdout
-from routing.learning.fitting import FitSettings, fit_correction
+from routing.learning.crossfit import (
+    MemorySettings,
+    fit_memory,
+    fold_assignment,
+    near_duplicate_groups,
+)
+from routing.learning.examples import KINDS, LabelledExample
 from routing.learning.metrics import QUALITY_TARGET, Comparison, Outcome, compare, has_gap
 from routing.learning.tuned import Scorer, TunedAnalyzer
 
@@ -26,26 +38,25 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TuneSettings:
+    folds: int = 5
     rounds: int = 1000  # bootstrap resamples
     level: float = 0.95  # two-sided interval; adoption needs its lower APGR-gain bound > 0
     quality_target: float = QUALITY_TARGET
-    min_train: int = 30
-    min_holdout: int = 30
-    min_holdout_needing_premium: int = 5
-    # Once the held-back slice has shown that fitting this way helps, the adopted model is fitted
-    # again on every label, held-back ones included (measured gain in docs/routing.md).
-    refit_on_all: bool = True
-    fit: FitSettings = field(default_factory=FitSettings)
+    # Floors below which no interval is computed at all (an APGR needs both kinds of outcome).
+    min_labels: int = 20
+    min_needing_premium: int = 5
+    memory: MemorySettings = field(default_factory=MemorySettings)
 
 
 @dataclass(frozen=True)
 class TuneResult:
-    model: dict[str, Any] | None  # the fitted correction as JSON (TunedAnalyzer.from_json)
-    comparison: Comparison | None  # current vs tuned on the held-back labels
-    used: Mapping[str, int]  # training examples by kind
-    held_out: Mapping[str, int]  # held-back examples by kind
+    model: dict[str, Any] | None  # the memory as JSON (TunedAnalyzer.from_json)
+    comparison: Comparison | None  # current vs out-of-fold candidate, on every label
+    labels: Mapping[str, int]  # labels used, by kind
+    questions: int  # groups of near-duplicate labels (the bootstrap's units)
     adopted: bool
     reason: str
+    more_labels: int | None = None  # undecided: about this many more labels would settle it
 
     def analyzer(self, base: QueryAnalyzer) -> TunedAnalyzer:
         if self.model is None:
@@ -66,72 +77,101 @@ def _by_kind(examples: Sequence[LabelledExample]) -> dict[str, int]:
     return {kind: counts[kind] for kind in KINDS if counts[kind]}
 
 
+def more_labels_needed(n: int, gain: float, low: float) -> int | None:
+    """Labels to add before the lower bound would clear 0 if the gain stayed `gain` and the
+    interval narrowed as 1/sqrt(n); rounded up to tens. None without a positive gain."""
+    if gain <= 0.0 or low > 0.0:
+        return None
+    needed = n * ((gain - low) / gain) ** 2
+    return max(10, math.ceil((needed - n) / 10.0) * 10)
+
+
+def out_of_fold_scores(
+    base: QueryAnalyzer,
+    examples: Sequence[LabelledExample],
+    folds: Sequence[int],
+    settings: MemorySettings,
+) -> list[float]:
+    """Each example scored by a memory fitted on the other folds (thread context included)."""
+    scores = [0.0] * len(examples)
+    for fold in sorted(set(folds)):
+        memory = fit_memory([ex for ex, f in zip(examples, folds, strict=True) if f != fold],
+                            settings, base.fingerprint)  # fmt: skip
+        scorer = TunedAnalyzer(base, memory)
+        for i, f in enumerate(folds):
+            if f == fold:
+                scores[i] = scorer.score(examples[i].text, examples[i].context).score
+    return scores
+
+
 def tune(
     base: QueryAnalyzer,
     examples: Sequence[LabelledExample],
     *,
     seed: int = 0,
-    holdout: float = 0.2,
     current: Scorer | None = None,
     settings: TuneSettings = TuneSettings(),
 ) -> TuneResult:
-    """Fit on the examples outside the held-back slice (`holdout` share, by hash of each
-    question's split key) and compare with `current` (default: the shipped analyzer) on it.
+    """Cross-fit a memory on `examples`, compare it with `current` (default: the shipped
+    analyzer) on all of them, and fit it on all of them when it routes better.
 
-    Costs: savings use the examples' nano-dollar costs when every held-back example has both,
-    otherwise premium calls avoided (cheap answers counted as free)."""
+    Costs: savings use the examples' nano-dollar costs when every example has both, otherwise
+    premium calls avoided (cheap answers counted as free)."""
     usable = [ex for ex in examples if ex.weight > 0]
-    train = [ex for ex in usable if not in_holdout(ex.text, holdout)]
-    test = [ex for ex in usable if in_holdout(ex.text, holdout)]
-    used, held = _by_kind(train), _by_kind(test)
-    needing = sum(1 for ex in test if ex.qualities[1] - ex.qualities[0] > 0)
+    used = _by_kind(usable)
+    needing = sum(1 for ex in usable if ex.qualities[1] - ex.qualities[0] > 0)
+    texts = [ex.text for ex in usable]
+    groups = near_duplicate_groups(texts) if usable else []
+    questions = len(set(groups))
 
     def refuse(reason: str, model: dict[str, Any] | None = None,
-               comparison: Comparison | None = None) -> TuneResult:  # fmt: skip
+               comparison: Comparison | None = None, more: int | None = None) -> TuneResult:
         logger.info("tuning not adopted: %s", reason)
-        return TuneResult(model, comparison, used, held, False, reason)
+        return TuneResult(model, comparison, used, questions, False, reason, more)
 
-    if len(train) < settings.min_train:
-        return refuse(f"not enough labels to fit: {len(train)} (need {settings.min_train})")
-    fitted = fit_correction(
-        train, [base.difficulty(ex.text) for ex in train], settings.fit, base.fingerprint
-    )
-    model = fitted.to_json()
-    if len(test) < settings.min_holdout or needing < settings.min_holdout_needing_premium:
+    if len(usable) < settings.min_labels or needing < settings.min_needing_premium:
         return refuse(
-            f"not enough held-back labels to judge: {len(test)} held back, {needing} where "
-            f"premium did better (need {settings.min_holdout} and "
-            f"{settings.min_holdout_needing_premium})",
-            model,
+            f"not enough labels to judge: {len(usable)}, {needing} where premium did better "
+            f"(need {settings.min_labels} and {settings.min_needing_premium})"
         )
-    costs = all(ex.cheap_cost_nano is not None and ex.premium_cost_nano is not None for ex in test)
-    outcomes = [outcome_of(ex, costs) for ex in test]
+    costs = all(ex.cheap_cost_nano is not None and ex.premium_cost_nano is not None
+                for ex in usable)  # fmt: skip
+    outcomes = [outcome_of(ex, costs) for ex in usable]
     if not has_gap(outcomes):
-        return refuse("premium was not better than the cheap tier on the held-back labels", model)
+        return refuse("premium was not better than the cheaper tier on these labels")
+    folds = fold_assignment(texts, groups, settings.folds)
+    candidate = out_of_fold_scores(base, usable, folds, settings.memory)
     incumbent = current or base
-    tuned = TunedAnalyzer(base, fitted)
     comparison = compare(
-        [incumbent.score(ex.text, ex.context).score for ex in test],
-        [tuned.score(ex.text, ex.context).score for ex in test],
+        [incumbent.score(ex.text, ex.context).score for ex in usable],
+        candidate,
         outcomes,
         seed=seed,
         rounds=settings.rounds,
         level=settings.level,
         target=settings.quality_target,
+        groups=groups,
     )
+    # Kept with the version even when refused: `router use N --force` can still activate it.
+    model = fit_memory(usable, settings.memory, base.fingerprint).to_json()
     gain = comparison.apgr_gain
     summary = (
-        f"APGR on {len(test)} held-back labels {comparison.before.apgr.estimate:.3f} -> "
+        f"out-of-fold APGR on {len(usable)} labels ({questions} questions, "
+        f"{len(set(folds))} folds) {comparison.before.apgr.estimate:.3f} -> "
         f"{comparison.after.apgr.estimate:.3f} (gain {gain.estimate:+.3f}, "
         f"{settings.level:.0%} CI {gain.low:+.3f}..{gain.high:+.3f})"
     )
+    if gain.estimate <= 0.0:
+        return refuse(f"kept the current model: {summary}; no gain", model, comparison)
     if not gain.low > 0.0:
-        return refuse(f"kept the current model: {summary}; the interval does not exclude 0",
-                      model, comparison)  # fmt: skip
-    if settings.refit_on_all:
-        model = fit_correction(
-            usable, [base.difficulty(ex.text) for ex in usable], settings.fit, base.fingerprint
-        ).to_json()
-        summary += f"; refitted on all {len(usable)} labels"
+        more = more_labels_needed(len(usable), gain.estimate, gain.low)
+        return refuse(
+            f"kept the current model: {summary}; the interval does not exclude a loss "
+            f"(needs about {more} more labels)",
+            model,
+            comparison,
+            more,
+        )
+    summary += f"; fitted on all {len(usable)} labels"
     logger.info("tuning adopted: %s", summary)
-    return TuneResult(model, comparison, used, held, True, f"adopted: {summary}")
+    return TuneResult(model, comparison, used, questions, True, f"adopted: {summary}")

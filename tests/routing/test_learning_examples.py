@@ -1,4 +1,4 @@
-"""Labelled examples: validation, labels from signals and comparisons, the held-back split."""
+"""Labelled examples: validation, labels from signals and comparisons, the split key."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from routing.learning import (
     LabelledExample,
     example_from_comparison,
     example_from_signal,
-    in_holdout,
     judge_quality,
 )
 from routing.learning.keys import split_key, stem
@@ -57,11 +56,3 @@ def test_split_key_ignores_case_punctuation_order_and_inflection() -> None:
     for variant in ("my card hasn't arrived yet, why", "WHY hasn't my card arrived yet???",
                     "why my cards hasn't arrive yet"):  # fmt: skip
         assert split_key(variant) == split_key(a)
-        assert in_holdout(variant, 0.2) == in_holdout(a, 0.2)
-
-
-def test_holdout_share_is_close_to_the_setting() -> None:
-    texts = [f"question number {i} about topic {i * 7 % 13}" for i in range(2000)]
-    share = sum(in_holdout(t, 0.2) for t in texts) / len(texts)
-    assert 0.17 < share < 0.23
-    assert not any(in_holdout(t, 0.0) for t in texts)

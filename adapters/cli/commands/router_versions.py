@@ -15,8 +15,9 @@ def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "tune",
         help="fit a router on this deployment's labels; adopt it only if it is not worse",
         description="Reads the labels in the database (judged shadow comparisons, escalations, "
-        "thumbs, solved), holds a slice back, fits a correction of the shipped analyzer on the "
-        "rest, and adopts the new version only when the held-back labels say it routes better.",
+        "thumbs, solved), scores each with a memory of judged questions fitted on the other "
+        "folds, and adopts the new version only when the out-of-fold gain over the current "
+        "router is positive and its 95% interval excludes a loss (docs/routing.md).",
     )
     tune.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     tune.add_argument("--json", action="store_true", help="machine-readable output")
@@ -28,6 +29,8 @@ def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type:
     listing.set_defaults(func=lambda args: asyncio.run(_versions(args)))
     use = commands.add_parser("use", help="make a router version active (rollback included)")
     use.add_argument("version", help='a version id from `router versions`, or "base"')
+    use.add_argument("--force", action="store_true",
+                     help="also a version the guard did not adopt")  # fmt: skip
     add_database(use)
     use.set_defaults(func=lambda args: asyncio.run(_use(args)))
 
@@ -47,8 +50,9 @@ async def _tune(args: argparse.Namespace) -> int:
         "adopted": result.adopted,
         "reason": result.reason,
         "labels": len(examples),
-        "used": dict(result.used),
-        "held_out": dict(result.held_out),
+        "used": dict(result.labels),
+        "questions": result.questions,
+        "more_labels": result.more_labels,
     }
     if result.comparison is not None:
         c = result.comparison
@@ -61,12 +65,13 @@ async def _tune(args: argparse.Namespace) -> int:
         return 0
     print(f"router version {tuned.version}: {'ADOPTED' if result.adopted else 'not adopted'}")
     print(f"  {result.reason}")
-    print(f"  labels: {len(examples)}; fitted on {_counts(result.used)}; "
-          f"held back {_counts(result.held_out)}")  # fmt: skip
+    print(f"  labels: {len(examples)}; used {_counts(result.labels)} "
+          f"({result.questions} distinct questions)")  # fmt: skip
     if result.comparison is not None:
-        for name in ("before", "after"):
+        print(f"  APGR gain, out of fold: {report['apgr_gain']} (95% interval)")
+        for name, who in (("before", "current"), ("after", "candidate")):
             m = report[name]
-            print(f"  {name:<6} APGR {m['apgr']}  CPT(50%) {m['cpt50']}  "
+            print(f"  {who:<9} APGR {m['apgr']}  CPT(50%) {m['cpt50']}  "
                   f"saved at 95% of premium quality {m['savings']}")  # fmt: skip
     return 0
 
@@ -111,7 +116,7 @@ async def _use(args: argparse.Namespace) -> int:
     async with stores_for(settings_for(args)) as stores:
         versions = router_versions(stores)
         version = None if choice == "base" else int(choice)
-        if not await versions.use(version):
+        if not await versions.use(version, force=args.force):
             raise ConfigError(f"router use: no router version {version} with a model "
                               "(see `switchboard router versions`)")  # fmt: skip
     print(f"active router: {'the shipped analyzer' if version is None else f'version {version}'}")

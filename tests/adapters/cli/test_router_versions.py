@@ -58,7 +58,7 @@ def test_tune_versions_use_and_rollback(
     assert main(["router", "tune", "--json"]) == 0
     tuned = json.loads(capsys.readouterr().out)
     assert tuned["version"] == 1 and tuned["labels"] == 160
-    assert sum(tuned["used"].values()) + sum(tuned["held_out"].values()) == 160
+    assert tuned["used"] == {"shadow": 160} and 0 < tuned["questions"] <= 160
     assert main(["router", "versions"]) == 0
     listing = capsys.readouterr().out
     active = "* 1 " if tuned["adopted"] else "* base"
@@ -70,6 +70,38 @@ def test_tune_versions_use_and_rollback(
     assert main(["router", "use", "7"]) == 2
     assert "no router version 7" in capsys.readouterr().err
     assert main(["router", "use", "newest"]) == 2
+
+
+async def _refused_copy(url: str) -> int:
+    """A second version with version 1's model that the guard did not adopt."""
+    db = create_engine(url)
+    try:
+        store = LearningData(db)
+        first = await store.version(1)
+        assert first is not None
+        return await store.add_version(base=first.base, model=first.model, metrics="{}",
+                                       data="{}", adopted=False, reason="kept the current model: "
+                                       "no gain", activate=False)  # fmt: skip
+    finally:
+        await db.dispose()
+
+
+def test_tune_prints_the_interval_and_a_refused_version_needs_force(
+    deployment: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["router", "tune"]) == 0
+    shown = capsys.readouterr().out
+    assert "labels: 160; used 160 shadow (" in shown
+    assert "APGR gain, out of fold: " in shown and "(95% interval)" in shown
+    refused = asyncio.run(_refused_copy(f"sqlite+aiosqlite:///{deployment / 'switchboard.db'}"))
+    assert main(["router", "use", str(refused)]) == 2
+    err = capsys.readouterr().err
+    assert f"router version {refused} was not adopted" in err and "--force" in err
+    assert "Traceback" not in err
+    assert main(["router", "use", str(refused), "--force"]) == 0
+    assert f"version {refused}" in capsys.readouterr().out
+    assert main(["router", "versions", "--json"]) == 0
+    assert [v["id"] for v in json.loads(capsys.readouterr().out) if v["active"]] == [refused]
 
 
 def test_calibrate_from_the_stored_shadow_comparisons(

@@ -13,8 +13,8 @@ from bot.conversation.messages import Incoming
 from bot.errors import ConfigError
 from bot.experiments.report import build_report
 from routing.analyzer.scorer import QueryAnalyzer
+from routing.learning.crossfit import fit_memory
 from routing.learning.examples import example_from_signal
-from routing.learning.fitting import fit_correction
 from storage.learning import LearningData
 from storage.tables import calls_t, utcnow
 from tests.bot.experiments.helpers import routing_file
@@ -33,15 +33,14 @@ variants = [
 
 
 async def add_version(store: LearningData, needs_premium: float) -> int:
-    """A version whose correction learned that refund questions need (or do not need) premium."""
+    """A version whose memory learned that refund questions need (or do not need) premium."""
     base = QueryAnalyzer.load()
     texts = [f"how do I get a refund for order {n}" for n in range(20)]
     texts += [f"what are your opening hours on day {n}" for n in range(20)]
     kind = "escalation" if needs_premium else "thumbs_up"
     examples = [example_from_signal(t, kind if "refund" in t else "thumbs_up") for t in texts]
-    correction = fit_correction(examples, [base.difficulty(t) for t in texts],
-                                base_fingerprint=base.fingerprint)  # fmt: skip
-    return await store.add_version(base=base.fingerprint, model=json.dumps(correction.to_json()),
+    memory = fit_memory(examples, base_fingerprint=base.fingerprint)
+    return await store.add_version(base=base.fingerprint, model=json.dumps(memory.to_json()),
                                    metrics="{}", data="{}", adopted=True, reason="test",
                                    activate=False)  # fmt: skip
 

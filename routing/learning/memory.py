@@ -1,0 +1,140 @@
+"""A deployment's memory of judged questions, stacked on the shipped analyzer's score.
+
+For a message with base score b (the shipped analyzer's own score), the judged questions most
+like it (`neighbours.NeighbourIndex`: up to `k`, cosine above `floor`) each pull the score
+towards their label y (1: needed premium, 0: a cheaper tier did as well), with weight
+
+    w = label weight x cosine ** 2
+
+and the base score keeps a fixed weight `prior`:
+
+    score = (sum(w * y) + prior * b) / (sum(w) + prior)
+
+A message like nothing judged keeps its base score exactly; a rewording of a judged question
+follows its judgement. Lowering a score risks answer quality while raising it only costs money,
+so lowering also needs one judged question at least `lower_from` alike (a close rewording).
+Pure Python; `to_json` / `from_json` round-trip exactly.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from routing.analyzer.features import Features
+from routing.learning.neighbours import NeighbourIndex, normalised
+
+FORMAT = "switchboard-memory/1"
+# A reason is given only when the memory moved the score this much.
+REASON_SHIFT = 0.1
+_NUMBERS = ("prior", "floor", "lower_from")
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What the judged neighbours of one message say: label mass, weight, count, best cosine."""
+
+    mass: float = 0.0
+    weight: float = 0.0
+    count: int = 0
+    closest: float = 0.0
+
+    def score(self, base: float, prior: float, lower_from: float) -> float:
+        if self.weight <= 0.0:
+            return base
+        moved = (self.mass + prior * base) / (self.weight + prior)
+        if moved < base and self.closest < lower_from:
+            return base
+        return min(max(moved, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class Memory:
+    texts: tuple[str, ...]  # normalised (neighbours.normalised)
+    labels: tuple[float, ...]  # needs premium, 0..1
+    weights: tuple[float, ...]  # how far each label is trusted
+    prior: float = 0.003  # the base score's weight, in units of neighbour weight
+    floor: float = 0.05  # cosine below which a question is not a neighbour
+    lower_from: float = 0.25  # lowering needs a judged question at least this alike
+    k: int = 20
+    base_fingerprint: str = ""
+    _index: NeighbourIndex = field(init=False, repr=False, compare=False)
+    _labels: array[float] = field(init=False, repr=False, compare=False)
+    _weights: array[float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not len(self.texts) == len(self.labels) == len(self.weights):
+            raise ValueError("one label and one weight per judged question are needed")
+        object.__setattr__(self, "_index", NeighbourIndex(self.texts))
+        object.__setattr__(self, "_labels", array("d", self.labels))
+        object.__setattr__(self, "_weights", array("d", self.weights))
+
+    @classmethod
+    def of(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[float],
+        weights: Sequence[float],
+        **settings: Any,
+    ) -> Memory:
+        """Rounded as stored (4 decimals), so the model measured is the model loaded."""
+        return cls(
+            tuple(map(normalised, texts)),
+            tuple(round(v, 4) for v in labels),
+            tuple(round(v, 4) for v in weights),
+            **settings,
+        )
+
+    def pull(self, words: Sequence[str]) -> Pull:
+        mass = weight = closest = 0.0
+        count = 0
+        for cosine, position in self._index.nearest(words, self.k):
+            if cosine <= self.floor:
+                break
+            w = self._weights[position] * cosine * cosine
+            mass += w * self._labels[position]
+            weight += w
+            count += 1
+            closest = max(closest, cosine)
+        return Pull(mass, weight, count, closest)
+
+    def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
+        """The analyzer's adjustment hook (QueryAnalyzer.adjusted)."""
+        pull = self.pull(feats.tokens)
+        score = pull.score(base, self.prior, self.lower_from)
+        if abs(score - base) < REASON_SHIFT:
+            return score, None
+        return score, _reason(score > base, pull.count)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": FORMAT, "k": self.k}
+        out.update({name: getattr(self, name) for name in _NUMBERS})
+        out.update(
+            base_fingerprint=self.base_fingerprint,
+            texts=list(self.texts),
+            labels=list(self.labels),
+            weights=list(self.weights),
+        )
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Memory:
+        if raw.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} router model: tune again")
+        return cls(
+            texts=tuple(map(str, raw["texts"])),
+            labels=tuple(map(float, raw["labels"])),
+            weights=tuple(map(float, raw["weights"])),
+            k=int(raw["k"]),
+            base_fingerprint=str(raw["base_fingerprint"]),
+            **{name: float(raw[name]) for name in _NUMBERS},
+        )
+
+
+def _reason(raised: bool, count: int) -> str:
+    questions = f"{count} judged question{'s' if count != 1 else ''}"
+    if raised:
+        return f"resembles {questions} that mostly needed premium"
+    return f"resembles {questions} a cheaper tier mostly answered well"
