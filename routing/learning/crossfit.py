@@ -73,8 +73,28 @@ class MemorySettings:
 
     prior: float = 0.003
     floor: float = 0.05
-    lower_from: float = 0.25
+    lower_from: float = 0.5
     k: int = 20
+
+
+def balanced_weights(examples: Sequence[LabelledExample]) -> list[float]:
+    """Example weights with user signals rescaled so that the label mass saying "needed premium"
+    equals the mass saying "did not". People click "ask a stronger model" on failures far more
+    often than 👍 on successes; left as they are, escalations would pull every loosely similar
+    question up (measured: halves the rise of the questions that were never escalated, with the
+    same ranking; docs/routing.md). Shadow comparisons are a random sample: left as they are."""
+    positive = sum(ex.weight * ex.needs_premium for ex in examples if ex.kind != "shadow")
+    negative = sum(ex.weight * (1.0 - ex.needs_premium) for ex in examples if ex.kind != "shadow")
+    if positive <= 0.0 or negative <= 0.0:
+        return [ex.weight for ex in examples]
+    half = (positive + negative) / 2.0
+    return [
+        ex.weight if ex.kind == "shadow"
+        # Soft labels split their weight between the sides in proportion.
+        else ex.weight * (ex.needs_premium * half / positive
+                          + (1.0 - ex.needs_premium) * half / negative)
+        for ex in examples
+    ]  # fmt: skip
 
 
 def fit_memory(
@@ -85,6 +105,6 @@ def fit_memory(
     """A memory of `examples`: nothing is estimated beyond the labels themselves."""
     return Memory.of(
         [ex.text for ex in examples], [ex.needs_premium for ex in examples],
-        [ex.weight for ex in examples], prior=settings.prior, floor=settings.floor,
+        balanced_weights(examples), prior=settings.prior, floor=settings.floor,
         lower_from=settings.lower_from, k=settings.k, base_fingerprint=base_fingerprint,
     )  # fmt: skip

@@ -34,11 +34,13 @@ _NUMBERS = ("prior", "floor", "lower_from")
 
 @dataclass(frozen=True)
 class Pull:
-    """What the judged neighbours of one message say: label mass, weight, count, best cosine."""
+    """What the judged neighbours of one message say: label mass and weight, how many needed
+    premium and how many did not, and the best cosine."""
 
     mass: float = 0.0
     weight: float = 0.0
-    count: int = 0
+    needed: int = 0
+    fine: int = 0
     closest: float = 0.0
 
     def score(self, base: float, prior: float, lower_from: float) -> float:
@@ -57,7 +59,7 @@ class Memory:
     weights: tuple[float, ...]  # how far each label is trusted
     prior: float = 0.003  # the base score's weight, in units of neighbour weight
     floor: float = 0.05  # cosine below which a question is not a neighbour
-    lower_from: float = 0.25  # lowering needs a judged question at least this alike
+    lower_from: float = 0.5  # lowering needs a judged question at least this alike
     k: int = 20
     base_fingerprint: str = ""
     _index: NeighbourIndex = field(init=False, repr=False, compare=False)
@@ -89,16 +91,18 @@ class Memory:
 
     def pull(self, words: Sequence[str]) -> Pull:
         mass = weight = closest = 0.0
-        count = 0
+        needed = fine = 0
         for cosine, position in self._index.nearest(words, self.k):
             if cosine <= self.floor:
                 break
             w = self._weights[position] * cosine * cosine
-            mass += w * self._labels[position]
+            label = self._labels[position]
+            mass += w * label
             weight += w
-            count += 1
+            needed += label >= 0.5
+            fine += label < 0.5
             closest = max(closest, cosine)
-        return Pull(mass, weight, count, closest)
+        return Pull(mass, weight, needed, fine, closest)
 
     def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
         """The analyzer's adjustment hook (QueryAnalyzer.adjusted)."""
@@ -106,7 +110,8 @@ class Memory:
         score = pull.score(base, self.prior, self.lower_from)
         if abs(score - base) < REASON_SHIFT:
             return score, None
-        return score, _reason(score > base, pull.count)
+        raised = score > base
+        return score, _reason(raised, pull.needed if raised else pull.fine)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": FORMAT, "k": self.k}
@@ -136,5 +141,5 @@ class Memory:
 def _reason(raised: bool, count: int) -> str:
     questions = f"{count} judged question{'s' if count != 1 else ''}"
     if raised:
-        return f"resembles {questions} that mostly needed premium"
-    return f"resembles {questions} a cheaper tier mostly answered well"
+        return f"resembles {questions} that needed premium"
+    return f"resembles {questions} a cheaper tier answered well"

@@ -15,7 +15,6 @@ questions is a few MB: one offsets array over the hash space and one array of qu
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import operator
@@ -33,10 +32,11 @@ _MASK = (1 << FEATURE_BITS) - 1
 # The question shows in its opening words; a pasted log after them would only add cost.
 WORDS = 32
 MAX_DF = 0.5
-POSTING_BUDGET = 1500
+POSTING_BUDGET = 600
 
 
-@lru_cache(maxsize=1 << 16)
+# Bounded: a memory's vocabulary passes through once at load; the hot words stay.
+@lru_cache(maxsize=1 << 13)
 def _word(word: str) -> tuple[tuple[int, ...], int, int]:
     """(stem and trigram features, left and right halves of a stem-pair feature) of one word."""
     root = stem(word)
@@ -73,7 +73,8 @@ class NeighbourIndex:
         # A hash space sized to the memory: a few questions need not pay for 2**19 buckets.
         bits = min(FEATURE_BITS, max(12, (n * 256).bit_length()))
         self._mask = mask = (1 << bits) - 1
-        docs = [frozenset(f & mask for f in features_of(text.split())) for text in texts]
+        # Compact while building: 10,000 frozensets would briefly cost ~40 MB.
+        docs = [array("I", {f & mask for f in features_of(text.split())}) for text in texts]
         frequency: Counter[int] = Counter()
         for features in docs:
             frequency.update(features)
@@ -89,8 +90,10 @@ class NeighbourIndex:
         offsets = array("I", itertools.accumulate(counts))
         fill = array("I", offsets)
         postings = array("I", bytes(4 * offsets[-1]))
-        self._log_n = math.log(n + 1.0)
-        self._unseen = (self._log_n - math.log(0.5)) ** 2
+        log_n = math.log(n + 1.0)
+        # A feature's squared IDF (its share of a cosine's dot product), by document frequency.
+        self._weight = array("d", ((log_n - math.log(df + 0.5)) ** 2 for df in range(n + 1)))
+        self._unseen = (log_n - math.log(0.5)) ** 2
         inverse = array("d", bytes(8 * n))
         for position, features in enumerate(docs):
             mass = 0.0
@@ -99,27 +102,23 @@ class NeighbourIndex:
                 if df:
                     postings[fill[f]] = position
                     fill[f] += 1
-                    mass += self._weight(df)
+                    mass += self._weight[df]
             inverse[position] = 1.0 / math.sqrt(mass) if mass else 0.0
         self._offsets, self._postings, self._inverse = offsets, postings, inverse
         self.size = n
-
-    def _weight(self, df: int) -> float:
-        """A feature's squared IDF: its share of a cosine's dot product."""
-        return (self._log_n - math.log(df + 0.5)) ** 2
 
     def nearest(
         self, words: Sequence[str], k: int, budget: int = POSTING_BUDGET
     ) -> list[tuple[float, int]]:
         """Up to `k` most similar questions, most similar first."""
-        offsets, postings, mask = self._offsets, self._postings, self._mask
+        offsets, postings, mask, weights = self._offsets, self._postings, self._mask, self._weight
         mass = 0.0
         found = []
         for f in {f & mask for f in features_of(words)}:
             start = offsets[f]
             df = offsets[f + 1] - start
             if df:
-                weight = self._weight(df)
+                weight = weights[df]
                 mass += weight
                 found.append((df, start, weight))
             elif f not in self._dropped:
@@ -137,6 +136,13 @@ class NeighbourIndex:
             for position in postings[start : start + df]:
                 scores[position] = get(position, 0.0) + weight
         scale = 1.0 / math.sqrt(mass)
-        cosines = map(operator.mul, scores.values(), map(self._inverse.__getitem__, scores))
-        top = heapq.nlargest(k, zip(cosines, scores, strict=True))
+        positions = list(scores)
+        inverse = map(self._inverse.__getitem__, positions)
+        cosines = list(map(operator.mul, scores.values(), inverse))
+        if len(cosines) > k:  # the k best, with C-level steps only (heapq's loop is Python)
+            cut = sorted(cosines)[-k]
+            keep = list(map(cut.__le__, cosines))
+            positions = list(itertools.compress(positions, keep))
+            cosines = list(itertools.compress(cosines, keep))
+        top = sorted(zip(cosines, positions, strict=True), reverse=True)[:k]
         return [(cosine * scale, position) for cosine, position in top]
