@@ -5,7 +5,9 @@ the share of first answers the user escalated ("ask a stronger model"). A figure
 MIN_SAMPLE observations says "not enough data" instead of a number that would mislead.
 
 Shadow comparisons (the same question answered by another tier and both judged) come in
-through `TierComparisons` (`ShadowQuality`, over the stored comparisons).
+through `TierComparisons` (`ShadowQuality`, over the stored comparisons), told apart by which
+answer users got (bot.learning.quality): the answers a cheaper tier gave, and, separately, what
+it would have done on questions routed to premium.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class TierComparison:
 
     tier: str
     against: str
-    comparisons: int
-    matched: int  # judged as good as the other tier's answer (within the recorder's margin)
+    given: bool  # True: answers users got from `tier`; False: `tier` answered in the shadow only
+    matched: Rate  # judged as good as the other tier's answer (within the margin), of n
+    margin: int = 1
 
 
 class TierComparisons(Protocol):
@@ -119,7 +122,8 @@ class ShadowQuality:
     async def by_tier(self, *, start: datetime, end: datetime) -> Sequence[TierComparison]:
         found = await self.store.comparisons(since=start, until=end)
         return [
-            TierComparison(q.tier, "premium", q.compared, q.matched)
+            TierComparison(q.tier, "premium", given, rate, self.margin)
             for q in tier_quality(found, margin=self.margin, min_sample=1)
-            if q.compared
+            for given, rate in ((True, q.given), (False, q.shadowed))
+            if rate.n
         ]

@@ -251,16 +251,22 @@ async def seed(db: AsyncEngine) -> None:
         for table, rows in tables:
             await conn.execute(sa.insert(table), rows)
     # Shadow comparisons on the first 40 budget answers: 30 judged within a point of premium's.
+    # And on the first 36 premium answers, budget answered in the shadow only: 12 within a point.
     budget = [c for c in s.calls if c["tier"] == "budget" and c["purpose"] == "answer"][:40]
+    premium = [c for c in s.calls if c["tier"] == "premium" and c["purpose"] == "answer"][:36]
     store = LearningData(db)
-    for n, call in enumerate(budget):
+    for n, call in enumerate(budget + premium):
+        given = n < len(budget)
+        cheap_score = (8 if n % 4 else 5) if given else (8 if n % 3 == 0 else 4)
         await store.record_comparison(Comparison(
             call_id=call["id"], thread_id=call["thread_id"], message_id=call["message_id"],
-            question="q", context=(), answered_tier="budget", shadow_tier="premium",
-            shadow_model="anthropic/claude-opus-4-5", shadow_call_id=None, judge_call_id=None,
-            answered_score=8 if n % 4 else 5, shadow_score=9, answered_cost_nano_usd=None,
-            shadow_cost_nano_usd=None, router_version=None, router_score=None,
-            created_at=call["created_at"],
+            question="q", context=(), answered_tier="budget" if given else "premium",
+            shadow_tier="premium" if given else "budget",
+            shadow_model="anthropic/claude-opus-4-5" if given else "openai/gpt-4o-mini",
+            shadow_call_id=None, judge_call_id=None,
+            answered_score=cheap_score if given else 9, shadow_score=9 if given else cheap_score,
+            answered_cost_nano_usd=None, shadow_cost_nano_usd=None, router_version=None,
+            router_score=None, created_at=call["created_at"],
         ))  # fmt: skip
 
 

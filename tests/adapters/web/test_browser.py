@@ -178,6 +178,22 @@ def test_decisions_filter_and_a_threads_turns_open_on_click(browser: Any, served
     assert seeded.SECRET_QUESTION not in browser.page_source
 
 
+def test_quality_tells_the_answers_a_tier_gave_from_its_shadow_answers(
+    browser: Any, served: Served
+) -> None:
+    """Budget's 40 answers (30 matched premium) and 36 shadow answers to premium-routed
+    questions (12 matched) are two rows, never one mixed share."""
+    browser.get(f"{served.base}/quality?since={TODAY - timedelta(days=99)}&until={TODAY}")
+    found = all_css(browser, "#comparisons tbody tr")
+    rows = {r.get_attribute("data-given"): r.text for r in found}
+    assert set(rows) == {"yes", "no"}, rows
+    assert "the answers it gave" in rows["yes"], rows
+    assert "75.0%" in rows["yes"] and "n=40" in rows["yes"]
+    assert "routed to premium (shadow only)" in rows["no"]
+    assert "33.3%" in rows["no"] and "n=36" in rows["no"]
+    assert "63.2%" not in browser.page_source  # (30 + 12) / (40 + 36): the mix is not shown
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_fits_the_screen_and_is_screenshot(
     browser: Any, served: Served, width: int

@@ -108,7 +108,13 @@ async def test_quality_per_tier_says_not_enough_data_below_the_minimum(
     assert re.search(r'class="num judge">7\.00 <small>\[\d\.\d\d, \d\.\d\d\] n=1\d\d', budget[1])
     assert "not enough data (12 of 30)" in premium[1]
     shadow = re.search(r'<section id="shadow">(.*?)</section>', page.text, re.S)
-    assert shadow and "30 of 40 (75%)" in shadow[1]  # the seeded shadow comparisons
+    assert shadow  # the seeded comparisons: the answers budget gave, and its shadow answers
+    given = re.search(r'<tr data-tier="budget" data-given="yes">(.*?)</tr>', shadow[1], re.S)
+    shadowed = re.search(r'<tr data-tier="budget" data-given="no">(.*?)</tr>', shadow[1], re.S)
+    assert given and "the answers it gave" in given[1]
+    assert re.search(r"75\.0% <small>\[\d+\.\d%, \d+\.\d%\] n=40</small>", given[1])
+    assert shadowed and "routed to premium (shadow only)" in shadowed[1]
+    assert re.search(r"33\.3% <small>\[\d+\.\d%, \d+\.\d%\] n=36</small>", shadowed[1])
     assert re.search(r'id="solved">\d+<', page.text)
 
 

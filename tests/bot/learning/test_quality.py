@@ -1,4 +1,5 @@
-"""Judged quality per tier from shadow comparisons: shares, intervals, and "not enough data"."""
+"""Judged quality per tier from shadow comparisons, told apart by which answer users got: the
+answers a cheaper tier gave, and what it would have done on premium-routed questions."""
 
 from __future__ import annotations
 
@@ -15,26 +16,32 @@ def comparison(answered: str, shadow: str, scores: tuple[int | None, int | None]
     )  # fmt: skip
 
 
-def test_cheaper_tiers_are_measured_against_premium_either_way_round() -> None:
+def test_answers_given_and_shadow_only_comparisons_are_reported_apart() -> None:
+    """The issue's case: 33 budget answers (20 matched premium) and 42 premium-routed questions
+    where budget was only the shadow (6 matched). Mixed, they read "35% of 75": as if budget's
+    answers were poor, which is not what was measured."""
     found = (
-        [comparison("budget", "premium", (8, 9))] * 30  # within a point: matched
-        + [comparison("budget", "premium", (5, 9))] * 6  # four points behind: not matched
-        + [comparison("premium", "budget", (9, 9))] * 4  # premium answered, budget shadowed
+        [comparison("budget", "premium", (8, 9))] * 20  # within a point: matched
+        + [comparison("budget", "premium", (5, 9))] * 13  # four points behind
+        + [comparison("premium", "budget", (9, 8))] * 6  # budget's shadow answer within a point
+        + [comparison("premium", "budget", (9, 4))] * 36
         + [comparison("budget", "premium", (None, 9))] * 5  # no verdict: left out
         + [comparison("balanced", "premium", (7, 9))] * 3  # two points behind
     )
     budget, balanced = tier_quality(found, margin=1, min_sample=20)
-    assert (budget.tier, budget.compared, budget.matched) == ("budget", 40, 34)
-    assert budget.line() == (
-        "budget was judged within 1 point(s) of premium on 85% of 40 sampled questions "
-        "(95% CI 71%-93%)"
-    )
-    assert (balanced.compared, balanced.matched) == (3, 0)
-    assert balanced.line() == (
-        "balanced vs premium: not enough data (3 judged comparison(s), 20 needed)"
-    )
+    assert (budget.given.successes, budget.given.n) == (20, 33)
+    assert (budget.shadowed.successes, budget.shadowed.n) == (6, 42)
+    assert budget.lines() == [
+        "budget answers: 61% of 33 judged within 1 point(s) of premium's answer to the same "
+        "question (95% CI 44%-75%)",
+        "what budget would have done on questions routed to premium (shadow only): 14% of 42 "
+        "judged within 1 point(s) of premium's answer to the same question (95% CI 7%-28%)",
+    ]
+    assert balanced.lines() == [
+        "balanced answers: not enough data (3 judged comparison(s), 20 needed)"
+    ]
 
 
 def test_no_comparisons_still_says_so() -> None:
     (budget,) = tier_quality([], min_sample=20)
-    assert budget.line().startswith("budget vs premium: not enough data (0 judged")
+    assert budget.lines() == ["budget answers: not enough data (0 judged comparison(s), 20 needed)"]

@@ -83,7 +83,7 @@ async def test_sampled_answers_are_answered_by_premium_and_judged_in_the_backgro
     notice = await app.digest.notice(today, chart=False)
     (heading, lines) = notice.notes[0]
     assert heading == "Judged quality, last 30 days"
-    assert lines[0].startswith("budget vs premium: not enough data (6 judged")
+    assert lines[0].startswith("budget answers: not enough data (6 judged")
 
 
 async def test_shadowing_pauses_past_the_first_budget_threshold(
