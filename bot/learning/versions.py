@@ -91,7 +91,11 @@ class RouterVersions:
         """Cross-fit on the labels, compare with the active version on all of them, store the
         version with what it saw and how it measured, and activate it only when adopted."""
         await self.refresh()
-        result = tune(self._base, examples, seed=seed, current=self._slot.current)
+        # Seconds of pure CPU on thousands of labels: off the event loop (the daily tune runs in
+        # the bot process), so answers keep flowing meanwhile.
+        result = await asyncio.to_thread(
+            tune, self._base, examples, seed=seed, current=self._slot.current
+        )
         version = await self._store.add_version(
             base=self._base.fingerprint or "",
             model=None if result.model is None else json.dumps(result.model),

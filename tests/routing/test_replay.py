@@ -55,8 +55,8 @@ def test_hidden_rule_is_learned_from_judged_shadow_traffic(
         base, hidden_rule_replay(clinc, seed=0)
     )
     assert gain_before < 0.2  # the shipped analyzer cannot know the rule (measured -0.035)
-    assert gain_after >= 0.9  # measured 0.961
-    assert saved_after >= 2 * saved_before  # measured 0.133 -> 0.737
+    assert gain_after >= 0.9  # measured 0.958
+    assert saved_after >= 2 * saved_before  # measured 0.133 -> 0.723
     assert adopted
 
 
@@ -64,12 +64,12 @@ def test_hidden_rule_on_fine_grained_banking_intents(
     base: QueryAnalyzer, banking: dict[str, list[str]]
 ) -> None:
     """banking77's intents overlap (card arrival / delivery estimate / tracking): harder to tell
-    apart from 300 labels. Measured ~0.8 over seeds, below the 0.9 reached on clinc150."""
+    apart from 300 labels. Measured 0.80-0.93 over seeds (docs/routing.md)."""
     gain_before, gain_after, saved_before, saved_after, _ = _hidden_rule(
         base, hidden_rule_replay(banking, seed=1)
     )
     assert gain_before < 0.2
-    assert gain_after >= 0.75  # measured 0.894 for this seed
+    assert gain_after >= 0.75  # measured 0.918 for this seed
     assert saved_after >= 2 * saved_before
 
 
@@ -109,10 +109,10 @@ def test_escalations_alone_move_the_escalated_kinds(
     print(f"escalated kinds: mean score +{rise:.3f}, tier up {moved_up:.0%}, premium "
           f"{premium_now:.0%}; other kinds: mean +{other_rise:.3f}; "
           f"gain ratio {gain:.3f}")  # fmt: skip
-    assert rise >= 0.5  # measured +0.842 (0.020 -> 0.862)
-    assert rise >= other_rise + 0.3  # measured +0.155 on the others
-    assert moved_up >= 0.5  # measured 0.94
-    assert gain >= 0.8  # measured 0.966
+    assert rise >= 0.5  # measured +0.864
+    assert rise >= other_rise + 0.3  # measured +0.198 on the others
+    assert moved_up >= 0.5  # measured 0.95
+    assert gain >= 0.8  # measured 0.973
 
 
 @pytest.mark.parametrize("dataset", ["clinc", "banking"])
