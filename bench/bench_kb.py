@@ -151,11 +151,11 @@ asyncio.run(main())
 
 async def memory(folder: Path, home: Path, docs: int) -> str:
     figures = {}
-    for label, docs in (("empty", None), ("1,000 documents", folder)):
-        db = home / f"{label[:5]}.db"
-        if docs is not None:
+    for label, source in (("empty", None), ("full", folder)):
+        db = home / f"{label}.db"
+        if source is not None:
             store = await fresh_store(f"sqlite+aiosqlite:///{db}", None)
-            await Ingest(store, FolderReader()).add([str(docs)], "default", None)
+            await Ingest(store, FolderReader()).add([str(source)], "default", None)
             await store.close()
             await store.db.dispose()
         env = {**os.environ, "SWITCHBOARD_HOME": str(home)}
@@ -169,7 +169,7 @@ async def memory(folder: Path, home: Path, docs: int) -> str:
             rss, sources = out.stdout.split()
             runs.append(float(rss))
         figures[label] = (statistics.median(runs), sources)
-    (empty, _), (full, sources) = figures["empty"], figures["1,000 documents"]
+    (empty, _), (full, sources) = figures["empty"], figures["full"]
     return (f"RSS after 3 answers: empty knowledge base {empty:.1f} MB, {docs:,} documents "
             f"{full:.1f} MB (+{full - empty:.1f} MB; {sources} sources cited)")  # fmt: skip
 

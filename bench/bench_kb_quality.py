@@ -39,7 +39,7 @@ from storage.knowledge import KnowledgeStore  # noqa: E402
 from storage.knowledge_search import Weights  # noqa: E402
 
 PLAIN = Options(
-    synonyms=False, spelling=False, stop_words=False, every_word=True, common=1.0,
+    synonyms=False, spelling=False, stop_words=False, every_word=True, common=1.0, least=1,
     weights=Weights(1.0, 1.0, 1.0), ranking=Ranking(rerank=False, page_boost=0.0, per_page=99),
 )  # fmt: skip
 PLAIN_OR = replace(PLAIN, every_word=False)
@@ -49,6 +49,7 @@ COVERED = replace(WEIGHTED, ranking=Ranking(page_boost=0, per_page=99))  # BM25F
 BOOSTED = replace(WEIGHTED, ranking=Ranking(per_page=99))
 SPREAD = replace(WEIGHTED, ranking=Ranking())
 SPELLED = replace(SPREAD, spelling=True)
+SYNONYMS = replace(SPELLED, synonyms=True, common=Options().common)
 VARIANTS = {
     "plain bm25, AND": PLAIN,
     "plain bm25, OR": PLAIN_OR,
@@ -58,7 +59,8 @@ VARIANTS = {
     "+ page boost": BOOSTED,
     "+ 2 passages per page": SPREAD,
     "+ spelling": SPELLED,
-    "shipped (+ synonyms)": Options(),
+    "+ synonyms, common words choose no candidates": SYNONYMS,
+    "shipped (+ candidates with two words first)": Options(),
 }
 KS = (1, 3, 5)
 

@@ -2,14 +2,16 @@
 documents' vocabulary (for spelling correction).
 
 A query is a list of groups, each a list of alternatives (a word, or a phrase of words); a
-passage matches when it contains any alternative of any group (OR), or with `every`, some
-alternative of every group (AND). The score is the back
+passage matches when it contains some alternative of at least `least` of the groups (1: any,
+OR; all of them: AND). The score is the back
 end's own (higher is better): SQLite FTS5's bm25 with the title and heading columns weighted,
 PostgreSQL's ts_rank_cd over the weighted tsvector.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from storage.knowledge_records import Match
 from storage.knowledge_tables import kb_documents_t, kb_terms_t
 
 Query = Sequence[Sequence[str]]
+MAX_COMBINATIONS = 28  # of groups a passage must match together; past it, any group (OR)
 
 
 @dataclass(frozen=True)
@@ -41,19 +44,24 @@ def match(
     limit: int,
     weights: Weights = Weights(),
     *,
-    every: bool = False,
+    least: int = 1,
 ) -> list[Match]:
+    """The `limit` best passages containing (some alternative of) at least `least` of the
+    groups: 1 is any word (OR), the number of groups is every word (AND)."""
     groups = [list(dict.fromkeys(a for a in group if a.strip())) for group in query]
     groups = [group for group in groups if group]
     if not groups or limit <= 0:
         return []
     build = _postgres if conn.dialect.name == "postgresql" else _sqlite
+    least = min(max(least, 1), len(groups))
+    if math.comb(len(groups), least) > MAX_COMBINATIONS:
+        least = 1
     # The index ranks first and only its best rows are joined to their pages (a common word
     # matches thousands of passages); with a collection filter, more are ranked, and all of
     # them when too few of those are in the collections.
     for inner in ((limit if collections is None else limit * 8), None):
         params: dict[str, object] = {"n": limit, "inner": inner if inner is not None else -1}
-        ranked = build(groups, weights, every, params)
+        ranked = build(groups, weights, least, params)
         sql = (
             f"SELECT {_COLUMNS}, f.score FROM ({ranked}) f JOIN kb_passages p ON p.id = f.id "
             "JOIN kb_documents d ON d.id = p.document_id WHERE TRUE"
@@ -86,12 +94,15 @@ def _in_collections(collections: Sequence[str] | None, params: dict[str, object]
     return f" AND d.collection IN ({', '.join(names) or 'NULL'})"
 
 
-def _sqlite(groups: list[list[str]], w: Weights, every: bool, params: dict[str, object]) -> str:
+def _sqlite(groups: list[list[str]], w: Weights, least: int, params: dict[str, object]) -> str:
     """The passages FTS5 ranks best (id, score): bm25, lower is better, so negated."""
-    if every:
-        params["q"] = " AND ".join(f"({fts5_expression(group)})" for group in groups)
-    else:
+    if least == 1:
         params["q"] = fts5_expression([a for group in groups for a in group])
+    else:
+        params["q"] = " OR ".join(
+            "(" + " AND ".join(f"({fts5_expression(g)})" for g in chosen) + ")"
+            for chosen in itertools.combinations(groups, least)
+        )
     rank = f"bm25(kb_passages_fts, {w.title:f}, {w.headings:f}, {w.body:f})"
     return (
         f"SELECT rowid AS id, -{rank} AS score FROM kb_passages_fts "
@@ -99,7 +110,7 @@ def _sqlite(groups: list[list[str]], w: Weights, every: bool, params: dict[str, 
     )
 
 
-def _postgres(groups: list[list[str]], w: Weights, every: bool, params: dict[str, object]) -> str:
+def _postgres(groups: list[list[str]], w: Weights, least: int, params: dict[str, object]) -> str:
     """The passages a tsquery of the groups ranks best (id, score) by ts_rank_cd."""
     ors = []
     for g, group in enumerate(groups):
@@ -108,7 +119,9 @@ def _postgres(groups: list[list[str]], w: Weights, every: bool, params: dict[str
             params[f"a{g}_{i}"] = alternative
             alternatives.append(f"plainto_tsquery('english', :a{g}_{i})")
         ors.append(f"({' || '.join(alternatives)})")
-    query = (" && " if every else " || ").join(ors)
+    query = " || ".join(
+        "(" + " && ".join(chosen) + ")" for chosen in itertools.combinations(ors, least)
+    )
     top = max(w.title, w.headings, w.body)
     # ts_rank_cd's weights are {D, C, B, A} in 0..1: body, -, headings, title.
     weights = f"'{{{w.body / top:f}, 0, {w.headings / top:f}, {w.title / top:f}}}'"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.knowledge.links import with_anchor
 from bot.knowledge.query import Group, analyze
@@ -13,7 +14,11 @@ from bot.knowledge.ranking import Ranking, rank
 from bot.knowledge.sections import heading_path
 from bot.knowledge.spelling import correction
 from storage.knowledge import KnowledgeStore
+from storage.knowledge_records import Match
 from storage.knowledge_search import Weights, lookup, match
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 CANDIDATES = 50  # passages fetched from the index for ranking, whatever k
 
@@ -33,6 +38,7 @@ class Options:
     # the ranking): a common word matches most passages, and ranking them all is what makes a
     # search slow on a large knowledge base. The two rarest words always choose.
     common: float = 0.5
+    least: int = 2  # with three words or more, candidates have at least this many of them
 
 
 @dataclass(frozen=True)
@@ -85,11 +91,17 @@ class KnowledgeBase:
         groups = tuple(self._known(g, found.known, found.candidates) for g in groups)
         query = [g.alternatives for g in selective(groups, found.documents, options.common)]
         limit = max(options.candidates, k)
-        matches = await self.store.run(
-            lambda conn: match(
-                conn, query, collections, limit, options.weights, every=options.every_word
-            )
-        )
+        least = len(query) if options.every_word else options.least if len(query) > 2 else 1
+
+        def candidates(conn: Connection) -> list[Match]:
+            """Passages with two of the question's words first (far fewer to rank than those
+            with any one); those with any one when that finds too few."""
+            found = match(conn, query, collections, limit, options.weights, least=least)
+            if len(found) < limit // 2 and least > 1 and not options.every_word:
+                found = match(conn, query, collections, limit, options.weights, least=1)
+            return found
+
+        matches = await self.store.run(candidates)
         ranked, confidence = rank(
             matches, groups, found.documents, options.ranking, options.weights
         )
