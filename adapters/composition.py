@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.knowledge.folders import FolderReader
 from adapters.llm_setup import http_providers, metered_calls, provider_keys
 from adapters.reports import digest_job, platform_notifiers
 from adapters.routing_setup import Routing, baseline_model, build_routing
@@ -30,8 +31,10 @@ from bot.experiments.assignment import ExperimentPicker
 from bot.experiments.judge import Judge
 from bot.knowledge.config import KnowledgeConfig, channel_collections
 from bot.knowledge.grounding import Librarian
+from bot.knowledge.ingest import Ingest
 from bot.knowledge.retrieval import KnowledgeBase
 from bot.learning.shadow import ShadowComparer, ShadowConfig
+from bot.learning.solved import SolvedThreads
 from bot.learning.versions import RouterVersions
 from bot.llm.calls import Calls
 from bot.llm.health import HealthObserver
@@ -54,6 +57,7 @@ from routing.strategy import Strategy
 from storage.alert_marks import AlertMarks
 from storage.database import upgrade
 from storage.knowledge import KnowledgeStore
+from storage.solved import Proposals
 from storage.tables import utcnow
 
 
@@ -199,9 +203,20 @@ async def _build(
         librarian=Librarian(KnowledgeBase(knowledge), knowledge_config(settings)),
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
-    ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock)
+    solved = solved_threads(settings, knowledge, zone, redact)
+    ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock, solved)
     return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, versions,
                        calls, shadow, resources)  # fmt: skip
+
+
+def solved_threads(
+    settings: Settings, knowledge: KnowledgeStore, zone: ZoneInfo, redact: Redactor
+) -> SolvedThreads:
+    """Solved threads proposed as knowledge entries, added through the knowledge base's
+    programmatic ingest (docs/knowledge.md)."""
+    reader = FolderReader(settings.kb_max_file_bytes, settings.kb_max_files)
+    return SolvedThreads(Proposals(knowledge.db), Ingest(knowledge, reader), zone,
+                         auto_approve=settings.kb_auto_approve_solved, redact=redact)  # fmt: skip
 
 
 def knowledge_config(settings: Settings) -> KnowledgeConfig:
@@ -268,5 +283,3 @@ def call_estimate(pricer: Pricer, settings: Settings) -> Callable[[str, int], in
         return pricer.price(model, Usage(prompt_tokens, cap))
 
     return estimate
-
-

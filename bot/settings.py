@@ -215,6 +215,7 @@ class Settings(BaseSettings):
     kb_answer_without_sources: bool = True  # then answer anyway; false: hand off to people
     kb_handoff_mention: str = ""  # slack:S0123ABCD,discord:112233445566778899
     kb_channel_collections: str = ""  # C0123ABC=billing|default,112233445566=docs
+    kb_auto_approve_solved: bool = False  # solved threads join the KB without an admin
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `switchboard run` on SIGTERM/SIGINT: how long answers in flight may take to finish.

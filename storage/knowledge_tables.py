@@ -118,9 +118,31 @@ class KnowledgeCitation(SQLModel, table=True):
     path: str = Field(sa_type=sa.Text)
 
 
+class KnowledgeProposal(SQLModel, table=True):
+    """A thread marked solved, proposed as a knowledge entry: its question and the answer that
+    solved it (the bot's, or a person's reply). An admin approves or rejects it; the decision
+    is kept, so the same answer of the same thread is never proposed twice (0012)."""
+
+    __tablename__ = "kb_proposals"
+    __table_args__ = (sa.UniqueConstraint("thread_id", "answer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="threads.id", ondelete="CASCADE", index=True)
+    answer_id: int = Field(foreign_key="messages.id", ondelete="CASCADE")  # the solving reply
+    status: str = Field(max_length=16, index=True)  # pending | approved | rejected
+    question: str = Field(sa_type=sa.Text)
+    answer: str = Field(sa_type=sa.Text)
+    answered_by: str = Field(default="", max_length=255)  # a person's user id; "" the bot
+    url: str | None = Field(default=None, sa_type=sa.Text)  # the thread on its platform
+    solved_by: str = Field(default="", max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    decided_by: str | None = Field(default=None, max_length=255)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
 kb_sources_t: sa.Table = KnowledgeSource.__table__  # type: ignore[attr-defined]
 kb_documents_t: sa.Table = KnowledgeDocument.__table__  # type: ignore[attr-defined]
 kb_passages_t: sa.Table = KnowledgePassage.__table__  # type: ignore[attr-defined]
 kb_terms_t: sa.Table = KnowledgeTerm.__table__  # type: ignore[attr-defined]
 kb_answers_t: sa.Table = KnowledgeAnswer.__table__  # type: ignore[attr-defined]
 kb_citations_t: sa.Table = KnowledgeCitation.__table__  # type: ignore[attr-defined]
+kb_proposals_t: sa.Table = KnowledgeProposal.__table__  # type: ignore[attr-defined]

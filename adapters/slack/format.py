@@ -1,41 +1,13 @@
-"""Slack text hygiene: model output must never notify anyone, and Slack markup is stripped."""
+"""Slack text hygiene: model output must never notify anyone (`neutralize_mentions`, shared
+with the core), and Slack markup is stripped."""
 
 from __future__ import annotations
 
 import re
 
-# A word joiner after "@" keeps the text readable ("@channel") but Slack no longer sees a mention.
-_JOIN = "\u2060"
+from bot.conversation.text import neutralize_mentions
 
-# Slack's own markup for special and user/group mentions: <!here>, <!channel|@channel>,
-# <!subteam^S123|@team>, <@U123>, <@W123|bob>. A label after "|" is what the user would see.
-_SPECIAL = re.compile(r"<!(?P<name>[^>|]*)(?:\|(?P<label>[^>]*))?>")
-_USER = re.compile(r"<@(?P<id>[^>|]*)(?:\|(?P<label>[^>]*))?>")
-# Bare words Slack turns into broadcasts when link_names is on (and some clients always).
-_BARE = re.compile(r"(?<![\w@])@(?=(channel|here|everyone)\b)", re.IGNORECASE)
-
-
-def _special(match: re.Match[str]) -> str:
-    name, label = match.group("name"), match.group("label")
-    if name.startswith("subteam^"):
-        shown = (label or name.removeprefix("subteam^")).lstrip("@")
-    elif name.startswith("date"):
-        return label or ""  # a harmless date token: keep its fallback text
-    else:
-        shown = (label or name).lstrip("@")
-    return f"@{_JOIN}{shown}"
-
-
-def _user(match: re.Match[str]) -> str:
-    shown = (match.group("label") or match.group("id")).lstrip("@")
-    return f"@{_JOIN}{shown}"
-
-
-def neutralize_mentions(text: str) -> str:
-    """Rewrite every mention form so posting `text` pings nobody, keeping it readable."""
-    text = _SPECIAL.sub(_special, text)
-    text = _USER.sub(_user, text)
-    return _BARE.sub("@" + _JOIN, text)
+__all__ = ["link", "neutralize_mentions", "safe_prefix_length", "strip_bot_mention"]
 
 
 def safe_prefix_length(text: str) -> int:

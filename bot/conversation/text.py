@@ -1,4 +1,5 @@
-"""Text hygiene shared by the engine and every adapter: cleaning, trimming, and splitting."""
+"""Text hygiene shared by the engine and every adapter: cleaning, neutralizing mentions,
+trimming, and splitting."""
 
 from __future__ import annotations
 
@@ -7,6 +8,40 @@ import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FENCE = re.compile(r"^\s*(```|~~~)(.*)$")
+
+# A word joiner after "@" keeps the text readable ("@channel") but no platform sees a mention.
+_JOIN = "\u2060"
+
+# Slack's own markup for special and user/group mentions: <!here>, <!channel|@channel>,
+# <!subteam^S123|@team>, <@U123>, <@W123|bob>. A label after "|" is what the user would see.
+_SPECIAL = re.compile(r"<!(?P<name>[^>|]*)(?:\|(?P<label>[^>]*))?>")
+_USER = re.compile(r"<@(?P<id>[^>|]*)(?:\|(?P<label>[^>]*))?>")
+# Bare words Slack turns into broadcasts when link_names is on (and some clients always).
+_BARE = re.compile(r"(?<![\w@])@(?=(channel|here|everyone)\b)", re.IGNORECASE)
+
+
+def _special(match: re.Match[str]) -> str:
+    name, label = match.group("name"), match.group("label")
+    if name.startswith("subteam^"):
+        shown = (label or name.removeprefix("subteam^")).lstrip("@")
+    elif name.startswith("date"):
+        return label or ""  # a harmless date token: keep its fallback text
+    else:
+        shown = (label or name).lstrip("@")
+    return f"@{_JOIN}{shown}"
+
+
+def _user(match: re.Match[str]) -> str:
+    shown = (match.group("label") or match.group("id")).lstrip("@")
+    return f"@{_JOIN}{shown}"
+
+
+def neutralize_mentions(text: str) -> str:
+    """Rewrite every mention form so posting `text` pings nobody, keeping it readable: Slack's
+    markup, and Discord's (`<@id>`, `<@!id>` and `<@&role>` read as a user mention)."""
+    text = _SPECIAL.sub(_special, text)
+    text = _USER.sub(_user, text)
+    return _BARE.sub("@" + _JOIN, text)
 
 
 def clean_text(text: str) -> str:

@@ -8,6 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_COLLECTION = "default"
+# Solved threads an admin approved (bot.learning.solved): a channel not listed in
+# KB_CHANNEL_COLLECTIONS draws on them with the default collection; a listed one names it.
+SOLVED_COLLECTION = "solved"
+DEFAULT_COLLECTIONS = (DEFAULT_COLLECTION, SOLVED_COLLECTION)
 COLLECTION = re.compile(r"^[A-Za-z0-9][\w.-]{0,127}$")
 _MENTIONS = {"slack": re.compile(r"^S[A-Z0-9]{2,}$"), "discord": re.compile(r"^\d{5,25}$")}
 
@@ -20,7 +24,7 @@ class KnowledgeConfig:
     channel_collections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def collections(self, channel: str) -> tuple[str, ...]:
-        return self.channel_collections.get(channel, (DEFAULT_COLLECTION,))
+        return self.channel_collections.get(channel, DEFAULT_COLLECTIONS)
 
 
 def channel_collections(value: str) -> dict[str, tuple[str, ...]]:
