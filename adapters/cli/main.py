@@ -45,7 +45,7 @@ COMMANDS = {
     ),
     "kb": (
         "adapters.cli.commands.kb",
-        "the knowledge base: add, sync, list, remove and search documents",
+        "the knowledge base: add, sync, list, remove and search documents; review solved threads",
     ),
     "run": ("adapters.cli.commands.run", "run the Slack/Discord bot and scheduled jobs"),
     "route": ("adapters.cli.commands.route", "print the routing decision for text"),

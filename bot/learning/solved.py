@@ -156,3 +156,8 @@ def entry_path(thread: ThreadRef) -> str:
 
 def entry_text(proposal: Proposal) -> str:
     return f"Question: {proposal.question}\n\nAnswer: {proposal.answer}"
+
+
+def answer_label(proposal: Proposal) -> str:
+    """Whose reply solved it, as a review shows it."""
+    return "a person's reply" if proposal.answered_by else "the bot's answer"

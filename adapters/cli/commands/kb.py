@@ -1,5 +1,6 @@
 """`switchboard kb`: the knowledge base from a terminal: add folders or files, sync them, list,
-remove, and search what the bot would find for a question."""
+remove, and search what the bot would find for a question; review solved threads proposed as
+entries (`kb_review`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from adapters.cli.commands import kb_review
 from adapters.cli.errors import say
 from adapters.cli.options import add_database, settings_for
 from adapters.database import open_database
@@ -33,7 +35,8 @@ T = TypeVar("T")
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     kb = subparsers.add_parser(
         "kb",
-        help="the knowledge base: add, sync, list, remove and search documents",
+        help="the knowledge base: add, sync, list, remove and search documents; review solved "
+        "threads",
         description="Documents the bot answers from, with their sources cited (docs/knowledge.md).",
     )
     sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -69,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     gaps.add_argument("--since", help="first local day, YYYY-MM-DD (default: 30 days ago)")
     gaps.add_argument("--until", help="last local day (default: today)")
     gaps.set_defaults(func=lambda args: _run(args, _gaps, create=False))
-    for command in (add, sync, listing, remove, search, gaps):
+    review = kb_review.register(sub)
+    review.set_defaults(func=lambda args: _run(args, kb_review.review, create=False))
+    for command in (add, sync, listing, remove, search, gaps, review):
         add_database(command)
 
 
