@@ -1,4 +1,5 @@
-"""The Bolt app: Slack events, buttons and the slash command in; engine and ops calls out.
+"""The Bolt app: Slack events, buttons and the slash command in; engine and ops calls out
+(the "Solved" and knowledge review buttons: `adapters.slack.solved`).
 
 Listeners only validate and translate, then hand the slow part (the LLM answer, Web API calls)
 to tracked background tasks, so Slack gets its ack well within 3 s in both connection modes.
@@ -41,6 +42,7 @@ from adapters.slack.reply import (
     StreamSupport,
 )
 from adapters.slack.signing import signed
+from adapters.slack.solved import SolvedActions
 from adapters.slack.tasks import NotStored, Overloaded, TaskTracker
 from bot.conversation.engine import Engine
 from bot.conversation.intake import Taken
@@ -87,10 +89,13 @@ class SlackAdapter:
             # Listeners are quick (they spawn tasks), so acking after them keeps work tracked.
             process_before_response=True,
         )
+        self.solved = SolvedActions(self.ops, self.client, config.admin_user_ids, self.tasks,
+                                    self._ephemeral)  # fmt: skip
         self._register()
 
     def _register(self) -> None:
         bolt = self.bolt
+        self.solved.register(bolt)
         bolt.event("app_mention")(self._on_mention)
         bolt.event("message")(self._on_message)
         bolt.event("reaction_added")(self._on_reaction)

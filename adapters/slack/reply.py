@@ -26,6 +26,7 @@ SLACK_ERRORS = (SlackClientError, aiohttp.ClientError, asyncio.TimeoutError)
 FEEDBACK_UP = "switchboard_feedback_up"
 FEEDBACK_DOWN = "switchboard_feedback_down"
 ESCALATE = "switchboard_escalate"
+SOLVED = "switchboard_solved"
 THINKING = "is thinking…"
 PLACEHOLDER = "_Thinking…_"
 
@@ -56,8 +57,8 @@ class StreamSupport:
 
 
 def answer_blocks(meta: AnswerMeta, show_context_line: bool) -> list[dict[str, Any]]:
-    """The sources, the context line and the feedback/escalation buttons under the last part
-    of an answer."""
+    """The sources, the context line and the feedback, escalation and "Solved" buttons under
+    the last part of an answer."""
     blocks: list[dict[str, Any]] = []
     if meta.sources:
         cited = " · ".join(link(c.url, c.label if c.url else f"{c.label} ({c.path})")
@@ -76,6 +77,7 @@ def answer_blocks(meta: AnswerMeta, show_context_line: bool) -> list[dict[str, A
     ]
     if meta.tier != "premium":
         buttons.append(_button("Ask a stronger model", ESCALATE, value))
+    buttons.append(_button("✅ Solved", SOLVED, value))
     blocks.append({"type": "actions", "block_id": "switchboard_answer", "elements": buttons})
     return blocks
 

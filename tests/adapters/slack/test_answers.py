@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from adapters.slack.reply import ESCALATE, FEEDBACK_DOWN, FEEDBACK_UP
+from adapters.slack.reply import ESCALATE, FEEDBACK_DOWN, FEEDBACK_UP, SOLVED
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import CHANNEL, envelope, mention, message
@@ -33,7 +33,7 @@ async def test_mention_gets_one_threaded_streamed_answer_with_context_line(
     actions = answer.block("actions")
     assert actions is not None
     ids = [e["action_id"] for e in actions["elements"]]
-    assert ids == [FEEDBACK_UP, FEEDBACK_DOWN, ESCALATE]
+    assert ids == [FEEDBACK_UP, FEEDBACK_DOWN, ESCALATE, SOLVED]
     [status] = fake_slack.named("assistant.threads.setStatus")
     assert status.args["thread_ts"] == "100.000100"
     [start] = fake_slack.named("chat.startStream")
