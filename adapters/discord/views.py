@@ -1,4 +1,5 @@
-"""The buttons under every answer: "Ask a stronger model" and "Solved".
+"""The buttons under every answer: "Ask a stronger model" and "Solved" (which posts the
+knowledge entry it proposes for review: `adapters.discord.solved`).
 
 The call id travels in each button's custom_id (`sb:escalate:<call_id>`), and the buttons are
 `DynamicItem`s registered in `setup_hook`, so a click on an answer posted before a restart
@@ -14,6 +15,7 @@ from typing import Any
 import discord
 
 from adapters.discord.commands import host, is_admin
+from adapters.discord.solved import ReviewButton, message_link, post_review
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +84,14 @@ class SolvedButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         bot = host(interaction)
-        if not await bot.ops.solved_by_call(self.call_id, str(interaction.user.id)):
+        user, link = str(interaction.user.id), message_link(interaction)
+        marked = await bot.ops.solved_by_call(self.call_id, user, link)
+        if marked is None:
             await interaction.response.send_message(UNKNOWN_ANSWER, ephemeral=True)
             return
         await interaction.response.send_message(SOLVED, ephemeral=True)
+        if marked.proposal is not None and marked.proposal.pending:
+            await post_review(interaction, marked.proposal)
 
 
 def answer_view(call_id: int) -> discord.ui.View:
@@ -96,4 +102,4 @@ def answer_view(call_id: int) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS = (EscalateButton, SolvedButton)
+DYNAMIC_ITEMS = (EscalateButton, SolvedButton, ReviewButton)

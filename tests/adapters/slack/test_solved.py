@@ -51,7 +51,8 @@ async def test_solved_proposes_and_only_an_admin_adds_it_to_the_knowledge_base(
     assert [b["action_id"] for b in buttons["elements"]] == [APPROVE, REJECT]
     [proposal] = await rows(slack.app.stores.db, kb_proposals_t)
     assert (proposal.answered_by, proposal.url) == (
-        "U77", "https://acme.slack.com/archives/C1/p500000100"
+        "U77",
+        "https://acme.slack.com/archives/C1/p500000100",
     )
 
     await slack.http(pressed(APPROVE, proposal.id, review.ts), form=True)  # not an admin
