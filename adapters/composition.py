@@ -56,6 +56,7 @@ from routing.strategies import AnalyzerJudge, TieredEdenStrategy, TieredStrategy
 from routing.strategy import Strategy
 from storage.alert_marks import AlertMarks
 from storage.database import upgrade
+from storage.journal import Journal
 from storage.knowledge import KnowledgeStore
 from storage.solved import Proposals
 from storage.tables import utcnow
@@ -128,8 +129,10 @@ async def _build(
     elif migrate:
         await upgrade(db)
     resources.push_async_callback(db.dispose)
-    stores = Stores.over(db, wait_s=max(1.0, settings.database_wait_s))
-    resources.push_async_callback(stores.conversations.close)  # spooled writes, then dispose
+    stores = Stores.over(db, wait_s=max(0.25, settings.database_wait_s),
+                         journal=Journal(settings.data_dir / "journal"))  # fmt: skip
+    resources.push_async_callback(stores.conversations.close)  # kept writes, then dispose
+    await stores.conversations.spool.adopt()  # what a crashed process kept: before recovery
     versions = router_versions(stores, routing.scorer)
     await versions.refresh()  # live traffic scores with the active router version
     if provider is None:

@@ -17,6 +17,7 @@ from storage.claims import Claims
 from storage.conversations import Conversations
 from storage.database import DEFAULT_DEADLINE_S
 from storage.experiments import ExperimentData
+from storage.journal import Journal
 from storage.learning import LearningData
 from storage.ledger import Ledger
 from storage.signals import Signals
@@ -35,11 +36,14 @@ class Stores:
     learning: LearningData
 
     @classmethod
-    def over(cls, db: AsyncEngine, *, wait_s: float = DEFAULT_DEADLINE_S) -> Stores:
-        """`wait_s`: the deadline of each of the conversation record's transactions."""
+    def over(
+        cls, db: AsyncEngine, *, wait_s: float = DEFAULT_DEADLINE_S, journal: Journal | None = None
+    ) -> Stores:
+        """`wait_s`: the deadline of each of the conversation record's transactions;
+        `journal`: where the writes an outage keeps from the database are kept on disk."""
         return cls(
-            db, Conversations(db, wait_s=wait_s), Ledger(db), Claims(db), Signals(db),
-            ExperimentData(db), LearningData(db),
+            db, Conversations(db, wait_s=wait_s, journal=journal), Ledger(db), Claims(db),
+            Signals(db), ExperimentData(db), LearningData(db),
         )  # fmt: skip
 
 

@@ -13,8 +13,9 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import questions
+from storage import questions, writes
 from storage.database import DEFAULT_DEADLINE_S, DatabaseUnavailable, Transactions, insert_ignore
+from storage.journal import Journal
 from storage.records import (
     CallRecord,
     CallView,
@@ -33,20 +34,32 @@ from storage.tables import (
     threads_t,
     utcnow,
 )
-from storage.turns import finish_question, record_call, record_posts, start_turn
+from storage.turns import record_posts, start_turn
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
 class Conversations:
-    def __init__(self, engine: AsyncEngine, *, wait_s: float = DEFAULT_DEADLINE_S) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        wait_s: float = DEFAULT_DEADLINE_S,
+        journal: Journal | None = None,
+    ) -> None:
         self.engine = engine
         # On a SQLite file every transaction here runs whole in one thread, in arrival order:
         # no thread hop per statement, and no polling SQLite's busy handler (sleeps up to
         # 100 ms each) between the answers' own writes. Each has a deadline (`wait_s`).
         self._transactions = Transactions(engine, wait_s)
-        self.spool = WriteSpool(self._transactions)
+        # What an outage keeps from the database: on disk too when there is a `journal`.
+        self.spool = WriteSpool(self._transactions, journal)
+
+    @property
+    def outages(self) -> int:
+        """How many transactions found the database away (refused, dropped, stalled)."""
+        return self._transactions.outages
 
     async def close(self) -> None:
         await self.spool.close()
@@ -83,24 +96,14 @@ class Conversations:
         return await self._transaction(lambda conn: start_turn(conn, question, at))
 
     async def record_call(self, record: CallRecord) -> int:
-        """The call row's id; 0 when the database is down (the row is spooled, stored later)."""
-        found = await self.spool.write(
-            f"call {record.key}",
-            record.message_id,
-            lambda conn: record_call(conn, record, None)[0],
-            lambda conn: record_call(conn, record, None, retry=True),
-        )
-        return found or 0
+        """The call row's id; 0 when the database is down (the row is kept, stored later)."""
+        found = await self.spool.write(writes.call(record, None))
+        return 0 if found is None else int(found[0])
 
     async def record_answered_call(self, record: CallRecord, answer: str) -> tuple[int, int]:
         """The attempt that produced the answer, and the answer itself, in one transaction:
-        (call id, answer message id), (0, 0) when spooled during an outage."""
-        found = await self.spool.write(
-            f"answered call {record.key}",
-            record.message_id,
-            lambda conn: record_call(conn, record, answer),
-            lambda conn: record_call(conn, record, answer, retry=True),
-        )
+        (call id, answer message id), (0, 0) when kept for later during an outage."""
+        found = await self.spool.write(writes.call(record, answer))
         if found is None:
             return 0, 0
         return found[0], found[1] or 0
@@ -125,22 +128,13 @@ class Conversations:
     async def begin_call(
         self, message_id: int, owner: str, pending: str, lease_until: datetime
     ) -> None:
-        await self.spool.write(
-            f"question {message_id} answering",
-            message_id,
-            lambda conn: questions.begin_call(conn, message_id, owner, pending, lease_until),
-        )
+        await self.spool.write(writes.begin(message_id, owner, pending, lease_until))
 
     async def set_checkpoint(self, message_id: int, owner: str, checkpoint: str) -> None:
         """Note the half-written message (the answerer does it in the background: it only
         matters after a crash). A write that arrives after the question finished changes
-        nothing (it names an unfinished question); one the database refuses is only logged."""
-        try:
-            await self._transaction(
-                lambda conn: questions.set_checkpoint(conn, message_id, owner, checkpoint)
-            )
-        except DatabaseUnavailable as error:
-            log.warning("question %s: checkpoint not stored (%s)", message_id, error)
+        nothing (it names an unfinished question)."""
+        await self.spool.write(writes.checkpoint(message_id, owner, checkpoint))
 
     async def renew(self, message_id: int, owner: str, lease_until: datetime) -> bool:
         """Extend our lease; False when we lost it or the database is down."""
@@ -154,18 +148,10 @@ class Conversations:
     async def finish_question(
         self, message_id: int, platform: str, external_ids: Sequence[str], call_key: str | None
     ) -> None:
-        await self.spool.write(
-            f"question {message_id} answered",
-            message_id,
-            lambda conn: finish_question(conn, message_id, platform, external_ids, call_key),
-        )
+        await self.spool.write(writes.finish(message_id, platform, external_ids, call_key))
 
     async def fail_question(self, message_id: int) -> None:
-        await self.spool.write(
-            f"question {message_id} failed",
-            message_id,
-            lambda conn: questions.fail(conn, message_id),
-        )
+        await self.spool.write(writes.fail(message_id))
 
     async def record_posts(self, platform: str, external_ids: Sequence[str], call_id: int) -> None:
         if external_ids:

@@ -219,6 +219,7 @@ class Transactions:
     def __init__(self, engine: AsyncEngine, deadline_s: float = DEFAULT_DEADLINE_S) -> None:
         self.engine = engine
         self.deadline_s = deadline_s  # each transaction's, refused or stalled alike
+        self.outages = 0  # transactions that found the database away, since the start
         self._sync: sa.Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
         database = engine.url.database
@@ -237,7 +238,11 @@ class Transactions:
         """`body` in one transaction; `DatabaseUnavailable` when the database refuses, drops
         or does not answer within `deadline_s` (a timed-out body may still commit later:
         every body that is retried must be idempotent)."""
-        return await within(self.deadline_s, self._run(body))
+        try:
+            return await within(self.deadline_s, self._run(body))
+        except DatabaseUnavailable:
+            self.outages += 1
+            raise
 
     async def _run(self, body: Callable[[sa.Connection], T]) -> T:
         if self._sync is None or self._thread is None:

@@ -102,7 +102,16 @@ def settle_pending(conn: sa.Connection, message_id: int) -> None:
     conn.execute(sa.update(messages_t).where(m.id == message_id).values(pending=None))
 
 
-def fail(conn: sa.Connection, message_id: int) -> None:
+def fail(conn: sa.Connection, message_id: int, *, only_unfinished: bool = False) -> None:
+    """`only_unfinished`: a late "failed" (replayed after an outage) never overrides an answer
+    that landed meanwhile."""
+    if only_unfinished:
+        conn.execute(
+            sa.update(messages_t)
+            .where(m.id == message_id, m.state.in_(UNFINISHED))
+            .values(state=FAILED, lease_until=None, owner=None, pending=None, checkpoint=None)
+        )
+        return
     end(conn, message_id, FAILED)
 
 

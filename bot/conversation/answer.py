@@ -127,6 +127,11 @@ class Answerer:
         self._leases = Leases(conversations, lease_s, clock)
         self._checkpoints = BackgroundTasks()  # the answer never waits for these writes
 
+    def holds(self, message_id: int) -> bool:
+        """Whether this process answers `message_id` now, or keeps writes of its answer for a
+        database that is away: either way it is not lost, and nobody else may take it."""
+        return self._leases.holds(message_id) or self._conversations.spool.holds(message_id)
+
     async def close(self) -> None:
         """Let the checkpoint writes in flight land (before the database closes)."""
         await self._checkpoints.drain()

@@ -9,10 +9,8 @@ so that an adapter can store it before it acknowledges the platform; `handle` th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +31,7 @@ from bot.conversation.prompt import (
     history_window,
     parse_question,
 )
+from bot.conversation.recovery import Recovery
 from bot.conversation.text import clean_text
 from bot.errors import ServiceUnavailable
 from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, NOT_COVERED, Librarian, ground
@@ -41,13 +40,11 @@ from routing.strategy import Decision, RouteRequest, Strategy
 from routing.tiers import Tier, parse_tier, tier_above
 from storage.conversations import Conversations
 from storage.database import DatabaseUnavailable
-from storage.records import StartedTurn, ThreadRef, Unfinished
+from storage.records import StartedTurn, ThreadRef
 from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-ReplyFor = Callable[[Incoming], Reply]  # an adapter's reply for a question answered later
 
 EMPTY_MESSAGE = "I didn't find any text in that message. Please type your question."
 STALE = (
@@ -122,6 +119,11 @@ class Engine:
         self._guard = guard or AllowAll()
         self._locks = KeyedLocks()
         self._leases = Leases(conversations, config.lease_s, clock)
+        # What a crash or an outage left unanswered (bot/conversation/recovery.py).
+        recovery = Recovery(conversations, self._leases, self._locks, answerer.holds,
+                            self._resume, config, clock)  # fmt: skip
+        self.recover, self.recover_all = recovery.recover, recovery.recover_all
+        self.keep_recovering = recovery.keep_recovering
         self._intake = Intake(conversations, self._leases, clock=clock,
                               max_question_tokens=config.max_question_tokens)  # fmt: skip
 
@@ -166,43 +168,9 @@ class Engine:
                 return await self._resume(incoming, turn, reply)
             return await self._answer(incoming, question, turn, reply, taken.arrived)
 
-    async def recover(self, found: Unfinished, reply_for: ReplyFor) -> Outcome:
-        """Claim a question a crash left unanswered and answer it (or apologise, when it is
-        older than `recovery_max_age_s`); "duplicate" when another replica claimed it first."""
-        now = self._clock()
-        turn = await self._conversations.claim(
-            found.message_id, uuid.uuid4().hex, self._leases.end(), now,
-            self._config.history_max_messages,
-        )  # fmt: skip
-        if turn is None:
-            return Outcome("duplicate")
-        incoming = Incoming(
-            platform=found.platform, workspace=found.workspace, channel=found.channel,
-            thread=found.thread, user=found.author, text=found.text,
-            event_id=f"recovered:{found.message_id}", origin=found.origin,
-        )  # fmt: skip
-        ref = ThreadRef(found.platform, found.workspace, found.channel, found.thread)
-        async with self._locks.hold(ref.key):
-            return await self._resume(incoming, turn, reply_for(incoming))
-
-    async def recover_all(self, platform: str, reply_for: ReplyFor) -> list[Outcome]:
-        """Every question on `platform` that nobody holds any more, answered or apologised for."""
-        found = await self._conversations.unfinished(platform, self._clock())
-        return [await self.recover(question, reply_for) for question in found]
-
-    async def keep_recovering(self, platform: str, reply_for: ReplyFor) -> None:
-        """`recover_all` now and every `recovery_interval_s`, until cancelled."""
-        while True:
-            try:
-                outcomes = await self.recover_all(platform, reply_for)
-                if outcomes:
-                    log.info("recovered %d unanswered %s question(s): %s", len(outcomes),
-                             platform, ", ".join(o.status for o in outcomes))  # fmt: skip
-            except DatabaseUnavailable as error:
-                log.warning("recovery sweep skipped: %s", error)
-            await asyncio.sleep(self._config.recovery_interval_s)
-
     async def _resume(self, incoming: Incoming, turn: StartedTurn, reply: Reply) -> Outcome:
+        """Answer a question taken over (its lease ran out): settle the request a crashed
+        process had in flight, then post the stored answer, or answer it, or apologise."""
         if turn.checkpoint and isinstance(reply, Resumable):
             reply.resume(turn.checkpoint)  # complete or replace the half-written message
         await self._answerer.settle_interrupted(turn)

@@ -17,6 +17,10 @@ class Leases:
         self, conversations: Conversations, lease_s: float, clock: Callable[[], datetime]
     ) -> None:
         self._conversations, self._lease_s, self._clock = conversations, lease_s, clock
+        self._holding: set[int] = set()  # questions this process is answering now
+
+    def holds(self, message_id: int) -> bool:
+        return message_id in self._holding
 
     def end(self) -> datetime:
         """Until when a lease taken or renewed now runs."""
@@ -29,9 +33,11 @@ class Leases:
             yield
             return
         renewer = asyncio.create_task(self._renew(turn), name=f"lease-{turn.message_id}")
+        self._holding.add(turn.message_id)
         try:
             yield
         finally:
+            self._holding.discard(turn.message_id)
             renewer.cancel()
             await asyncio.gather(renewer, return_exceptions=True)
 
@@ -39,3 +45,4 @@ class Leases:
         while True:
             await asyncio.sleep(self._lease_s / 3)
             await self._conversations.renew(turn.message_id, turn.owner, self.end())
+

@@ -14,37 +14,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from adapters.llm.simulator import LLMSimulator, ModelProfile
-from adapters.services import services
+from adapters.llm.simulator import LLMSimulator
 from storage.database import create_engine
 from storage.tables import calls_t, messages_t
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers
+from tests.adapters.slack.running import (
+    MODEL,
+    SECRET,
+    SLOW,
+    acked,
+    bot_env,
+    free_port,
+    restart,
+    start_bot,
+    until,
+)
 from tests.conftest import Database, MakeApp
-
-MODEL = "test/slow-model"
-SLOW = ModelProfile(MODEL, Decimal("1"), Decimal("2"), 50, 25.0, (80, 80))  # ~3 s of tokens
-SECRET = "kill9-signing-secret"
-ROOT = str(Path(__file__).resolve().parents[3])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -53,72 +47,12 @@ async def simulator() -> AsyncIterator[LLMSimulator]:
         yield sim
 
 
-async def start_bot(env: dict[str, str], cwd: Path, log: Path) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "adapters.cli.main", "run",
-        cwd=cwd, env=env, stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    port = int(env["SLACK_HTTP_PORT"])
-    async with asyncio.timeout(60):  # imports and migrations on a loaded 2-core machine
-        while True:
-            assert process.returncode is None, "switchboard run exited: see bot.log"
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(0.1)
-                continue
-            writer.close()
-            return process
-
-
-async def acked(
-    port: int, body: str, headers: dict[str, str], process: asyncio.subprocess.Process
-) -> bytes:
-    """POST `body` and SIGKILL `process` the moment the response's first bytes arrive; the
-    status line."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = ["POST /slack/events HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}",
-             *(f"{name}: {value}" for name, value in headers.items())]  # fmt: skip
-    writer.write(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
-    first = await reader.read(1)
-    process.send_signal(signal.SIGKILL)  # ack + 0 ms: nothing else of ours runs
-    line = first + await reader.readline()
-    writer.close()
-    return line
-
-
-async def until(condition: Any, timeout_s: float, what: str, log: Path) -> None:
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not await condition():  # noqa: ASYNC110 - polls another process's work
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        tail = await asyncio.to_thread(log.read_text)
-        raise AssertionError(f"timed out waiting for {what}\n{tail[-3000:]}") from None
-
-
 async def test_kill_9_mid_stream_then_restart_answers_once(
     tmp_path: Path, fake_slack: FakeSlack, simulator: LLMSimulator, make_app: MakeApp
 ) -> None:
     db_path = tmp_path / "switchboard.db"
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": ROOT,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db_path}",
-        "SLACK_BOT_TOKEN": "xoxb-kill9",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake_slack.base_url,
-        "SLACK_HTTP_PORT": str(port),
-        "SLACK_STREAM_MODE": "native",
-        "LLM_BASE_URL": simulator.base_url,
-        "LLM_API_KEY": "sim-key",
-        "ROUTING_STRATEGY": "fixed",
-        "FIXED_MODEL": MODEL,
-        "ANSWER_LEASE_S": "2",
-        "RECOVERY_INTERVAL_S": "0.5",
-        "LOG_LEVEL": "INFO",
-    }
+    env = bot_env(tmp_path, f"sqlite+aiosqlite:///{db_path}", port, fake_slack, simulator)
     log = tmp_path / "bot.log"
     engine = create_engine(f"sqlite+aiosqlite:///{db_path}")
 
@@ -156,12 +90,8 @@ async def test_kill_9_mid_stream_then_restart_answers_once(
     # The restart runs in this process through the same composition root and `switchboard
     # run` service (its start-up recovery included): a second subprocess would add its
     # start-up time (several seconds here) and prove nothing more than the first one did.
-    restarted = await make_app(
-        Database("sqlite", env["DATABASE_URL"], None), llm_base_url=simulator.base_url,
-        **{name.lower(): value for name, value in env.items()
-           if name not in ("PATH", "PYTHONPATH", "DATABASE_URL", "LLM_BASE_URL")},
-    )  # fmt: skip
-    serving = asyncio.create_task(services(restarted)["slack"]())
+    _, serving = await restart(make_app, Database("sqlite", env["DATABASE_URL"], None), env,
+                               simulator)  # fmt: skip
     try:
 
         async def answered() -> bool:

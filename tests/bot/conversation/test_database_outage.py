@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,21 +18,9 @@ from bot.conversation.messages import AnswerMeta
 from bot.conversation.patience import SLOW
 from bot.errors import ServiceUnavailable
 from storage.tables import calls_t, messages_t, posts_t, utcnow
-from tests.conftest import Database, MakeApp, _postgres, fixed_app
+from tests.conftest import Database, MakeApp, fixed_app
 from tests.fakes import FakeProvider, RecordingReply, Scripted, incoming
 from tests.pg_proxy import CuttableProxy
-
-
-@pytest.fixture
-async def pg(postgres_schema: str | None) -> Database:
-    return await _postgres(postgres_schema)
-
-
-@pytest.fixture
-async def proxy(pg: Database) -> AsyncIterator[CuttableProxy]:
-    cuttable = await CuttableProxy(pg.url).start()
-    yield cuttable
-    await cuttable.close()
 
 
 async def ledger(pg: Database) -> tuple[list[sa.Row], list[sa.Row], list[sa.Row]]:
