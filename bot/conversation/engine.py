@@ -120,8 +120,11 @@ class Engine:
         self._locks = KeyedLocks()
         self._leases = Leases(conversations, config.lease_s, clock)
         # What a crash or an outage left unanswered (bot/conversation/recovery.py).
-        recovery = Recovery(conversations, self._leases, self._locks, answerer.holds,
-                            self._resume, config, clock)  # fmt: skip
+        recovery = Recovery(
+            conversations, self._leases, self._locks, answerer.holds, self._resume, clock,
+            lease_s=config.lease_s, interval_s=config.recovery_interval_s,
+            history_limit=config.history_max_messages,
+        )  # fmt: skip
         self.recover, self.recover_all = recovery.recover, recovery.recover_all
         self.keep_recovering = recovery.keep_recovering
         self._intake = Intake(conversations, self._leases, clock=clock,

@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.conversation.lease import Leases
 from bot.conversation.locks import KeyedLocks
@@ -22,9 +21,6 @@ from bot.conversation.messages import Incoming, Outcome, Reply
 from storage.conversations import Conversations
 from storage.database import DatabaseUnavailable
 from storage.records import StartedTurn, ThreadRef, Unfinished
-
-if TYPE_CHECKING:
-    from bot.conversation.engine import EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +62,23 @@ class Recovery:
         locks: KeyedLocks,
         holds: Callable[[int], bool],
         resume: Resume,
-        config: EngineConfig,
         clock: Callable[[], datetime],
+        *,
+        lease_s: float,
+        interval_s: float,
+        history_limit: int,
     ) -> None:
         self._conversations, self._leases, self._locks = conversations, leases, locks
-        self._holds, self._resume = holds, resume
-        self._config, self._clock = config, clock
-        self._sweeps = SweepGate(config.lease_s, clock)
+        self._holds, self._resume, self._clock = holds, resume, clock
+        self._interval_s, self._history_limit = interval_s, history_limit
+        self._sweeps = SweepGate(lease_s, clock)
 
     async def recover(self, found: Unfinished, reply_for: ReplyFor) -> Outcome:
         """Claim a question a crash left unanswered and answer it (or apologise, when it is
         older than `recovery_max_age_s`); "duplicate" when another replica claimed it first."""
         turn = await self._conversations.claim(
             found.message_id, uuid.uuid4().hex, self._leases.end(), self._clock(),
-            self._config.history_max_messages,
+            self._history_limit,
         )  # fmt: skip
         if turn is None:
             return Outcome("duplicate")
@@ -112,4 +111,4 @@ class Recovery:
                              platform, ", ".join(o.status for o in outcomes))  # fmt: skip
             except DatabaseUnavailable as error:
                 log.warning("recovery sweep skipped: %s", error)
-            await asyncio.sleep(self._config.recovery_interval_s)
+            await asyncio.sleep(self._interval_s)

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.llm.simulator import LLMSimulator
+from adapters.llm.simulator import Fault, LLMSimulator
 from storage.tables import calls_t, messages_t, posts_t
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers
@@ -105,6 +105,9 @@ async def test_kill_9_during_an_outage_loses_no_ledger_row_and_answers_nothing_a
         return any(f'"kind":"{kind}"' in p.read_text() for p in journal.glob("*.jsonl"))
 
     dead = await start_bot(env, tmp_path, log)
+    # The question's request waits 1.5 s for its first token: the outage begins in that time,
+    # after the question, and the request in flight, were stored.
+    simulator.inject(Fault("slow_first_token", delay_s=1.5))
     try:
         body = json.dumps(envelope(mention(QUESTION, "910.000100")))
         async with httpx.AsyncClient() as client:
@@ -112,10 +115,11 @@ async def test_kill_9_during_an_outage_loses_no_ledger_row_and_answers_nothing_a
                                          headers=signed_headers(body, secret=SECRET))  # fmt: skip
         assert response.status_code == 200
 
-        async def streaming() -> bool:
-            return bool(fake_slack.named("chat.appendStream"))
+        async def requested() -> bool:
+            return any(r.body.get("messages", [{}])[-1].get("content") == QUESTION
+                       for r in simulator.requests)  # fmt: skip
 
-        await until(streaming, 30, "the answer to start streaming", log)
+        await until(requested, 30, "the question's request", log)
         await begin_outage()
 
         async def all_kept() -> bool:  # the answer finished and was posted, its writes kept
