@@ -67,15 +67,17 @@ async def test_the_bots_answer_is_proposed_once_the_thread_is_marked_solved(
 async def test_a_persons_last_reply_is_the_answer_that_solved_it(
     database: Database, make_app: MakeApp
 ) -> None:
-    app = await fixed_app(make_app, database)
+    app = await fixed_app(make_app, database, slack_bot_token="xoxb-our-own-token")
     await ask(app, QUESTION, "e1")
     await ask(app, "Not there for me", "e2")
     await ask(app, "Admins see it under Security, top right.", "e3", user="U2")
-    to_teammate = await ask(app, "Under Security, then Rotate.", "e4", user="U2")  # bot echoes
+    last = "Under Security, then Rotate (not xoxb-our-own-token)."
+    to_teammate = await ask(app, last, "e4", user="U2")  # the bot answers the teammate too
     done = await app.ops.solved("slack", "T1", "C1", "t1", "U1", url=LINK)
     assert done is not None and done.proposal is not None
-    proposal = done.proposal
-    assert (proposal.answer, proposal.answered_by) == ("Under Security, then Rotate.", "U2")
+    proposal = done.proposal  # a configured secret pasted in the thread is masked
+    assert proposal.answer == "Under Security, then Rotate (not [redacted])."
+    assert proposal.answered_by == "U2"
     assert proposal.question == f"{QUESTION}\n\nNot there for me"
     # Solved pressed under the bot's answer to the teammate names the teammate's message.
     await ask(app, "thanks!", "e5")
