@@ -15,6 +15,7 @@ import pytest
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning.benchmark_replay import MIN_SUBJECT_QUESTIONS, benchmark_replay
 from routing.learning.report import run_benchmark_replay
+from routing.learning.tuning import tune
 from routing.training.datasets import Example, is_heldout, load_gsm8k, load_mmlu
 
 
@@ -53,19 +54,23 @@ def test_a_narrow_deployment_sees_only_its_subjects(mmlu: list[Example]) -> None
         benchmark_replay(mmlu, seed=0, labelled=5000)
 
 
-@pytest.mark.parametrize(
-    ("labelled", "subjects", "apgr_before"),
-    [(300, None, 0.676), (300, 5, 0.646)],
-)
 def test_tuning_on_real_labels_does_not_make_routing_worse(
-    base: QueryAnalyzer, mmlu: list[Example], labelled: int, subjects: int | None,
-    apgr_before: float,
-) -> None:  # fmt: skip
-    run = run_benchmark_replay(base, mmlu, seed=0, labelled=labelled, subjects=subjects)
+    base: QueryAnalyzer, mmlu: list[Example]
+) -> None:
+    run = run_benchmark_replay(base, mmlu, seed=0, labelled=300, subjects=5)
     print(f"APGR {run.before.apgr:.3f} -> candidate {run.after.apgr:.3f}; {run.reason}")
-    assert run.before.apgr == pytest.approx(apgr_before, abs=0.005)
+    assert run.before.apgr == pytest.approx(0.646, abs=0.005)
     assert not run.adopted  # no out-of-fold gain the interval can show
     assert run.deployed.apgr >= run.before.apgr - 0.005
+
+
+def test_labels_from_every_subject_are_refused(base: QueryAnalyzer, mmlu: list[Example]) -> None:
+    """A refused version leaves the deployment's APGR exactly where it was, so the decision is
+    what is checked (scoring the 2,551 unseen questions is `router replay`'s job)."""
+    labelled = benchmark_replay(mmlu, seed=0, labelled=300).labelled
+    result = tune(base, labelled, seed=0)
+    assert not result.adopted and result.comparison is not None, result.reason
+    assert result.comparison.apgr_gain.low <= 0.0
 
 
 def test_gsm8k_labels_leave_the_deployment_no_worse(

@@ -12,7 +12,7 @@ import pytest
 
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.config import load_routing
-from routing.learning import tune
+from routing.learning import TunedAnalyzer, TuneResult, TuneSettings, tune
 from routing.learning.replay import (
     Replay,
     escalation_replay,
@@ -23,6 +23,29 @@ from routing.learning.replay import (
 from routing.tiers import TIERS
 
 THRESHOLDS = load_routing().thresholds
+# Fewer bootstrap rounds: the guard's own rate is measured in docs/routing.md, these tests check
+# what the adopted memory does (the decision at 1,000 rounds is the same on these tables).
+QUICK = TuneSettings(rounds=200)
+
+
+@pytest.fixture(scope="module")
+def clinc_replay(clinc: dict[str, list[str]]) -> Replay:
+    return hidden_rule_replay(clinc, seed=0)
+
+
+@pytest.fixture(scope="module")
+def banking_replay(banking: dict[str, list[str]]) -> Replay:
+    return hidden_rule_replay(banking, seed=1)
+
+
+@pytest.fixture(scope="module")
+def clinc_tuned(base: QueryAnalyzer, clinc_replay: Replay) -> TuneResult:
+    return tune(base, clinc_replay.labelled, seed=0, settings=QUICK)
+
+
+@pytest.fixture(scope="module")
+def banking_tuned(base: QueryAnalyzer, banking_replay: Replay) -> TuneResult:
+    return tune(base, banking_replay.labelled, seed=0, settings=QUICK)
 
 
 def test_replay_is_seeded_and_fresh_wordings_are_unseen(clinc: dict[str, list[str]]) -> None:
@@ -38,8 +61,9 @@ def test_replay_is_seeded_and_fresh_wordings_are_unseen(clinc: dict[str, list[st
     assert 0.2 < sum(needs) / len(needs) < 0.6  # a noisy judge, not the rule itself
 
 
-def _hidden_rule(base: QueryAnalyzer, replay: Replay) -> tuple[float, float, float, float, bool]:
-    result = tune(base, replay.labelled, seed=0)
+def _hidden_rule(
+    base: QueryAnalyzer, replay: Replay, result: TuneResult
+) -> tuple[float, float, float, float, bool]:
     tuned = result.analyzer(base)
     before = measure([base.score(q.text).score for q in replay.fresh], replay.fresh)
     after = measure([tuned.score(q.text).score for q in replay.fresh], replay.fresh)
@@ -49,10 +73,10 @@ def _hidden_rule(base: QueryAnalyzer, replay: Replay) -> tuple[float, float, flo
 
 
 def test_hidden_rule_is_learned_from_judged_shadow_traffic(
-    base: QueryAnalyzer, clinc: dict[str, list[str]]
+    base: QueryAnalyzer, clinc_replay: Replay, clinc_tuned: TuneResult
 ) -> None:
     gain_before, gain_after, saved_before, saved_after, adopted = _hidden_rule(
-        base, hidden_rule_replay(clinc, seed=0)
+        base, clinc_replay, clinc_tuned
     )
     assert gain_before < 0.2  # the shipped analyzer cannot know the rule (measured -0.035)
     assert gain_after >= 0.9  # measured 0.958
@@ -61,12 +85,12 @@ def test_hidden_rule_is_learned_from_judged_shadow_traffic(
 
 
 def test_hidden_rule_on_fine_grained_banking_intents(
-    base: QueryAnalyzer, banking: dict[str, list[str]]
+    base: QueryAnalyzer, banking_replay: Replay, banking_tuned: TuneResult
 ) -> None:
     """banking77's intents overlap (card arrival / delivery estimate / tracking): harder to tell
     apart from 300 labels. Measured 0.80-0.93 over seeds (docs/routing.md)."""
     gain_before, gain_after, saved_before, saved_after, _ = _hidden_rule(
-        base, hidden_rule_replay(banking, seed=1)
+        base, banking_replay, banking_tuned
     )
     assert gain_before < 0.2
     assert gain_after >= 0.75  # measured 0.918 for this seed
@@ -74,11 +98,10 @@ def test_hidden_rule_on_fine_grained_banking_intents(
 
 
 def test_noise_labels_from_the_same_traffic_are_refused(
-    base: QueryAnalyzer, banking: dict[str, list[str]]
+    base: QueryAnalyzer, banking_replay: Replay, banking_tuned: TuneResult
 ) -> None:
-    replay = hidden_rule_replay(banking, seed=1)
-    assert tune(base, replay.labelled, seed=0).adopted
-    assert not tune(base, shuffled_labels(replay.labelled, seed=1), seed=0).adopted
+    assert banking_tuned.adopted
+    assert not tune(base, shuffled_labels(banking_replay.labelled, seed=1), seed=0).adopted
 
 
 def test_escalations_alone_move_the_escalated_kinds(
@@ -88,7 +111,7 @@ def test_escalations_alone_move_the_escalated_kinds(
     replay = escalation_replay(clinc, seed=0)
     kinds = {ex.kind for ex in replay.labelled}
     assert kinds <= {"escalation", "thumbs_up", "solved"} and "escalation" in kinds
-    result = tune(base, replay.labelled, seed=0)
+    result = tune(base, replay.labelled, seed=0, settings=QUICK)
     assert result.adopted, result.reason
     tuned = result.analyzer(base)
     rows = [(base.score(q.text).score, tuned.score(q.text).score, q) for q in replay.fresh]
@@ -115,13 +138,13 @@ def test_escalations_alone_move_the_escalated_kinds(
     assert gain >= 0.8  # measured 0.973
 
 
-@pytest.mark.parametrize("dataset", ["clinc", "banking"])
+@pytest.mark.parametrize("tuned", ["clinc_tuned", "banking_tuned"])
 def test_unfamiliar_questions_keep_their_base_score(
-    base: QueryAnalyzer, dataset: str, request: pytest.FixtureRequest
+    base: QueryAnalyzer, tuned: str, request: pytest.FixtureRequest
 ) -> None:
     """Tuned on one deployment's traffic, a question unlike any of it is not lowered."""
-    replay = hidden_rule_replay(request.getfixturevalue(dataset), seed=0)
-    tuned = tune(base, replay.labelled, seed=0).analyzer(base)
+    result: TuneResult = request.getfixturevalue(tuned)
+    memory: TunedAnalyzer = result.analyzer(base)
     hard = [
         'Traceback (most recent call last):\n  File "sync.py", line 12\nKeyError: \'tenant\'\n'
         "Why does the nightly sync crash only for our EU workspace?",
@@ -131,4 +154,4 @@ def test_unfamiliar_questions_keep_their_base_score(
         "for the square root of 4.",
     ]
     for text in hard:
-        assert tuned.score(text).score >= base.score(text).score - 0.05, text
+        assert memory.score(text).score >= base.score(text).score - 0.05, text

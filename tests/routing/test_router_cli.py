@@ -68,10 +68,10 @@ def test_nothing_in_the_package_points_outside_it() -> None:
 def test_replay_on_real_labels_prints_the_deployed_apgr(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["router", "replay", "--data-dir", str(data_dir), "--dataset", "mmlu", "--seeds", "1"]
-    assert main([*args, "--subjects", "5"]) == 0
+    args = ["router", "replay", "--data-dir", str(data_dir), "--dataset", "gsm8k", "--seeds", "1"]
+    assert main([*args, "--labels", "150"]) == 0
     out = capsys.readouterr().out
-    assert "mmlu held-out questions" in out and "5 subjects" in out
+    assert "gsm8k held-out questions (258), all subjects, 150 labels" in out
     assert "adopted 0/1" in out and "adopted runs where APGR fell: 0/0" in out
 
 
