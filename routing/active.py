@@ -4,13 +4,8 @@ deployment's own labels. Operators adopt and roll back versions; the slot swaps 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
-from routing.analyzer.scorer import Analysis
-
-
-class Scorer(Protocol):
-    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
+from routing.analyzer.scorer import Analysis, Scorer
 
 
 class ScorerSlot:
@@ -27,9 +22,11 @@ class ScorerSlot:
     def current(self) -> Scorer:
         return self._current[0]
 
-    def score(self, text: str, context: Sequence[str] = ()) -> tuple[Analysis, int | None]:
+    def score(
+        self, text: str, context: Sequence[str] = (), retrieval: float | None = None
+    ) -> tuple[Analysis, int | None]:
         scorer, version = self._current  # one read: a concurrent swap never mixes the two
-        return scorer.score(text, context), version
+        return scorer.score(text, context, retrieval), version
 
     def use(self, scorer: Scorer, version: int | None) -> None:
         self._current = (scorer, version)

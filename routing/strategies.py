@@ -53,7 +53,7 @@ class AnalyzerJudge:
     config: RoutingConfig
 
     def __call__(self, request: RouteRequest) -> TierChoice:
-        analysis, version = self.scorer.score(request.text, request.context)
+        analysis, version = self.scorer.score(request.text, request.context, request.retrieval)
         tier = self.config.thresholds.tier_for(analysis.score)
         return TierChoice(tier, analysis.score, analysis.reasons, version)
 

@@ -20,6 +20,9 @@ class RouteRequest:
     default_tier: Tier | None = None  # the channel's default tier, when an admin set one
     ceiling_tier: Tier | None = None  # the strongest tier allowed (the budget guard lowers it)
     force_note: str = ""  # why a forced tier was lowered (the tier policy), for the reasons
+    # The knowledge base's confidence for the question (None: no knowledge base searched); a
+    # tuned router weighs it as it learned from the deployment's labels.
+    retrieval: float | None = None
 
 
 @dataclass(frozen=True)

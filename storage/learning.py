@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import insert_ignore
+from storage.knowledge_tables import kb_answers_t
 from storage.tables import (
     calls_t,
     feedback_t,
@@ -164,6 +165,20 @@ class LearningData:
         async with self._db.connect() as conn:
             found = (await conn.execute(query)).scalars().all()
         return list(reversed(found))
+
+    async def retrievals(self, message_ids: list[int]) -> dict[int, float]:
+        """The knowledge base's confidence for each question that was searched (kb_answers,
+        noted before the question was routed); questions never searched are left out."""
+        found: dict[int, float] = {}
+        unique = sorted(set(message_ids))
+        async with self._db.connect() as conn:
+            for start in range(0, len(unique), 500):  # bounded IN lists
+                chunk = unique[start : start + 500]
+                query = sa.select(kb_answers_t.c.message_id, kb_answers_t.c.confidence).where(
+                    kb_answers_t.c.message_id.in_(chunk)
+                )
+                found.update((int(m), float(c)) for m, c in (await conn.execute(query)).all())
+        return found
 
     # --- router versions -------------------------------------------------------------------
 

@@ -225,6 +225,10 @@ class Engine:
         forced = config.tier_policy.apply(
             incoming.forced_tier or question.forced_tier, channel_tier, incoming.admin
         )
+        # Retrieval comes first: how well the docs answer the question is a routing feature.
+        grounding = await ground(self._librarian, incoming.asker, turn.message_id, question.text)
+        if grounding.in_use and not grounding.covered and not grounding.answer_anyway:
+            return await hand_off(reply, self._conversations, turn.message_id, incoming.platform)
         decision = assignment.strategy.decide(
             RouteRequest(
                 text=question.text,
@@ -233,11 +237,9 @@ class Engine:
                 default_tier=channel_tier,
                 ceiling_tier=verdict.ceiling_tier,
                 force_note=forced.reason,
+                retrieval=grounding.confidence if grounding.in_use else None,
             )
         )
-        grounding = await ground(self._librarian, incoming.asker, turn.message_id, question.text)
-        if grounding.in_use and not grounding.covered and not grounding.answer_anyway:
-            return await hand_off(reply, self._conversations, turn.message_id, incoming.platform)
         system = config.system_prompt
         if grounding.passages:
             system = f"{system}\n\n{DOCUMENTS_ARE_DATA}"

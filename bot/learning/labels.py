@@ -51,8 +51,11 @@ class LabelWeights:
         }
 
 
-def comparison_example(comparison: Comparison, weight: float) -> LabelledExample | None:
-    """A judged cheaper-vs-premium comparison as a label; None when it is not one."""
+def comparison_example(
+    comparison: Comparison, weight: float, retrieval: float | None = None
+) -> LabelledExample | None:
+    """A judged cheaper-vs-premium comparison as a label; None when it is not one. `retrieval`:
+    the knowledge base's confidence for its question, when it was searched."""
     if comparison.answered_score is None or comparison.shadow_score is None:
         return None
     answered = judge_quality(comparison.answered_score)
@@ -74,23 +77,32 @@ def comparison_example(comparison: Comparison, weight: float) -> LabelledExample
         cheap_cost_nano=costs[0],
         premium_cost_nano=costs[1],
         base_score=comparison.router_score,
+        retrieval=retrieval,
     )
 
 
 async def collect(
     store: LearningData, weights: LabelWeights, *, since: datetime | None = None
 ) -> list[LabelledExample]:
-    """Every usable label since `since`: comparisons first, then signals on cheaper answers."""
+    """Every usable label since `since`: comparisons first, then signals on cheaper answers,
+    each with its question's retrieval confidence when the knowledge base was searched."""
     found: list[LabelledExample] = []
-    for comparison in await store.comparisons(since=since):
-        example = comparison_example(comparison, weights.shadow)
+    comparisons = await store.comparisons(since=since)
+    by_kind = weights.by_kind()
+    signals = [s for s in await store.signals(since=since)
+               if s.tier in CHEAPER and by_kind.get(s.kind, 0.0) > 0]  # type: ignore[call-overload]  # fmt: skip
+    retrievals = await store.retrievals(
+        [c.message_id for c in comparisons] + [s.message_id for s in signals]
+    )
+    for comparison in comparisons:
+        example = comparison_example(
+            comparison, weights.shadow, retrievals.get(comparison.message_id)
+        )
         if example is not None:
             found.append(example)
-    by_kind = weights.by_kind()
-    for signal in await store.signals(since=since):
-        if signal.tier not in CHEAPER or by_kind.get(signal.kind, 0.0) <= 0:  # type: ignore[call-overload]
-            continue
+    for signal in signals:
         context = await store.earlier_questions(signal.thread_id, signal.message_id)
         kind: Kind = signal.kind  # type: ignore[assignment]
-        found.append(example_from_signal(signal.question, kind, tuple(context), by_kind))
+        found.append(example_from_signal(signal.question, kind, tuple(context), by_kind,
+                                         retrievals.get(signal.message_id)))  # fmt: skip
     return found

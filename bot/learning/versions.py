@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
-from routing.active import Scorer, ScorerSlot
-from routing.analyzer.scorer import QueryAnalyzer
+from routing.active import ScorerSlot
+from routing.analyzer.scorer import QueryAnalyzer, Scorer
 from routing.learning.examples import LabelledExample
 from routing.learning.tuned import TunedAnalyzer
 from routing.learning.tuning import TuneResult, tune

@@ -39,9 +39,12 @@ class Analysis:
 
 
 class Scorer(Protocol):
-    """What routing needs from a scorer: QueryAnalyzer and routing.learning.TunedAnalyzer."""
+    """What routing needs from a scorer: QueryAnalyzer and routing.learning.TunedAnalyzer.
+    `retrieval`: the knowledge base's confidence for the question (None: not searched)."""
 
-    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis: ...
+    def score(
+        self, text: str, thread_context: Sequence[str] = (), retrieval: float | None = None
+    ) -> Analysis: ...
 
 
 # A deployment's correction of the message's own score: (features, score) -> (new score, reason
@@ -182,7 +185,11 @@ class QueryAnalyzer:
             best = max(best, score * THREAD_DECAY**distance)
         return best
 
-    def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis:
+    def score(
+        self, text: str, thread_context: Sequence[str] = (), retrieval: float | None = None
+    ) -> Analysis:
+        """`retrieval` is ignored: the shipped analyzer has no hand-set discount for questions
+        the docs answer; a tuned version learns that weight from the deployment's labels."""
         feats = extract(text)
         if feats.empty:
             return Analysis(0.0, ("empty message",))

@@ -101,10 +101,13 @@ def fit_memory(
     examples: Sequence[LabelledExample],
     settings: MemorySettings = MemorySettings(),
     base_fingerprint: str = "",
+    retrieval_weight: float = 0.0,
 ) -> Memory:
-    """A memory of `examples`: nothing is estimated beyond the labels themselves."""
+    """A memory of `examples`: nothing is estimated beyond the labels themselves (and the
+    retrieval weight `tune` learned from them)."""
     return Memory.of(
         [ex.text for ex in examples], [ex.needs_premium for ex in examples],
         balanced_weights(examples), prior=settings.prior, floor=settings.floor,
         lower_from=settings.lower_from, k=settings.k, base_fingerprint=base_fingerprint,
+        retrieval_weight=retrieval_weight,
     )  # fmt: skip

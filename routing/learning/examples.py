@@ -41,7 +41,9 @@ class LabelledExample:
 
     `needs_premium` is the label in [0, 1]; `weight` is how far it is trusted. Judge qualities
     are on a 0..1 scale (a 1-10 judge score s maps to (s - 1) / 9, see `judge_quality`).
-    Costs are integer nano-dollars of one answer by each tier, when known.
+    Costs are integer nano-dollars of one answer by each tier, when known. `retrieval` is the
+    knowledge base's confidence for the question when it was searched (None: no knowledge base),
+    on whatever scale `Retrieval.confidence` has (>= 0).
     """
 
     text: str
@@ -54,6 +56,7 @@ class LabelledExample:
     cheap_cost_nano: int | None = None
     premium_cost_nano: int | None = None
     base_score: float | None = None
+    retrieval: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -62,8 +65,10 @@ class LabelledExample:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{name} must be within [0, 1], got {value!r}")
-        if not (math.isfinite(self.weight) and self.weight >= 0.0):
-            raise ValueError(f"weight must be a finite number >= 0, got {self.weight!r}")
+        for name in ("weight", "retrieval"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0.0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         for name in ("cheap_cost_nano", "premium_cost_nano"):
             cost = getattr(self, name)
             if cost is not None and cost < 0:
@@ -91,12 +96,13 @@ def example_from_signal(
     kind: Kind,
     context: tuple[str, ...] = (),
     weights: dict[Kind, float] | None = None,
+    retrieval: float | None = None,
 ) -> LabelledExample:
     """A label from a user signal (escalation, 👍/👎, solved) with the default label and weight."""
     if kind == "shadow":
         raise ValueError("shadow comparisons carry judge scores: use example_from_comparison")
     weight = (weights or DEFAULT_WEIGHTS)[kind]
-    return LabelledExample(text, context, kind, DEFAULT_LABELS[kind], weight)
+    return LabelledExample(text, context, kind, DEFAULT_LABELS[kind], weight, retrieval=retrieval)
 
 
 def example_from_comparison(
@@ -110,6 +116,7 @@ def example_from_comparison(
     cheap_cost_nano: int | None = None,
     premium_cost_nano: int | None = None,
     base_score: float | None = None,
+    retrieval: float | None = None,
 ) -> LabelledExample:
     """A judged shadow comparison. The label grows with premium's lead: 0 when premium is no
     better, 1 from a lead of `full_gap` (default 3 points of a 1-10 judge). A graded label is
@@ -117,5 +124,5 @@ def example_from_comparison(
     needs = min(max((premium_quality - cheap_quality) / full_gap, 0.0), 1.0)
     return LabelledExample(
         text, context, "shadow", needs, DEFAULT_WEIGHTS["shadow"] if weight is None else weight,
-        cheap_quality, premium_quality, cheap_cost_nano, premium_cost_nano, base_score,
+        cheap_quality, premium_quality, cheap_cost_nano, premium_cost_nano, base_score, retrieval,
     )  # fmt: skip

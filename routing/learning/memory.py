@@ -13,7 +13,9 @@ and the base score keeps a fixed weight `prior`:
 A message like nothing judged keeps its base score exactly; a rewording of a judged question
 follows its judgement. Lowering a score risks answer quality while raising it only costs money,
 so lowering also needs one judged question at least `lower_from` alike (a close rewording).
-Pure Python; `to_json` / `from_json` round-trip exactly.
+`retrieval_weight` is how the knowledge base's confidence moves the result (learned by `tune`,
+`routing.learning.retrieval`; 0: not at all). Pure Python; `to_json` / `from_json` round-trip
+exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from routing.learning.neighbours import NeighbourIndex, normalised
 FORMAT = "switchboard-memory/1"
 # A reason is given only when the memory moved the score this much.
 REASON_SHIFT = 0.1
-_NUMBERS = ("prior", "floor", "lower_from")
+_NUMBERS = ("prior", "floor", "lower_from", "retrieval_weight")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Memory:
     lower_from: float = 0.5  # lowering needs a judged question at least this alike
     k: int = 20
     base_fingerprint: str = ""
+    retrieval_weight: float = 0.0
     _index: NeighbourIndex = field(init=False, repr=False, compare=False)
     _labels: array[float] = field(init=False, repr=False, compare=False)
     _weights: array[float] = field(init=False, repr=False, compare=False)
@@ -134,7 +137,8 @@ class Memory:
             weights=tuple(map(float, raw["weights"])),
             k=int(raw["k"]),
             base_fingerprint=str(raw["base_fingerprint"]),
-            **{name: float(raw[name]) for name in _NUMBERS},
+            # Versions from before retrieval-aware routing have no retrieval weight: 0.
+            **{name: float(raw.get(name, 0.0)) for name in _NUMBERS},
         )
 
 

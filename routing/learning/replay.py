@@ -9,8 +9,9 @@ real models answer these questions; it checks that the loop can learn a rule it 
 do ("ask a stronger model" when the cheap answer failed, sometimes 👍/"Solved" when it did not);
 `support_replay` gives judged comparisons where the need for premium mostly follows what the
 shipped analyzer expects, except on a fixed share of questions where this deployment's weak
-model does the opposite. All return the labelled traffic and fresh wordings of the same
-intents, never used in tuning.
+model does the opposite (`issue_replay`: the same rule in the issue's exact shape, 70 questions
+with two judged wordings each and a third scored). All return the labelled traffic and fresh
+wordings of the same intents, never used in tuning.
 """
 
 from __future__ import annotations
@@ -128,6 +129,20 @@ def hidden_rule_replay(
     return _judged(_Stream(intents, traffic, rng), rng, traffic)
 
 
+def _support_rule(
+    names: Sequence[str], intents: Mapping[str, Sequence[str]], difficulty: Callable[[str], float],
+    premium_share: float, twist: float, rng: random.Random,
+) -> frozenset[str]:  # fmt: skip
+    """What a general router expects (the `premium_share` of questions with the highest mean
+    `difficulty` of their first 40 wordings need premium), reversed on a seeded `twist` share."""
+    mean = {name: sum(map(difficulty, intents[name][:40])) / len(intents[name][:40])
+            for name in names}  # fmt: skip
+    ranked = sorted(names, key=lambda name: (-mean[name], name))
+    expected = set(ranked[: round(premium_share * len(ranked))])
+    twisted = set(rng.sample(sorted(names), round(twist * len(names))))
+    return frozenset(name for name in names if (name in expected) != (name in twisted))
+
+
 def support_replay(
     intents: Mapping[str, Sequence[str]],
     difficulty: Callable[[str], float],
@@ -137,20 +152,39 @@ def support_replay(
     twist: float = 1 / 3,
 ) -> Replay:
     """A support deployment: `traffic.intents` questions (an intent is a question, its texts its
-    wordings). What a general router expects: the `premium_share` of questions with the highest
-    mean `difficulty` (the shipped analyzer's score of their first 40 wordings) need premium.
-    On a seeded `twist` share of questions this deployment's weak model does the opposite.
+    wordings), asked with Zipf-like frequencies; the need for premium is `_support_rule`.
     Judged shadow comparisons of `traffic.labelled` questions, then fresh wordings."""
     rng = random.Random(seed)
     stream = _Stream(intents, traffic, rng)
-    mean = {name: sum(map(difficulty, intents[name][:40])) / len(intents[name][:40])
-            for name in stream.names}  # fmt: skip
-    ranked = sorted(stream.names, key=lambda name: (-mean[name], name))
-    expected = set(ranked[: round(traffic.premium_share * len(ranked))])
-    twisted = set(rng.sample(stream.names, round(twist * len(stream.names))))
-    stream.premium = frozenset(name for name in stream.names
-                               if (name in expected) != (name in twisted))  # fmt: skip
+    stream.premium = _support_rule(stream.names, intents, difficulty, traffic.premium_share,
+                                   twist, rng)  # fmt: skip
     return _judged(stream, rng, traffic)
+
+
+def issue_replay(
+    intents: Mapping[str, Sequence[str]],
+    difficulty: Callable[[str], float],
+    *,
+    seed: int = 0,
+    questions: int = 70,
+    judged: int = 2,
+    premium_share: float = 0.35,
+    twist: float = 1 / 3,
+) -> Replay:
+    """The issue's exact shape: `questions` seeded questions, `judged` wordings of each judged
+    (in a seeded order, as traffic would bring them), and one more wording of each scored;
+    the need for premium is `_support_rule` over those questions."""
+    rng = random.Random(seed)
+    names = sorted(rng.sample(sorted(n for n in intents if len(intents[n]) > judged), questions))
+    premium = _support_rule(names, intents, difficulty, premium_share, twist, rng)
+    labelled, fresh = [], []
+    for name in names:
+        texts = rng.sample(list(intents[name]), judged + 1)
+        for text in texts[:judged]:
+            labelled.append(example_from_comparison(text, *_judge(rng, name in premium)))
+        fresh.append(FreshQuestion(texts[judged], name, name in premium))
+    rng.shuffle(labelled)
+    return Replay(tuple(labelled), tuple(fresh), premium, tuple(names))
 
 
 def escalation_replay(

@@ -15,6 +15,7 @@ from routing.learning.replay import (
     Traffic,
     escalation_replay,
     hidden_rule_replay,
+    issue_replay,
     measure,
     shuffled_labels,
     support_replay,
@@ -53,10 +54,12 @@ def run_replay(
     settings: TuneSettings | None = None,
     early: int = 0,
 ) -> ReplayRun:
-    """`signals`: "shadow" (judged comparisons), "escalation" (user signals only) or "support"
+    """`signals`: "shadow" (judged comparisons), "escalation" (user signals only), "support"
     (judged comparisons, the need mostly as the base expects, twisted on a third of the
-    questions: `support_replay`)."""
-    if signals == "support":
+    questions: `support_replay`) or "issue" (the same in the issue's shape: `issue_replay`)."""
+    if signals == "issue":
+        replay = issue_replay(intents, base.difficulty, seed=seed)
+    elif signals == "support":
         replay = support_replay(intents, base.difficulty, seed=seed,
                                 traffic=traffic or Traffic(intents=200, premium_share=0.35,
                                                            labelled=140))  # fmt: skip

@@ -11,6 +11,10 @@ centred on zero or below (the memory moves scores at random), so the bound clear
 docs/routing.md has the measured rate. When the gain is positive but the interval still reaches
 below zero, the reason says roughly how many more labels would settle it (the interval's width
 shrinks about as 1/sqrt(labels), assuming the gain stays as measured).
+
+Labels that carry their question's retrieval confidence also teach how far a strong passage
+lowers the score (`retrieval.learn_weight`), cross-fitted too: each fold's weight is chosen on
+the other folds' out-of-fold scores, so the guard judges the weight as well as the memory.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from routing.learning.crossfit import (
 )
 from routing.learning.examples import KINDS, LabelledExample
 from routing.learning.metrics import QUALITY_TARGET, Comparison, Outcome, compare, has_gap
+from routing.learning.retrieval import learn_weight, shifted
 from routing.learning.tuned import Scorer, TunedAnalyzer
 
 logger = logging.getLogger(__name__)
@@ -57,6 +62,8 @@ class TuneResult:
     adopted: bool
     reason: str
     more_labels: int | None = None  # undecided: about this many more labels would settle it
+    retrieval_weight: float = 0.0  # learned on every label (0: none carried a retrieval)
+    with_retrieval: int = 0  # labels whose question was searched in the knowledge base
 
     def analyzer(self, base: QueryAnalyzer) -> TunedAnalyzer:
         if self.model is None:
@@ -104,6 +111,28 @@ def out_of_fold_scores(
     return scores
 
 
+def with_retrieval_weights(
+    scores: Sequence[float], examples: Sequence[LabelledExample], folds: Sequence[int],
+    outcomes: Sequence[Outcome],
+) -> tuple[list[float], float]:  # fmt: skip
+    """Out-of-fold scores with each fold's retrieval weight learned on the other folds, and the
+    weight learned on every label (the adopted model's)."""
+    retrievals = [ex.retrieval for ex in examples]
+    if not any(retrievals):
+        return list(scores), 0.0
+    shifted_scores = list(scores)
+    for fold in sorted(set(folds)):
+        rest = [i for i, f in enumerate(folds) if f != fold]
+        if not has_gap([outcomes[i] for i in rest]):
+            continue
+        weight = learn_weight([scores[i] for i in rest], [retrievals[i] for i in rest],
+                              [outcomes[i] for i in rest])  # fmt: skip
+        for i, f in enumerate(folds):
+            if f == fold:
+                shifted_scores[i] = shifted(scores[i], retrievals[i], weight)
+    return shifted_scores, learn_weight(scores, retrievals, outcomes)
+
+
 def tune(
     base: QueryAnalyzer,
     examples: Sequence[LabelledExample],
@@ -123,11 +152,14 @@ def tune(
     texts = [ex.text for ex in usable]
     groups = near_duplicate_groups(texts) if usable else []
     questions = len(set(groups))
+    searched = sum(ex.retrieval is not None for ex in usable)
+    learned = 0.0
 
     def refuse(reason: str, model: dict[str, Any] | None = None,
                comparison: Comparison | None = None, more: int | None = None) -> TuneResult:
         logger.info("tuning not adopted: %s", reason)
-        return TuneResult(model, comparison, used, questions, False, reason, more)
+        return TuneResult(model, comparison, used, questions, False, reason, more,
+                          learned, searched)  # fmt: skip
 
     if len(usable) < settings.min_labels or needing < settings.min_needing_premium:
         return refuse(
@@ -140,10 +172,12 @@ def tune(
     if not has_gap(outcomes):
         return refuse("premium was not better than the cheaper tier on these labels")
     folds = fold_assignment(texts, groups, settings.folds)
-    candidate = out_of_fold_scores(base, usable, folds, settings.memory)
+    candidate, weight = with_retrieval_weights(
+        out_of_fold_scores(base, usable, folds, settings.memory), usable, folds, outcomes
+    )
     incumbent = current or base
     comparison = compare(
-        [incumbent.score(ex.text, ex.context).score for ex in usable],
+        [incumbent.score(ex.text, ex.context, ex.retrieval).score for ex in usable],
         candidate,
         outcomes,
         seed=seed,
@@ -153,7 +187,8 @@ def tune(
         groups=groups,
     )
     # Kept with the version even when refused: `router use N --force` can still activate it.
-    model = fit_memory(usable, settings.memory, base.fingerprint).to_json()
+    learned = weight
+    model = fit_memory(usable, settings.memory, base.fingerprint, weight).to_json()
     gain = comparison.apgr_gain
     summary = (
         f"out-of-fold APGR on {len(usable)} labels ({questions} questions, "
@@ -161,6 +196,8 @@ def tune(
         f"{comparison.after.apgr.estimate:.3f} (gain {gain.estimate:+.3f}, "
         f"{settings.level:.0%} CI {gain.low:+.3f}..{gain.high:+.3f})"
     )
+    if searched:
+        summary += f"; retrieval weight {weight:+.2f} from {searched} labels with a retrieval"
     if gain.estimate <= 0.0:
         return refuse(f"kept the current model: {summary}; no gain", model, comparison)
     if not gain.low > 0.0:
@@ -174,4 +211,5 @@ def tune(
         )
     summary += f"; fitted on all {len(usable)} labels"
     logger.info("tuning adopted: %s", summary)
-    return TuneResult(model, comparison, used, questions, True, f"adopted: {summary}")
+    return TuneResult(model, comparison, used, questions, True, f"adopted: {summary}", None,
+                      learned, searched)  # fmt: skip

@@ -131,7 +131,9 @@ def test_cannot_beat_a_perfect_current_router(base: QueryAnalyzer, replay: Repla
     truth = {ex.text: ex.needs_premium for ex in replay.labelled}
 
     class Oracle:
-        def score(self, text: str, thread_context: Sequence[str] = ()) -> Analysis:
+        def score(
+            self, text: str, thread_context: Sequence[str] = (), retrieval: float | None = None
+        ) -> Analysis:
             return Analysis(truth.get(text, 0.0), ("oracle",))
 
     result = tune(base, replay.labelled, seed=0, current=Oracle(), settings=QUICK)

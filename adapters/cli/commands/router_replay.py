@@ -34,7 +34,10 @@ def add_replay(
     rep.add_argument("--data-dir", type=Path, help=data_help)
     rep.add_argument("--dataset", choices=(*INTENT_SETS, *GRADED_SETS), default="clinc150")
     rep.add_argument("--signals", choices=("shadow", "escalation"), default="shadow",
-                     help="clinc150 and banking77 only (support: judged comparisons)")  # fmt: skip
+                     help="clinc150 and banking77 only (support: judged comparisons)")
+    rep.add_argument("--shape", choices=("traffic", "issue"), default="traffic",
+                     help="support only: Zipf-like traffic over 200 questions, or the issue's "
+                     "shape (70 questions, 2 judged wordings each, the third scored)")  # fmt: skip
     rep.add_argument("--seeds", type=int, default=10, help="replays with seeds S..S+N-1")
     rep.add_argument("--first-seed", type=int, default=0, help="S (default 0)")
     rep.add_argument("--intents", type=int, default=None,
@@ -68,10 +71,14 @@ def run_replay(args: argparse.Namespace) -> int:
             if support else load_intents(args.data_dir, args.dataset)
         )  # fmt: skip
         count = args.intents or (200 if support else 20)
-        signals = "support" if support else args.signals
+        signals = ("issue" if args.shape == "issue" else "support") if support else args.signals
         traffic = (Traffic(intents=count, premium_share=0.35, labelled=labels) if support
                    else Traffic(intents=count, labelled=labels))  # fmt: skip
-        print(f"{args.dataset}, {count} intents, {labels} {signals} labels (simulated judge)")
+        if signals == "issue":
+            print("support in the issue's shape: 70 questions, 2 judged wordings each (140 "
+                  "labels), the third wording scored (simulated judge)")  # fmt: skip
+        else:
+            print(f"{args.dataset}, {count} intents, {labels} {signals} labels (simulated judge)")
 
         def replays(seed: int) -> ReplayRun:
             return replay_once(base, intents, seed=seed, signals=signals, traffic=traffic,
