@@ -11,13 +11,19 @@ from contextlib import redirect_stdout
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from adapters.cli.main import main
 from bot.knowledge.gaps import group_gaps, summary_lines
 from bot.knowledge.grounding import DOCUMENTS_ARE_DATA, HANDED_OFF, NOT_COVERED
 from bot.knowledge.ingest import Ingest
+from routing.learning import TunedAnalyzer
+from routing.learning.memory import Memory
+from routing.learning.retrieval import shifted
 from storage.database import run_transaction
 from storage.knowledge import KnowledgeStore
 from storage.knowledge_answers import knowledge_use
+from storage.knowledge_tables import kb_answers_t
 from storage.tables import calls_t, utcnow
 from tests.conftest import Database, MakeApp, fixed_app
 from tests.fakes import FakeProvider, RecordingReply, incoming
@@ -185,3 +191,31 @@ async def test_the_support_lead_sees_the_answered_share_the_cited_pages_and_the_
         printed = out.getvalue()  # newest questions first
         assert code == 0 and "3 questions about “refund”, no document: how long do" in printed
         assert "   2  Moving your account  https://help.acme.test/moving/" in printed
+
+
+async def test_the_router_weighs_the_retrieval_before_it_decides(
+    database: Database, make_app: MakeApp, provider: FakeProvider
+) -> None:
+    """The docs are searched before the routing decision, and a router version that learned a
+    retrieval weight lowers the score of a question they answer; the shipped analyzer has no
+    such discount."""
+    await knowledge(database, ("default", "moving.md", MOVING))
+    app = await make_app(database, routing_strategy="tiered")
+    question = "why would followers fail to move?"  # the shipped analyzer scores it 0.52
+    await app.engine.handle(incoming(question, "e1", thread="t1"), RecordingReply())
+    base = app.routing.scorer.current
+    memory = Memory.of(["what is the weather on mars"], [0.0], [1.0], retrieval_weight=8.0)
+    app.routing.scorer.use(TunedAnalyzer(base, memory), 1)
+    await app.engine.handle(incoming(question, "e2", thread="t2"), RecordingReply())
+    await app.engine.handle(incoming("what is the capital of australia?", "e3", thread="t3"),
+                            RecordingReply())  # fmt: skip
+    shipped, weighed, uncovered = await rows(app.stores.db, calls_t)
+    assert shipped.score == base.score(question).score and shipped.router_version is None
+    [(confidence,)] = [(a.confidence,) for a in await rows(app.stores.db, kb_answers_t)
+                       if a.message_id == weighed.message_id]  # fmt: skip
+    assert confidence > 0 and weighed.router_version == 1
+    assert weighed.score == pytest.approx(shifted(shipped.score, confidence, 8.0))
+    assert weighed.score < shipped.score - 0.1
+    assert weighed.reasons.startswith(f"the docs' answer to it (retrieval confidence "
+                                      f"{confidence:.2f}) scores it lower")  # fmt: skip
+    assert uncovered.score == base.score("what is the capital of australia?").score
