@@ -9,7 +9,8 @@ need premium). The version goes through JSON as it does through the database, an
 way a replica loads it (`TunedAnalyzer.from_json`); the RSS it adds is measured after
 `gc.collect()` (VmRSS). The 10,000 queries are drawn (seeded) from the analyzer's evaluation
 prompts (MMLU, GSM8K, arena, support, FAQ) and from unjudged wordings of the same intents, half
-each; every tenth has a one-message thread. Shipped and tuned analyzers score the same queries,
+each; every tenth has a one-message thread, every second a retrieval confidence (the version
+weighs it with weight 2). Shipped and tuned analyzers score the same queries,
 interleaved; wall time and the thread's CPU time are both printed. `--tune` also times the whole
 guard (`router tune`: cross-fitting and the bootstrap) on those labels.
 """
@@ -81,6 +82,8 @@ def main() -> int:
     prompts = [ex.text for ex in load_examples(args.data_dir, args.seed)]
     pool = [rng.choice(prompts if i % 2 else unjudged) for i in range(N_QUERIES)]
     threads = [[rng.choice(pool)] if i % 10 == 0 else [] for i in range(N_QUERIES)]
+    # Half the questions were searched in a knowledge base: the version weighs the confidence.
+    retrievals = [rng.random() if i % 2 else None for i in range(N_QUERIES)]
 
     base = QueryAnalyzer.load()
     if args.tune:
@@ -90,7 +93,9 @@ def main() -> int:
         result = tune(base, examples, seed=args.seed)
         print(f"router tune on {len(examples)} labels: {time.perf_counter() - started:.1f} s; "
               f"{result.reason}")  # fmt: skip
-    raw = json.dumps(fit_memory(examples, base_fingerprint=base.fingerprint).to_json())
+    memory = fit_memory(examples, base_fingerprint=base.fingerprint, retrieval_weight=2.0)
+    raw = json.dumps(memory.to_json())
+    del memory
     del examples
     gc.collect()
     before = rss_mb()
@@ -105,10 +110,12 @@ def main() -> int:
     for run in range(1, args.repeat + 1):
         wall: dict[str, list[float]] = {name: [] for name in scorers}
         cpu: dict[str, list[float]] = {name: [] for name in scorers}
-        for i, (query, thread) in enumerate(zip(pool, threads, strict=True)):
+        for i, (query, thread, retrieval) in enumerate(
+            zip(pool, threads, retrievals, strict=True)
+        ):
             for name in list(scorers) if i % 2 == 0 else list(reversed(scorers)):
                 start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-                scorers[name].score(query, thread)
+                scorers[name].score(query, thread, retrieval)
                 cpu[name].append((time.thread_time_ns() - start_cpu) / 1000)
                 wall[name].append((time.perf_counter_ns() - start) / 1000)
         print(f"run {run}: load average {loadavg()}")

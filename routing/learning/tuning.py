@@ -13,8 +13,8 @@ below zero, the reason says roughly how many more labels would settle it (the in
 shrinks about as 1/sqrt(labels), assuming the gain stays as measured).
 
 Labels that carry their question's retrieval confidence also teach how far a strong passage
-lowers the score (`retrieval.learn_weight`), cross-fitted too: each fold's weight is chosen on
-the other folds' out-of-fold scores, so the guard judges the weight as well as the memory.
+lowers the score (`retrieval.learn_weight`), cross-fitted too: each fold's weight is estimated
+on the other folds' out-of-fold scores, so the guard judges the weight as well as the memory.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning.crossfit import (
     MemorySettings,
+    balanced_weights,
     fit_memory,
     fold_assignment,
     near_duplicate_groups,
@@ -120,17 +121,19 @@ def with_retrieval_weights(
     retrievals = [ex.retrieval for ex in examples]
     if not any(retrievals):
         return list(scores), 0.0
+    labels = [ex.needs_premium for ex in examples]
+    weights = balanced_weights(examples)
     shifted_scores = list(scores)
     for fold in sorted(set(folds)):
         rest = [i for i, f in enumerate(folds) if f != fold]
         if not has_gap([outcomes[i] for i in rest]):
             continue
         weight = learn_weight([scores[i] for i in rest], [retrievals[i] for i in rest],
-                              [outcomes[i] for i in rest])  # fmt: skip
+                              [labels[i] for i in rest], [weights[i] for i in rest])  # fmt: skip
         for i, f in enumerate(folds):
             if f == fold:
                 shifted_scores[i] = shifted(scores[i], retrievals[i], weight)
-    return shifted_scores, learn_weight(scores, retrievals, outcomes)
+    return shifted_scores, learn_weight(scores, retrievals, labels, weights)
 
 
 def tune(

@@ -12,7 +12,6 @@ import pytest
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning import LabelledExample, TunedAnalyzer, example_from_comparison, tune
 from routing.learning.memory import Memory
-from routing.learning.metrics import Outcome
 from routing.learning.retrieval import learn_weight, shifted
 
 COVERED = "how do I move my followers to a new account?"
@@ -28,37 +27,39 @@ def test_the_shift_is_monotone_and_nothing_without_a_weight_or_a_retrieval() -> 
 
 
 def _labels(rng: random.Random, depends: bool, n: int = 300) -> tuple[list[float], list[float],
-                                                                      list[Outcome]]:  # fmt: skip
+                                                                      list[float]]:  # fmt: skip
     """Scores that know which questions are hard (noisily); with `depends`, a strong passage
     lets the cheap tier match premium on a hard question, else it changes nothing."""
-    scores, retrievals, outcomes = [], [], []
+    scores, retrievals, labels = [], [], []
     for _ in range(n):
         retrieval = rng.random()
         hard = rng.random() < 0.6
         needs = hard and not (depends and retrieval > 0.6)
         scores.append(0.4 * hard + 0.6 * rng.random())
         retrievals.append(retrieval)
-        outcomes.append(Outcome(0.0 if needs else 1.0, 1.0))
-    return scores, retrievals, outcomes
+        labels.append(float(needs))
+    return scores, retrievals, labels
 
 
 def test_a_dependence_is_learned_and_its_absence_is_not() -> None:
     learned = [learn_weight(*_labels(random.Random(seed), True)) for seed in range(5)]
-    assert all(w >= 2.0 for w in learned), learned
-    null = [learn_weight(*_labels(random.Random(seed), False)) for seed in range(10)]
-    assert sum(w == 0.0 for w in null) >= 8, null
+    assert all(w >= 5.0 for w in learned), learned  # measured 6.0-8.5
+    null = [learn_weight(*_labels(random.Random(seed), False)) for seed in range(20)]
+    # A 95% test on a model that only approximates these labels: 3 of 20 pass, all small.
+    assert sum(w == 0.0 for w in null) >= 16 and max(map(abs, null)) < 1.0, null
     # No label was searched (no knowledge base): nothing to learn.
-    scores, _, outcomes = _labels(random.Random(0), True)
-    assert learn_weight(scores, [None] * len(scores), outcomes) == 0.0
+    scores, _, labels = _labels(random.Random(0), True)
+    assert learn_weight(scores, [None] * len(scores), labels) == 0.0
 
 
 def test_the_grid_follows_the_confidences_scale() -> None:
     """`Retrieval.confidence` may change scale: the same labels on a scale ten times larger
     learn a weight ten times smaller, and score alike."""
-    scores, retrievals, outcomes = _labels(random.Random(1), True)
-    weight = learn_weight(scores, retrievals, outcomes)
-    assert learn_weight(scores, [10 * r for r in retrievals], outcomes) == pytest.approx(
-        weight / 10
+    scores, retrievals, labels = _labels(random.Random(1), True)
+    weight = learn_weight(scores, retrievals, labels)
+    assert weight > 0
+    assert learn_weight(scores, [10 * r for r in retrievals], labels) == pytest.approx(
+        weight / 10, rel=0.01
     )
 
 
