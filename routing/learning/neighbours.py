@@ -20,7 +20,6 @@ import math
 import operator
 import zlib
 from array import array
-from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -77,20 +76,26 @@ class NeighbourIndex:
         # A hash space sized to the memory: a few questions need not pay for 2**19 buckets.
         bits = min(FEATURE_BITS, max(12, (n * 256).bit_length()))
         self._mask = mask = (1 << bits) - 1
-        # Compact while building: 10,000 frozensets would briefly cost ~40 MB.
-        docs = [array("I", {f & mask for f in features_of(text.split())}) for text in texts]
-        frequency: Counter[int] = Counter()
-        for features in docs:
-            frequency.update(features)
+        # Compact while building: every question's features in one flat array (10,000 small
+        # arrays or frozensets would leave the allocator's arenas fragmented after the build).
+        flat, bounds = array("I"), array("I", [0])
+        for text in texts:
+            flat.extend({f & mask for f in features_of(text.split())})
+            bounds.append(len(flat))
+        # Document frequencies in an array, not a dict: 10,000 questions have ~150,000 distinct
+        # features, whose int objects would stay in the allocator's arenas (RSS) after the build.
+        counts = array("I", bytes(4 * (mask + 2)))
+        for f in flat:
+            counts[f + 1] += 1
         limit = max(2, int(max_df * n))
         # The commonest features are dropped before the postings are laid out, and left out of
         # the norms on both sides; a feature no question has counts as unseen (it lowers every
         # similarity of that query equally).
-        self._dropped = frozenset(f for f, df in frequency.items() if df > limit)
-        counts = array("I", bytes(4 * (mask + 2)))
-        for f, df in frequency.items():
-            if df <= limit:
-                counts[f + 1] = df
+        self._dropped = frozenset(
+            f - 1 for f in itertools.compress(range(len(counts)), map(limit.__lt__, counts))
+        )
+        for f in self._dropped:
+            counts[f + 1] = 0
         offsets = array("I", itertools.accumulate(counts))
         fill = array("I", offsets)
         # Question positions fit two bytes up to 65,535 questions: half the largest array.
@@ -101,15 +106,16 @@ class NeighbourIndex:
         self._weight = array("d", ((log_n - math.log(df + 0.5)) ** 2 for df in range(n + 1)))
         self._unseen = (log_n - math.log(0.5)) ** 2
         inverse = array("d", bytes(8 * n))
-        for position, features in enumerate(docs):
+        for position in range(n):
             mass = 0.0
-            for f in features:
+            for f in flat[bounds[position] : bounds[position + 1]]:
                 df = offsets[f + 1] - offsets[f]
                 if df:
                     postings[fill[f]] = position
                     fill[f] += 1
                     mass += self._weight[df]
             inverse[position] = 1.0 / math.sqrt(mass) if mass else 0.0
+        del flat, fill
         self._offsets, self._postings, self._inverse = offsets, postings, inverse
         self.size = n
 
