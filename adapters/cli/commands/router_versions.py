@@ -53,6 +53,8 @@ async def _tune(args: argparse.Namespace) -> int:
         "used": dict(result.labels),
         "questions": result.questions,
         "more_labels": result.more_labels,
+        "retrieval_weight": result.retrieval_weight,
+        "labels_with_retrieval": result.with_retrieval,
     }
     if result.comparison is not None:
         c = result.comparison
@@ -67,6 +69,9 @@ async def _tune(args: argparse.Namespace) -> int:
     print(f"  {result.reason}")
     print(f"  labels: {len(examples)}; used {_counts(result.labels)} "
           f"({result.questions} distinct questions)")  # fmt: skip
+    if result.with_retrieval:
+        print(f"  retrieval weight {result.retrieval_weight:+.2f} (learned from "
+              f"{result.with_retrieval} labels whose question was searched; 0: no evidence)")
     if result.comparison is not None:
         print(f"  APGR gain, out of fold: {report['apgr_gain']} (95% interval)")
         for name, who in (("before", "current"), ("after", "candidate")):

@@ -59,6 +59,8 @@ def test_tune_versions_use_and_rollback(
     tuned = json.loads(capsys.readouterr().out)
     assert tuned["version"] == 1 and tuned["labels"] == 160
     assert tuned["used"] == {"shadow": 160} and 0 < tuned["questions"] <= 160
+    # No knowledge base was searched for these questions: no retrieval weight to learn.
+    assert (tuned["retrieval_weight"], tuned["labels_with_retrieval"]) == (0.0, 0)
     assert main(["router", "versions"]) == 0
     listing = capsys.readouterr().out
     active = "* 1 " if tuned["adopted"] else "* base"
