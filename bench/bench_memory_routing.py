@@ -6,8 +6,9 @@ Run: .venv/bin/python bench/bench_memory_routing.py [--data-dir ../shared/data] 
 The judged questions are real support wordings (clinc150 and banking77, all 227 intents, seeded)
 with labels from the simulated judge of `routing.learning.replay` (a seeded third of the intents
 need premium). The version goes through JSON as it does through the database, and is loaded the
-way a replica loads it (`TunedAnalyzer.from_json`); the RSS it adds is measured after
-`gc.collect()` (VmRSS). The 10,000 queries are drawn (seeded) from the analyzer's evaluation
+way a replica loads it (`TunedAnalyzer.from_json`); the RSS it adds is measured in a fresh
+process that loads the shipped analyzer and then the version (VmRSS after `gc.collect()`).
+The 10,000 queries are drawn (seeded) from the analyzer's evaluation
 prompts (MMLU, GSM8K, arena, support, FAQ) and from unjudged wordings of the same intents, half
 each; every tenth has a one-message thread, every second a retrieval confidence (the version
 weighs it with weight 2). Shipped and tuned analyzers score the same queries,
@@ -21,14 +22,16 @@ import argparse
 import gc
 import json
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing.analyzer.scorer import QueryAnalyzer  # noqa: E402
+from routing.analyzer.scorer import QueryAnalyzer, Scorer  # noqa: E402
 from routing.learning.crossfit import fit_memory  # noqa: E402
 from routing.learning.examples import example_from_comparison, judge_quality  # noqa: E402
 from routing.learning.replay import JUDGE  # noqa: E402
@@ -38,11 +41,33 @@ from routing.training.datasets import load_examples, load_intents  # noqa: E402
 N_QUERIES = 10_000
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+# A fresh process, as a replica: the shipped analyzer loaded, then the version from its JSON.
+REPLICA = """
+import gc, json, sys
+sys.path.insert(0, sys.argv[2])
+from routing.analyzer.scorer import QueryAnalyzer
+from routing.learning.tuned import TunedAnalyzer
+def rss():
+    for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+base = QueryAnalyzer.load()
+base.score("warm up the caches")
+gc.collect()
+before = rss()
+tuned = TunedAnalyzer.from_json(json.loads(open(sys.argv[1]).read()), base)
+gc.collect()
+print(f"replica RSS {before:.1f} -> {rss():.1f} MB (+{rss() - before:.1f} MB)")
+"""
+
+
+def replica_rss(raw: str) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as version:
+        version.write(raw)
+        version.flush()
+        out = subprocess.run([sys.executable, "-c", REPLICA, version.name, str(ROOT)],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+    return out.stdout.strip()
 
 
 def loadavg() -> str:
@@ -95,18 +120,15 @@ def main() -> int:
               f"{result.reason}")  # fmt: skip
     memory = fit_memory(examples, base_fingerprint=base.fingerprint, retrieval_weight=2.0)
     raw = json.dumps(memory.to_json())
-    del memory
-    del examples
-    gc.collect()
-    before = rss_mb()
+    del memory, examples
     started = time.perf_counter()
     tuned = TunedAnalyzer.from_json(json.loads(raw), base)
     load_s = time.perf_counter() - started
+    print(f"judged questions: {args.judged}; version loaded in {load_s * 1000:.0f} ms; "
+          f"{replica_rss(raw)}")  # fmt: skip
     del raw
     gc.collect()
-    print(f"judged questions: {args.judged}; version loaded in {load_s * 1000:.0f} ms; "
-          f"RSS {before:.1f} -> {rss_mb():.1f} MB (+{rss_mb() - before:.1f} MB)")  # fmt: skip
-    scorers = {"base": base, "tuned": tuned}
+    scorers: dict[str, Scorer] = {"base": base, "tuned": tuned}
     for run in range(1, args.repeat + 1):
         wall: dict[str, list[float]] = {name: [] for name in scorers}
         cpu: dict[str, list[float]] = {name: [] for name in scorers}

@@ -33,8 +33,9 @@ _MASK = (1 << FEATURE_BITS) - 1
 # prompts, the decision's p99, read a third fewer features.
 WORDS = 20
 MAX_DF = 0.5
-# Measured (docs/routing.md): 300 instead of 600 costs under 0.005 of gain ratio on the support
-# replay and cuts the memory's share of the decision p99 by about a quarter at 10,000 questions.
+# For the decision's p99 < 1 ms at 10,000 judged questions (450: 0.86-1.03 ms; 300: 0.83-0.97,
+# docs/benchmarks.md), at a price in accuracy measured in docs/routing.md (banking77, 300
+# labels: gain ratio 0.862 at 600, 0.858 at 450, 0.843 at 300).
 POSTING_BUDGET = 300
 
 
