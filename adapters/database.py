@@ -11,17 +11,19 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ConfigError
 from bot.settings import Settings
+from storage import migration_heads
 from storage.database import MigrationFailed, alembic_config, create_engine, upgrade
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 
 class NoDatabase(ConfigError):
@@ -93,22 +95,27 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 
 async def revisions(db: AsyncEngine) -> Revisions:
-    """Where the database is in the migration history, and where this code's history ends."""
-
-    def current(connection: sa.Connection) -> frozenset[str]:
-        return frozenset(MigrationContext.configure(connection).get_current_heads())
-
+    """Where the database is in the migration history, and where this code's history ends.
+    Read without Alembic (storage/migration_heads.py): a database already at the latest
+    revision, every restart, never imports it nor loads the migration scripts."""
     async with db.connect() as connection:
-        now = await connection.run_sync(current)
-    heads = frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
-    return Revisions(now, heads)
+        now = await connection.run_sync(migration_heads.current)
+    return Revisions(now, migration_heads.heads())
+
+
+def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def known_revision(revision: str) -> None:
     """Raise `ConfigError` when `revision` is not one of this code's migrations."""
+    from alembic.util import CommandError
+
     if revision in ("head", "heads"):
         return
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
     try:
         found = script.get_revisions(revision)
     except CommandError:
@@ -122,7 +129,7 @@ def applied(revision: str, state: Revisions) -> bool:
     """True when `revision` is already part of the database's history (or below it)."""
     if revision in ("head", "heads"):
         return state.latest
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
     for current in state.current:
         ancestors = {r.revision for r in script.iterate_revisions(current, "base")}
         if revision in ancestors:

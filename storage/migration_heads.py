@@ -46,9 +46,14 @@ def _assignments(path: Path) -> dict[str, object]:
     return found
 
 
+def current(connection: sa.Connection) -> frozenset[str]:
+    """The revisions `alembic_version` holds (empty when there is no such table yet)."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return frozenset()
+    rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+    return frozenset(rows)
+
+
 def at_heads(connection: sa.Connection) -> bool:
     """True when `alembic_version` holds exactly the heads (False when it is missing)."""
-    if not sa.inspect(connection).has_table("alembic_version"):
-        return False
-    rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
-    return set(rows) == set(heads())
+    return current(connection) == heads()
