@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import dialects
 from storage.migration_heads import at_heads
 from storage.totals_ddl import ensure_triggers, triggers_present
 
@@ -137,9 +137,8 @@ async def insert_ignore(
     connection: AsyncConnection, table: sa.Table, values: dict[str, Any]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when this call inserted the row."""
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
+    insert = dialects.insert(connection.dialect.name, table)
+    result = await connection.execute(insert.values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
 
 

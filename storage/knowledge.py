@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import dialects
 from storage.database import Transactions
 from storage.knowledge_records import Page, Source, StoredDocument
 from storage.knowledge_tables import kb_documents_t, kb_passages_t, kb_sources_t, kb_terms_t
@@ -183,9 +183,7 @@ def _count_terms(conn: sa.Connection, added: set[str], removed: set[str], by: in
     """One more document uses each of `added`, `by` fewer each of `removed`."""
     t = kb_terms_t.c
     if added:
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
-            kb_terms_t
-        )
+        insert = dialects.insert(conn.dialect.name, kb_terms_t)
         upsert = insert.on_conflict_do_update(
             index_elements=["term"], set_={"documents": t.documents + insert.excluded.documents}
         )

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from storage import questions
+from storage import dialects, questions
 from storage.records import CallRecord, Question, StartedTurn, Turn
 from storage.tables import (
     calls_t,
@@ -56,18 +56,17 @@ class _DialectStatements:
     insert_post: sa.Insert
 
 
-_STATEMENTS = {
-    name: _DialectStatements(
-        insert(threads_t).on_conflict_do_nothing(),
-        insert(messages_t).on_conflict_do_nothing().returning(messages_t.c.id),
-        insert(posts_t).on_conflict_do_nothing(),
+@cache
+def _statements(dialect: str) -> _DialectStatements:
+    return _DialectStatements(
+        dialects.insert(dialect, threads_t).on_conflict_do_nothing(),
+        dialects.insert(dialect, messages_t).on_conflict_do_nothing().returning(messages_t.c.id),
+        dialects.insert(dialect, posts_t).on_conflict_do_nothing(),
     )
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
 
 
 def _dialect_statements(conn: sa.Connection) -> _DialectStatements:
-    return _STATEMENTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    return _statements("postgresql" if conn.dialect.name == "postgresql" else "sqlite")
 
 
 def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]:
