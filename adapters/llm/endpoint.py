@@ -7,7 +7,6 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from adapters.llm.simulator import LLMSimulator
 from bot.settings import Settings
 
 
@@ -24,5 +23,7 @@ async def llm_endpoint(
         why = "LLM_SIMULATOR=true" if settings.llm_simulator else "No LLM_API_KEY set"
         print(f"{why}: using the built-in LLM simulator (answers are simulated).",
               file=sys.stderr)  # fmt: skip
+    from adapters.llm.simulator import LLMSimulator  # an aiohttp server: only when used
+
     async with LLMSimulator(seed=settings.simulator_seed, speed=speed) as simulator:
         yield simulator.base_url

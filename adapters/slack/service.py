@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import send_async_response
-from slack_bolt.adapter.socket_mode.internals import build_headers
-from slack_sdk.errors import SlackApiError
-from slack_sdk.socket_mode.aiohttp import SocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackAdapter
@@ -35,7 +28,9 @@ async def serve(adapter: SlackAdapter) -> None:
         recovery = asyncio.create_task(adapter.keep_recovering(), name="slack-recovery")
         try:
             if config.app_token:
-                await _socket_mode(adapter, config.app_token.get_secret_value())
+                from adapters.slack.socket_mode import serve_socket_mode  # not in HTTP mode
+
+                await serve_socket_mode(adapter, config.app_token.get_secret_value())
             else:
                 await serve_http(adapter, config.http_port)
         finally:
@@ -58,35 +53,6 @@ async def shared_session(client: AsyncWebClient) -> AsyncIterator[None]:
     finally:
         client.session = None
         await session.close()
-
-
-class _Handler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, with each payload checked by the adapter before Bolt reads it
-    (Bolt assumes Slack's shapes and raises on anything else)."""
-
-    def __init__(self, adapter: SlackAdapter, app_token: str) -> None:
-        super().__init__(adapter.bolt, app_token)
-        self.adapter = adapter
-
-    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        started = time.time()
-        response = await self.adapter.dispatch_socket(req.payload, build_headers(req))
-        await send_async_response(client, req, response, started)
-
-
-async def _socket_mode(adapter: SlackAdapter, app_token: str) -> None:
-    handler = _Handler(adapter, app_token)
-    log.info("Slack: connecting in Socket Mode")
-    try:
-        try:
-            await handler.connect_async()
-        except SlackApiError as error:
-            code = error.response.get("error", "error")
-            raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({code})") from None
-        log.info("Slack: connected in Socket Mode")
-        await asyncio.Event().wait()  # until cancelled
-    finally:
-        await handler.close_async()
 
 
 async def serve_http(adapter: SlackAdapter, port: int, host: str = "0.0.0.0") -> None:
