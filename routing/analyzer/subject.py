@@ -11,10 +11,12 @@ Pure Python: a dict lookup per distinct word and one softmax over the groups.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from routing.analyzer.features import N_BUCKETS
@@ -29,36 +31,39 @@ class SubjectModel:
     log_prior: tuple[float, ...]
     rates: tuple[float, ...]
     temperature: float
-    # word bucket -> ((group index, log-likelihood ratio vs. all groups), ...); only the
-    # clearly informative pairs are kept, the rest count as background (0).
-    evidence: Mapping[int, tuple[tuple[int, float], ...]]
-    _table: tuple[tuple[tuple[int, float], ...], ...] = field(init=False, repr=False, compare=False)
+    # The informative (group, log-likelihood ratio vs. all groups) pairs of each word bucket b
+    # are pairs offsets[b] to offsets[b + 1] of `pair_groups` / `pair_ratios`; every other pair
+    # counts as background (0). Flat arrays: a few hundred KB that live as long as the process,
+    # where a tuple per pair took ~2 MB and parsing around them left more (docs/benchmarks.md).
+    offsets: array[int]
+    pair_groups: array[int]
+    pair_ratios: array[float]
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> SubjectModel:
-        evidence = {
-            int(bucket): tuple((int(k), float(v)) for k, v in pairs)
-            for bucket, pairs in raw["evidence"].items()
-        }
+        found = sorted((int(bucket), pairs) for bucket, pairs in raw["evidence"].items())
+        size = max(found[-1][0] + 1 if found else 0, N_BUCKETS)
+        counts = [0] * size
+        pair_groups, pair_ratios = array("i"), array("d")
+        for bucket, pairs in found:
+            counts[bucket] = len(pairs)
+            pair_groups.extend(int(k) for k, _ in pairs)
+            pair_ratios.extend(float(v) for _, v in pairs)
+        offsets = array("i", itertools.accumulate(counts, initial=0))
         groups = tuple(str(g) for g in raw["groups"])
         prior = tuple(float(p) for p in raw["log_prior"])
         rates = tuple(float(r) for r in raw["rates"])
         if not len(groups) == len(prior) == len(rates):
             raise ValueError("subject model: groups, log_prior and rates differ in length")
-        return cls(groups, prior, rates, float(raw["temperature"]), evidence)
-
-    def __post_init__(self) -> None:
-        # Dense list indexed by bucket: a list index is cheaper than a dict lookup per word,
-        # and an empty tuple for uninformative words needs no branch.
-        size = max(max(self.evidence, default=-1) + 1, N_BUCKETS)
-        object.__setattr__(self, "_table", tuple(self.evidence.get(b, ()) for b in range(size)))
+        temperature = float(raw["temperature"])
+        return cls(groups, prior, rates, temperature, offsets, pair_groups, pair_ratios)
 
     def _log_odds(self, words: Iterable[int]) -> list[float]:
         z = list(self.log_prior)
-        table = self._table
+        offsets, pair_groups, pair_ratios = self.offsets, self.pair_groups, self.pair_ratios
         for bucket in words:
-            for k, ratio in table[bucket]:
-                z[k] += ratio
+            for i in range(offsets[bucket], offsets[bucket + 1]):
+                z[pair_groups[i]] += pair_ratios[i]
         return z
 
     def posterior(self, words: Iterable[int]) -> list[float]:
