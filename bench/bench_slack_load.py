@@ -270,6 +270,18 @@ def print_profile(path: Path, top: int) -> None:
         stats.sort_stats(order).print_stats(top)
 
 
+async def prepare_database(args: argparse.Namespace, workdir: Path, env: dict[str, str]) -> None:
+    """`<switchboard> db upgrade` before the bot starts: the bot then starts as it restarts, on a
+    database already at the latest migration."""
+    upgrade = await asyncio.create_subprocess_exec(
+        str(args.switchboard), "db", "upgrade", cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await upgrade.communicate()
+    if upgrade.returncode != 0:
+        raise RuntimeError(f"db upgrade failed ({upgrade.returncode}): {output.decode()[-300:]}")
+
+
 async def wait_for_port(port: int, process: Process, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -393,6 +405,8 @@ async def one_run(args: argparse.Namespace) -> RunResult:
         workdir = Path(tmp)
         log_path = workdir / "bot.log"
         env = bot_env(args, workdir, api_port, events_port)
+        if args.migrated:
+            await prepare_database(args, workdir, env)
         started = time.monotonic()
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
@@ -547,6 +561,12 @@ def main() -> int:
         default="",
         help="DATABASE_URL for the bot (default: SQLite in a temporary dir)",
     )
+    parser.add_argument(
+        "--migrated",
+        action="store_true",
+        help="run `<switchboard> db upgrade` first, so the bot starts on a migrated database "
+        "(a restart) rather than migrating it itself (a first start)",
+    )
     parser.add_argument("--routing-strategy", default="", help="ROUTING_STRATEGY (default: bot's)")
     parser.add_argument(
         "--no-native-streaming",
@@ -596,7 +616,8 @@ def main() -> int:
           f"budgets={args.budgets}, "
           f"metrics={'on' if args.metrics else 'off'}, "
           f"native streaming={'refused' if args.no_native_streaming else 'offered'}, "
-          f"database={'DATABASE_URL' if args.database_url else 'SQLite (temporary)'}")  # fmt: skip
+          f"database={'DATABASE_URL' if args.database_url else 'SQLite (temporary)'}"
+          f"{', migrated beforehand' if args.migrated else ''}")  # fmt: skip
     return asyncio.run(main_async(args))
 
 
