@@ -304,6 +304,18 @@ class UserHour(_Totals, table=True):
     user: str = Field(max_length=255, primary_key=True)
 
 
+class UserDay(_Totals, table=True):
+    """Per-day (UTC) totals of `calls` by user, kept like `model_hours` (migration 0013): the
+    whole days of a long window are read here, a row per user and day instead of 24."""
+
+    __tablename__ = "user_days"
+
+    day: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    platform: str = Field(max_length=32, primary_key=True)
+    workspace: str = Field(max_length=255, primary_key=True)
+    user: str = Field(max_length=255, primary_key=True)
+
+
 class BudgetAlert(SQLModel, table=True):
     """The highest threshold announced for one budget in one period (alerts only go up)."""
 
@@ -330,4 +342,5 @@ router_versions_t: sa.Table = RouterVersion.__table__  # type: ignore[attr-defin
 model_hours_t: sa.Table = ModelHour.__table__  # type: ignore[attr-defined]
 channel_hours_t: sa.Table = ChannelHour.__table__  # type: ignore[attr-defined]
 user_hours_t: sa.Table = UserHour.__table__  # type: ignore[attr-defined]
+user_days_t: sa.Table = UserDay.__table__  # type: ignore[attr-defined]
 budget_alerts_t: sa.Table = BudgetAlert.__table__  # type: ignore[attr-defined]

@@ -1,10 +1,13 @@
-"""The SQL that keeps the hourly totals (`model_hours`, `channel_hours`, `user_hours`) equal to
-`calls`: triggers that add (and on delete subtract) each row's measures to its hour's totals in
-the statement that writes it, and the one-off sum of existing rows. Used by migration 0005, and
-at start-up to put the triggers back if a later migration rebuilt `calls` without them.
+"""The SQL that keeps the totals (hourly: `model_hours`, `channel_hours`, `user_hours`; daily:
+`user_days`) equal to `calls`: triggers that add (and on delete subtract) each row's measures to
+its hour's or day's totals in the statement that writes it, and the one-off sum of existing rows.
+Used by migrations 0005 and 0013, and at start-up to put the triggers back if a later migration
+rebuilt `calls` without them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
@@ -37,17 +40,30 @@ SUMMED = (
     "output_tokens",
     "baseline_cost_nano_usd",
 )
-TABLES = {
+# The tables of migration 0005, by UTC hour.
+HOURLY = {
     "model_hours": ("platform", "workspace", "model", "tier", "strategy"),
     "channel_hours": ("platform", "workspace", "channel"),
     "user_hours": ("platform", "workspace", "user"),
 }
+# By UTC day (migration 0013): a month of `user_hours` is a row per user and hour (~300,000 for
+# 800 users), too many to group for a page; a month of days is ~30 times fewer.
+DAILY = {"user_days": ("platform", "workspace", "user")}
+TABLES = {**HOURLY, **DAILY}
 
 
-def _hour(dialect: str, column: str) -> str:
+def time_column(table: str) -> str:
+    return "day" if table in DAILY else "hour"
+
+
+def _bucket(dialect: str, table: str, column: str) -> str:
+    """The start of the UTC hour (or day, for a daily table) of the timestamp `column`."""
+    daily = table in DAILY
     if dialect == "postgresql":
-        return f"date_trunc('hour', {column}, 'UTC')"
+        return f"date_trunc('{'day' if daily else 'hour'}', {column}, 'UTC')"
     # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC, see UTCDateTime).
+    if daily:
+        return f"substr({column}, 1, 10) || ' 00:00:00.000000'"
     return f"substr({column}, 1, 13) || ':00:00.000000'"
 
 
@@ -81,9 +97,11 @@ def _measures(row: str, sign: str) -> list[str]:
 def _upsert(dialect: str, table: str, row: str, sign: str) -> str:
     keys = TABLES[table]
     key_sql = [_keys(row)[k] for k in keys]
-    columns = ", ".join(["hour", *(f'"{k}"' for k in keys), *TOTALS])
-    values = ", ".join([_hour(dialect, f"{row}.created_at"), *key_sql, *_measures(row, sign)])
-    conflict = ", ".join(["hour", *(f'"{k}"' for k in keys)])
+    when = time_column(table)
+    columns = ", ".join([when, *(f'"{k}"' for k in keys), *TOTALS])
+    values = ", ".join([_bucket(dialect, table, f"{row}.created_at"), *key_sql,
+                        *_measures(row, sign)])  # fmt: skip
+    conflict = ", ".join([when, *(f'"{k}"' for k in keys)])
     updates = ", ".join(f"{t} = {table}.{t} + excluded.{t}" for t in TOTALS)
     return (
         f"INSERT INTO {table} ({columns}) VALUES ({values}) "
@@ -94,33 +112,35 @@ def _upsert(dialect: str, table: str, row: str, sign: str) -> str:
 def backfill_sql(dialect: str, table: str) -> str:
     keys = TABLES[table]
     key_sql = [_keys("calls")[k] for k in keys]
-    hour = _hour(dialect, "calls.created_at")
+    bucket = _bucket(dialect, table, "calls.created_at")
     sums = ", ".join(f"sum({m})" for m in _measures("calls", ""))
-    columns = ", ".join(["hour", *(f'"{k}"' for k in keys), *TOTALS])
-    group = ", ".join([hour, *key_sql])
+    columns = ", ".join([time_column(table), *(f'"{k}"' for k in keys), *TOTALS])
+    group = ", ".join([bucket, *key_sql])
     return (
-        f"INSERT INTO {table} ({columns}) SELECT {hour}, {', '.join(key_sql)}, {sums} "
+        f"INSERT INTO {table} ({columns}) SELECT {bucket}, {', '.join(key_sql)}, {sums} "
         f"FROM calls GROUP BY {group}"
     )
 
 
-def _statements(dialect: str, row: str, sign: str) -> str:
-    return "\n".join(_upsert(dialect, table, row, sign) for table in TABLES)
+def _statements(dialect: str, tables: Iterable[str], row: str, sign: str) -> str:
+    return "\n".join(_upsert(dialect, table, row, sign) for table in tables)
 
 
-def trigger_ddl(dialect: str) -> list[str]:
-    """CREATE statements of the triggers (and, on PostgreSQL, their function)."""
+def trigger_ddl(dialect: str, tables: Iterable[str] = TABLES) -> list[str]:
+    """CREATE statements of the triggers (and, on PostgreSQL, their function) that keep
+    `tables` (each migration names the ones it knew)."""
     summed = ", ".join(f'"{c}"' for c in SUMMED)
+    tables = tuple(tables)
     if dialect == "postgresql":
         return [
             f"""
 CREATE OR REPLACE FUNCTION switchboard_call_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
-    {_statements(dialect, "OLD", "-")}
+    {_statements(dialect, tables, "OLD", "-")}
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    {_statements(dialect, "NEW", "")}
+    {_statements(dialect, tables, "NEW", "")}
   END IF;
   RETURN NULL;
 END $$""",
@@ -129,11 +149,11 @@ END $$""",
         ]
     return [
         "CREATE TRIGGER calls_totals_insert AFTER INSERT ON calls BEGIN "
-        f"{_statements(dialect, 'NEW', '')} END",
+        f"{_statements(dialect, tables, 'NEW', '')} END",
         "CREATE TRIGGER calls_totals_delete AFTER DELETE ON calls BEGIN "
-        f"{_statements(dialect, 'OLD', '-')} END",
+        f"{_statements(dialect, tables, 'OLD', '-')} END",
         f"CREATE TRIGGER calls_totals_update AFTER UPDATE OF {summed} ON calls BEGIN "
-        f"{_statements(dialect, 'OLD', '-')} {_statements(dialect, 'NEW', '')} END",
+        f"{_statements(dialect, tables, 'OLD', '-')} {_statements(dialect, tables, 'NEW', '')} END",
     ]
 
 
@@ -168,10 +188,13 @@ def ensure_triggers(connection: sa.Connection) -> bool:
     """Recreate the triggers if a migration dropped them; True when it had to. The totals stay
     exact: a rebuilt table is filled by a copy that fires no trigger, and nothing else can
     write calls inside the migration's transaction."""
-    if not sa.inspect(connection).has_table("model_hours") or triggers_present(connection):
+    inspector = sa.inspect(connection)
+    if not inspector.has_table("model_hours") or triggers_present(connection):
         return False
+    # A migration before 0013 (rebuilding `calls`) puts back the triggers of its own tables.
+    tables = [table for table in TABLES if inspector.has_table(table)]
     for statement in drop_trigger_ddl(connection.dialect.name):
         connection.execute(sa.text(statement))
-    for statement in trigger_ddl(connection.dialect.name):
+    for statement in trigger_ddl(connection.dialect.name, tables):
         connection.execute(sa.text(statement))
     return True

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.ledger import Ledger
 from storage.rollups import Dimension, Scope, local_days
-from storage.tables import calls_t, channel_hours_t, model_hours_t, user_hours_t
+from storage.tables import calls_t, channel_hours_t, model_hours_t, user_days_t, user_hours_t
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
 
@@ -28,6 +28,7 @@ KEYS = {
     "model_hours": ("platform", "workspace", "model", "tier", "strategy"),
     "channel_hours": ("platform", "workspace", "channel"),
     "user_hours": ("platform", "workspace", "user"),
+    "user_days": ("platform", "workspace", "user"),
 }
 
 
@@ -59,7 +60,8 @@ def key_of(row: Any, table: str) -> tuple[Any, ...]:
     m = row._mapping
     values = {**m, "model": m["model_served"] or m["model_asked"], "tier": m["tier"] or ""}
     hour = m["created_at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return (hour, *(values[k] for k in KEYS[table]))
+    when = hour.replace(hour=0) if table == "user_days" else hour
+    return (when, *(values[k] for k in KEYS[table]))
 
 
 def measures_of(row: Any) -> tuple[int, ...]:
@@ -75,14 +77,15 @@ def measures_of(row: Any) -> tuple[int, ...]:
 async def assert_totals_equal_raw(db: AsyncEngine) -> int:
     async with db.connect() as conn:
         raw = (await conn.execute(sa.select(calls_t))).all()
-        for table in (model_hours_t, channel_hours_t, user_hours_t):
+        for table in (model_hours_t, channel_hours_t, user_hours_t, user_days_t):
             expected: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 9)
             for row in raw:
                 sums = expected[key_of(row, table.name)]
                 for i, value in enumerate(measures_of(row)):
                     sums[i] += value
+            when = "day" if table is user_days_t else "hour"
             stored = {
-                (r.hour, *(r._mapping[k] for k in KEYS[table.name])):
+                (r._mapping[when], *(r._mapping[k] for k in KEYS[table.name])):
                     [int(r._mapping[m]) for m in MEASURES]
                 for r in (await conn.execute(sa.select(table))).all()
                 if r.calls  # a group whose calls were all deleted keeps a row of zeros
@@ -216,5 +219,32 @@ async def test_totals_triggers_dropped_by_a_migration_are_put_back_at_start_up(
             assert await conn.run_sync(triggers_present)
         await insert_calls(db, random_calls(random.Random(3), thread, 20))
         assert await assert_totals_equal_raw(db) == 40
+    finally:
+        await db.dispose()
+
+
+async def test_the_daily_totals_migration_sums_the_calls_already_there(
+    database: Database,
+) -> None:
+    """Migration 0013 adds `user_days`: it sums the existing calls, and its triggers keep it."""
+    from alembic import command
+
+    from storage.database import alembic_config, upgrade
+
+    def downgrade(connection: sa.Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+
+    db = database.engine()
+    try:
+        thread = await make_thread(db)
+        await insert_calls(db, random_calls(random.Random(4), thread, 40))
+        async with db.begin() as conn:
+            await conn.run_sync(downgrade)
+        await insert_calls(db, random_calls(random.Random(6), thread, 40))  # hourly totals only
+        await upgrade(db)
+        await insert_calls(db, random_calls(random.Random(8), thread, 20))
+        assert await assert_totals_equal_raw(db) == 100
     finally:
         await db.dispose()

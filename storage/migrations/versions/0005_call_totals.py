@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from storage.totals_ddl import TABLES, backfill_sql, drop_trigger_ddl, trigger_ddl
+from storage.totals_ddl import HOURLY as TABLES
+from storage.totals_ddl import backfill_sql, drop_trigger_ddl, trigger_ddl
 
 revision = '0005'
 down_revision = '0004'
@@ -62,7 +63,7 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for table in TABLES:
         op.execute(backfill_sql(dialect, table))
-    for statement in trigger_ddl(dialect):
+    for statement in trigger_ddl(dialect, TABLES):
         op.execute(statement)
 
 
