@@ -7,9 +7,10 @@ Run: .venv/bin/python bench/bench_dashboard.py [--rows 1000000] [--days 60] [--r
 Each page is requested through the real server (`dashboard_service`, as `switchboard dashboard`
 wires it) on loopback: one warm-up request, then `--repeat` timed ones; the median and the worst
 are printed, with the load average (the machine is shared: figures move with it). The ledger:
-`--rows` answer calls spread evenly over `--days` days ending now, 20,000 threads in 40 channels,
-800 users, three tiers; 10% of answers judged, 5% voted on, 2% escalated; the threads of the
-first half of the period in an A/B experiment "ab" (two variants). The target is 200 ms per
+`--rows` answer calls spread evenly over `--days` days ending now, each answering its own
+question (a message of its thread), 20,000 threads in 40 channels, 800 users, three tiers; 10%
+of answers judged, 5% voted on, 2% escalated; the threads of the first half of the period in an
+A/B experiment "ab" (two variants). The target is 200 ms per
 request. Rows are bulk-loaded (executemany / COPY) with the call indexes built afterwards.
 """
 
@@ -99,7 +100,7 @@ def call_rows(n: int, start: datetime, days: int, seed: int) -> Iterator[tuple[A
         base = None if error else tokens_in * BASELINE[0] + tokens_out * BASELINE[1]
         in_ab = thread <= THREADS // 2
         yield (
-            i + 1, thread, thread, "slack" if thread % 3 else "discord", "W1",
+            i + 1, thread, i + 1, "slack" if thread % 3 else "discord", "W1",
             f"C{thread % CHANNELS:03d}", f"U{rng.randrange(USERS):04d}", "answer", "tiered",
             tier, round(rng.random(), 3), "mentions an integration/security topic", model,
             None if error else model, None if error else tokens_in,
@@ -108,6 +109,12 @@ def call_rows(n: int, start: datetime, days: int, seed: int) -> Iterator[tuple[A
             400 + rng.randrange(3000), 250, "error" if error else "ok", 1, i % 50 == 0,
             "ab" if in_ab else None, ("A" if thread % 2 else "B") if in_ab else None, at,
         )  # fmt: skip
+
+
+def message_rows(n: int, start: datetime, days: int, seed: int) -> Iterator[tuple[Any, ...]]:
+    """The question each call answers: (id, thread, created_at), the call's own id and time."""
+    for call in call_rows(n, start, days, seed):
+        yield call[0], call[1], call[-1]
 
 
 def extras(rows: int) -> tuple[list[tuple[int, int]], list[tuple[int, str, int]]]:
@@ -143,7 +150,7 @@ def fill_sqlite(path: Path, rows: int, start: datetime, days: int, seed: int) ->
         db.executemany(
             "INSERT INTO messages (id, thread_id, role, text, author, created_at) "
             "VALUES (?, ?, 'user', 'a question', 'U0001', ?)",
-            ((t[0], t[0], sqlite_time(t[6])) for t in thread_rows(start, days)),
+            ((m, t, sqlite_time(at)) for m, t, at in message_rows(rows, start, days, seed)),
         )
         marks = ", ".join("?" * len(CALL_COLUMNS))
         db.executemany(
@@ -173,8 +180,8 @@ async def fill_postgres(engine: Any, schema: str, rows: int, start: datetime, da
                             "created_at", "experiment", "variant"))  # fmt: skip
         await copy("messages", schema_name=schema,
                    columns=("id", "thread_id", "role", "text", "author", "created_at"),
-                   records=[(t[0], t[0], "user", "a question", "U0001", t[6])
-                            for t in thread_rows(start, days)])  # fmt: skip
+                   records=((m, t, "user", "a question", "U0001", at)
+                            for m, t, at in message_rows(rows, start, days, seed)))  # fmt: skip
         await copy("calls", schema_name=schema, columns=CALL_COLUMNS,
                    records=call_rows(rows, start, days, seed))  # fmt: skip
         judged, votes = extras(rows)

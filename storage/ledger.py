@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.quality import votes
 from storage.rollups import (
     UTC_ZONE,
     Dimension,
@@ -20,7 +21,7 @@ from storage.rollups import (
     rollup_of,
     thread_labels,
 )
-from storage.tables import calls_t, feedback_t, messages_t, threads_t
+from storage.tables import calls_t, messages_t, threads_t
 from storage.totals import rollup_select
 
 
@@ -155,14 +156,6 @@ class Ledger:
 
     async def quality_counts(self, *, start: datetime, end: datetime) -> QualityCounts:
         in_window = (calls_t.c.created_at >= start, calls_t.c.created_at < end)
-        votes = (
-            sa.select(
-                sa.func.count().filter(feedback_t.c.value > 0),
-                sa.func.count().filter(feedback_t.c.value < 0),
-            )
-            .join(calls_t, calls_t.c.id == feedback_t.c.call_id)
-            .where(*in_window)
-        )
         escalated = sa.select(sa.func.count(sa.distinct(calls_t.c.message_id))).where(
             calls_t.c.escalation, calls_t.c.purpose == "answer", *in_window
         )
@@ -170,7 +163,7 @@ class Ledger:
             threads_t.c.solved_at >= start, threads_t.c.solved_at < end
         )
         async with self._db.connect() as conn:
-            up, down = (await conn.execute(votes)).one()
+            up, down = await votes(conn, start, end)
             escalations = await conn.scalar(escalated)
             solved_threads = await conn.scalar(solved)
         return QualityCounts(int(up), int(down), int(escalations or 0), int(solved_threads or 0))

@@ -93,6 +93,11 @@ class Call(SQLModel, table=True):
         sa.Index("ix_calls_created_at", "created_at"),
         sa.Index("ix_calls_thread", "thread_id"),
         sa.Index("ix_calls_channel_created", "platform", "workspace", "channel", "created_at"),
+        # A question's calls (its first answer, from its escalation), and the few escalations
+        # of a period without reading every call of it (migration 0013).
+        sa.Index("ix_calls_message", "message_id"),
+        sa.Index("ix_calls_escalations", "created_at", sqlite_where=sa.text("escalation = 1"),
+                 postgresql_where=sa.text("escalation")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -316,6 +321,26 @@ class UserDay(_Totals, table=True):
     user: str = Field(max_length=255, primary_key=True)
 
 
+class QualityHour(SQLModel, table=True):
+    """Per-hour (UTC) counts of what calls were worth, by tier and purpose: first answers
+    (successful, not an escalation), the judge's scores of them and users' votes on them, in
+    the hour of the call. Kept exact by triggers on `calls`, `judgements` and `feedback`
+    (storage/quality_ddl.py, migration 0013)."""
+
+    __tablename__ = "quality_hours"
+
+    hour: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    tier: str = Field(max_length=16, primary_key=True)  # '' when none
+    purpose: str = Field(max_length=16, primary_key=True)
+    calls: int = 0
+    first_answers: int = 0
+    judged: int = 0
+    judge_sum: int = Field(default=0, sa_type=sa.BigInteger)
+    judge_sum_squares: int = Field(default=0, sa_type=sa.BigInteger)
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+
+
 class BudgetAlert(SQLModel, table=True):
     """The highest threshold announced for one budget in one period (alerts only go up)."""
 
@@ -343,4 +368,5 @@ model_hours_t: sa.Table = ModelHour.__table__  # type: ignore[attr-defined]
 channel_hours_t: sa.Table = ChannelHour.__table__  # type: ignore[attr-defined]
 user_hours_t: sa.Table = UserHour.__table__  # type: ignore[attr-defined]
 user_days_t: sa.Table = UserDay.__table__  # type: ignore[attr-defined]
+quality_hours_t: sa.Table = QualityHour.__table__  # type: ignore[attr-defined]
 budget_alerts_t: sa.Table = BudgetAlert.__table__  # type: ignore[attr-defined]

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from storage import quality_ddl
+
 TOTALS = (
     "nano_usd",
     "calls",
@@ -169,8 +171,17 @@ def drop_trigger_ddl(dialect: str) -> list[str]:
 
 
 def triggers_present(connection: sa.Connection) -> bool:
-    """Whether `calls` still has its totals triggers (a migration that rebuilds `calls` on
-    SQLite, as batch mode does for a new constraint, drops them with the old table)."""
+    """Whether `calls` still has its totals triggers, and its quality triggers once there is a
+    `quality_hours` (a migration that rebuilds `calls` on SQLite, as batch mode does for a new
+    constraint, drops them with the old table)."""
+    if not _totals_present(connection):
+        return False
+    if not sa.inspect(connection).has_table("quality_hours"):
+        return True
+    return quality_ddl.calls_triggers_present(connection)
+
+
+def _totals_present(connection: sa.Connection) -> bool:
     if connection.dialect.name == "postgresql":
         query = (
             "SELECT count(*) FROM pg_trigger WHERE tgname = 'calls_totals'"
@@ -185,16 +196,24 @@ def triggers_present(connection: sa.Connection) -> bool:
 
 
 def ensure_triggers(connection: sa.Connection) -> bool:
-    """Recreate the triggers if a migration dropped them; True when it had to. The totals stay
-    exact: a rebuilt table is filled by a copy that fires no trigger, and nothing else can
-    write calls inside the migration's transaction."""
+    """Recreate the triggers on `calls` if a migration dropped them; True when it had to. The
+    totals stay exact: a rebuilt table is filled by a copy that fires no trigger, and nothing
+    else can write calls inside the migration's transaction."""
     inspector = sa.inspect(connection)
-    if not inspector.has_table("model_hours") or triggers_present(connection):
+    dialect = connection.dialect.name
+    if not inspector.has_table("model_hours"):
         return False
-    # A migration before 0013 (rebuilding `calls`) puts back the triggers of its own tables.
-    tables = [table for table in TABLES if inspector.has_table(table)]
-    for statement in drop_trigger_ddl(connection.dialect.name):
+    statements = []
+    if not _totals_present(connection):
+        # A migration before 0013 (rebuilding `calls`) puts back the triggers of its tables.
+        tables = [table for table in TABLES if inspector.has_table(table)]
+        statements += [*drop_trigger_ddl(dialect), *trigger_ddl(dialect, tables)]
+    if inspector.has_table("quality_hours") and not quality_ddl.calls_triggers_present(
+        connection
+    ):
+        calls = ("calls",)
+        statements += [*quality_ddl.drop_trigger_ddl(dialect, calls),
+                       *quality_ddl.trigger_ddl(dialect, calls)]  # fmt: skip
+    for statement in statements:
         connection.execute(sa.text(statement))
-    for statement in trigger_ddl(connection.dialect.name, tables):
-        connection.execute(sa.text(statement))
-    return True
+    return bool(statements)
