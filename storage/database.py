@@ -221,6 +221,7 @@ class Transactions:
         self.outages = 0  # transactions that found the database away, since the start
         self._sync: sa.Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._connection: sa.Connection | None = None  # the worker thread's, kept open
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
             self._sync = sa.create_engine(
@@ -255,17 +256,30 @@ class Transactions:
             raise
 
     def _run_sync(self, body: Callable[[sa.Connection], T]) -> T:
+        # One connection for the thread's life: checking one out of the pool and back for
+        # every transaction cost more than a short transaction's statements.
         assert self._sync is not None
-        with self._sync.begin() as conn:
+        conn = self._connection
+        if conn is None or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self._connection = self._sync.connect()
+        with conn.begin():
             return body(conn)
 
     async def close(self) -> None:
         if self._sync is None or self._thread is None:
             return
-        sync, thread = self._sync, self._thread
-        self._sync = self._thread = None
-        await asyncio.get_running_loop().run_in_executor(thread, sync.dispose)
+        sync, thread, conn = self._sync, self._thread, self._connection
+        self._sync = self._thread = self._connection = None
+        await asyncio.get_running_loop().run_in_executor(thread, _dispose, sync, conn)
         thread.shutdown()  # idle by now: returns at once
+
+
+def _dispose(engine: sa.Engine, connection: sa.Connection | None) -> None:
+    if connection is not None:
+        connection.close()
+    engine.dispose()
 
 
 def _reason(error: BaseException) -> str:

@@ -213,6 +213,8 @@ def lookup(
     conn: sa.Connection, words: Sequence[str], collections: Sequence[str] | None = None
 ) -> Lookup:
     documents, _ = counts(conn, collections)
+    if not documents:  # nothing to search: no word is looked up (every question asks this)
+        return Lookup(0, {}, {})
     known = known_terms(conn, words)
     candidates = {}
     for word in words:

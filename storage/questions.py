@@ -20,8 +20,28 @@ UNFINISHED = (RECEIVED, ANSWERING)
 m = messages_t.c
 
 
-def _held(message_id: int, owner: str) -> sa.ColumnElement[bool]:
-    return sa.and_(m.id == message_id, m.owner == owner, m.state.in_(UNFINISHED))
+# The statements of every answer are built once, with parameters: building and hashing a fresh
+# statement cost more than executing it on SQLite (see turns.py).
+_HELD = sa.and_(
+    m.id == sa.bindparam("message_id"),
+    m.owner == sa.bindparam("held_by"),
+    sa.or_(m.state == RECEIVED, m.state == ANSWERING),  # an IN list is re-rendered per call
+)
+BEGIN_CALL = sa.update(messages_t).where(_HELD).values(
+    state=ANSWERING, pending=sa.bindparam("new_pending"),
+    lease_until=sa.bindparam("new_lease_until"),
+)  # fmt: skip
+SET_CHECKPOINT = sa.update(messages_t).where(_HELD).values(
+    checkpoint=sa.bindparam("new_checkpoint")
+)
+RENEW = sa.update(messages_t).where(_HELD).values(lease_until=sa.bindparam("new_lease_until"))
+SETTLE = sa.update(messages_t).where(m.id == sa.bindparam("message_id")).values(pending=None)
+END = (
+    sa.update(messages_t)
+    .where(m.id == sa.bindparam("message_id"))
+    .values(state=sa.bindparam("new_state"), lease_until=None, owner=None, pending=None,
+            checkpoint=None)
+)  # fmt: skip
 
 
 def claim(
@@ -78,28 +98,23 @@ def begin_call(
     conn: sa.Connection, message_id: int, owner: str, pending: str, lease_until: datetime
 ) -> None:
     """A provider request is about to be made: if we crash, recovery puts it on the ledger."""
-    conn.execute(
-        sa.update(messages_t)
-        .where(_held(message_id, owner))
-        .values(state=ANSWERING, pending=pending, lease_until=lease_until)
-    )
+    conn.execute(BEGIN_CALL, {"message_id": message_id, "held_by": owner,
+                              "new_pending": pending, "new_lease_until": lease_until})  # fmt: skip
 
 
 def set_checkpoint(conn: sa.Connection, message_id: int, owner: str, checkpoint: str) -> None:
-    conn.execute(
-        sa.update(messages_t).where(_held(message_id, owner)).values(checkpoint=checkpoint)
-    )
+    conn.execute(SET_CHECKPOINT, {"message_id": message_id, "held_by": owner,
+                                  "new_checkpoint": checkpoint})  # fmt: skip
 
 
 def renew(conn: sa.Connection, message_id: int, owner: str, lease_until: datetime) -> bool:
-    done = conn.execute(
-        sa.update(messages_t).where(_held(message_id, owner)).values(lease_until=lease_until)
-    )
+    done = conn.execute(RENEW, {"message_id": message_id, "held_by": owner,
+                                "new_lease_until": lease_until})  # fmt: skip
     return done.rowcount == 1
 
 
 def settle_pending(conn: sa.Connection, message_id: int) -> None:
-    conn.execute(sa.update(messages_t).where(m.id == message_id).values(pending=None))
+    conn.execute(SETTLE, {"message_id": message_id})
 
 
 def fail(conn: sa.Connection, message_id: int, *, only_unfinished: bool = False) -> None:
@@ -116,11 +131,7 @@ def fail(conn: sa.Connection, message_id: int, *, only_unfinished: bool = False)
 
 
 def end(conn: sa.Connection, message_id: int, state: str) -> None:
-    conn.execute(
-        sa.update(messages_t)
-        .where(m.id == message_id)
-        .values(state=state, lease_until=None, owner=None, pending=None, checkpoint=None)
-    )
+    conn.execute(END, {"message_id": message_id, "new_state": state})
 
 
 def unfinished(conn: sa.Connection, platform: str, now: datetime, limit: int) -> list[Unfinished]:

@@ -5,7 +5,7 @@ of a synchronous connection, so one body serves both databases: PostgreSQL runs 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from functools import cache
 
@@ -47,6 +47,8 @@ SELECT_RECENT = (
 )  # fmt: skip
 INSERT_ANSWER = sa.insert(messages_t).returning(messages_t.c.id)
 INSERT_CALL = sa.insert(calls_t).returning(calls_t.c.id)
+CALL_BY_KEY = sa.select(calls_t.c.id).where(calls_t.c.key == sa.bindparam("call_key"))
+_CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def _dialect_statements(conn: sa.Connection) -> _DialectStatements:
 
 
 def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]:
-    values: dict[str, object] = asdict(record)
+    # Every field is a plain value: a shallow copy (asdict deep-copies, at ~0.1 ms a call).
+    values: dict[str, object] = {name: getattr(record, name) for name in _CALL_FIELDS}
     values["created_at"] = record.created_at or utcnow()
     values["answer_id"] = answer_id
     return values
@@ -179,7 +182,7 @@ def finish_question(
 ) -> None:
     """The reply is complete: its posts (so reactions find the call) and the final state."""
     if external_ids and call_key:
-        call_id = conn.scalar(sa.select(calls_t.c.id).where(calls_t.c.key == call_key))
+        call_id = conn.scalar(CALL_BY_KEY, {"call_key": call_key})
         if call_id is not None:
             record_posts(conn, platform, external_ids, int(call_id))
     questions.end(conn, message_id, questions.ANSWERED)
