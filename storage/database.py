@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from storage import dialects
+from storage.checkpoints import WAL_AUTOCHECKPOINT, Checkpointer
 from storage.migration_heads import at_heads
 from storage.totals_ddl import ensure_triggers, triggers_present
 
@@ -69,6 +70,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # A commit copies the log back itself only past this bound: a bot's `Transactions` has a
+    # thread that does it in the background (storage/checkpoints.py).
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
     # 512 KiB of page cache per connection (SQLite's default is 2 MiB): the OS caches the file
     # anyway, and a bot's memory then stays flat as its database grows (bench/bench_memory.py).
     cursor.execute("PRAGMA cache_size=-512")
@@ -222,6 +226,7 @@ class Transactions:
         self._sync: sa.Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._connection: sa.Connection | None = None  # the worker thread's, kept open
+        self._checkpointer: Checkpointer | None = None
         database = engine.url.database
         if engine.dialect.name == "sqlite" and database and database != ":memory:":
             self._sync = sa.create_engine(
@@ -233,6 +238,7 @@ class Transactions:
             )
             event.listen(self._sync, "connect", _sqlite_pragmas)
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="switchboard-sqlite")
+            self._checkpointer = Checkpointer(database)
 
     async def run(self, body: Callable[[sa.Connection], T]) -> T:
         """`body` in one transaction; `DatabaseUnavailable` when the database refuses, drops
@@ -264,8 +270,12 @@ class Transactions:
             if conn is not None:
                 conn.close()
             conn = self._connection = self._sync.connect()
-        with conn.begin():
-            return body(conn)
+        try:
+            with conn.begin():
+                return body(conn)
+        finally:
+            if self._checkpointer is not None:
+                self._checkpointer.written()
 
     async def close(self) -> None:
         if self._sync is None or self._thread is None:
@@ -274,6 +284,8 @@ class Transactions:
         self._sync = self._thread = self._connection = None
         await asyncio.get_running_loop().run_in_executor(thread, _dispose, sync, conn)
         thread.shutdown()  # idle by now: returns at once
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.close)
 
 
 def _dispose(engine: sa.Engine, connection: sa.Connection | None) -> None:
