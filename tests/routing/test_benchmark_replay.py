@@ -15,7 +15,7 @@ import pytest
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning.benchmark_replay import MIN_SUBJECT_QUESTIONS, benchmark_replay
 from routing.learning.report import run_benchmark_replay
-from routing.learning.tuning import tune
+from routing.learning.tuning import TuneSettings, tune
 from routing.training.datasets import Example, is_heldout, load_gsm8k, load_mmlu
 
 
@@ -68,7 +68,7 @@ def test_labels_from_every_subject_are_refused(base: QueryAnalyzer, mmlu: list[E
     """A refused version leaves the deployment's APGR exactly where it was, so the decision is
     what is checked (scoring the 2,551 unseen questions is `router replay`'s job)."""
     labelled = benchmark_replay(mmlu, seed=0, labelled=300).labelled
-    result = tune(base, labelled, seed=0)
+    result = tune(base, labelled, seed=0, settings=TuneSettings(rounds=200))
     assert not result.adopted and result.comparison is not None, result.reason
     assert result.comparison.apgr_gain.low <= 0.0
 
