@@ -116,11 +116,13 @@ def run_seed(
         before = point_metrics([base.score(q.text).score for q, _ in unseen], outcomes).apgr
         after = point_metrics([tuned.score(q.text, (), q.confidence).score for q, _ in unseen],
                               outcomes).apgr  # fmt: skip
+        # The same version without its retrieval weight: what the weight itself adds.
+        memory = point_metrics([tuned.score(q.text).score for q, _ in unseen], outcomes).apgr
         oracle = point_metrics([float(need) for _, need in unseen], outcomes).apgr
         deployed = after if result.adopted else before
         lines.append(f"{world:>11} {seed:>4} {train:>8} {len(labels):>6} "
                      f"{result.retrieval_weight:>6.2f} {result.adopted!s:>7} {before:>6.3f} "
-                     f"{after:>6.3f} {deployed:>8.3f} {oracle:>6.3f}")  # fmt: skip
+                     f"{after:>6.3f} {deployed:>8.3f} {oracle:>6.3f} {memory:>9.3f}")  # fmt: skip
     # Every label at once: no unseen half is left, so the guard's own out-of-fold comparison.
     labels = [example_from_comparison(q.text, *judged(rng, need), retrieval=q.confidence)
               for q, need in zip(questions, needs, strict=True)
@@ -159,8 +161,8 @@ def main() -> None:
           f"{args.repeats} judged comparison(s) per question")  # fmt: skip
     base = QueryAnalyzer.load()
     print(f"{'world':>11} {'seed':>4} {'tuned on':>8} {'labels':>6} {'weight':>6} "
-          f"{'adopted':>7} {'APGR':>6} {'tuned':>6} {'deployed':>8} {'oracle':>6}  "
-          "(APGR on the other half)")  # fmt: skip
+          f"{'adopted':>7} {'APGR':>6} {'tuned':>6} {'deployed':>8} {'oracle':>6} "
+          f"{'no weight':>9}  (APGR on the other half)")  # fmt: skip
     for world in WORLDS:
         rows = []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -175,8 +177,9 @@ def main() -> None:
             def mean(column: int, chosen: list[list[str]] = chosen) -> float:
                 return sum(float(r[column]) for r in chosen) / len(chosen)
 
-            what = (f"unseen half: APGR {mean(6):.3f} -> tuned {mean(7):.3f}, deployed "
-                    f"{mean(8):.3f}, oracle {mean(9):.3f}" if scope == "half" else
+            what = (f"unseen half: APGR {mean(6):.3f} -> tuned {mean(7):.3f} (without its "
+                    f"retrieval weight {mean(10):.3f}), deployed {mean(8):.3f}, oracle "
+                    f"{mean(9):.3f}" if scope == "half" else
                     f"out of fold: APGR {mean(6):.3f} -> {mean(7):.3f}")  # fmt: skip
             print(f"{world}, tuned on {'one half' if scope == 'half' else 'both halves'}: weight "
                   f"mean {sum(weights) / len(weights):.2f} (0 in {sum(w == 0 for w in weights)}"
