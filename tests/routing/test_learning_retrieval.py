@@ -14,7 +14,7 @@ from routing.learning import LabelledExample, TunedAnalyzer, example_from_compar
 from routing.learning.memory import Memory
 from routing.learning.retrieval import learn_weight, shifted
 
-COVERED = "how do I move my followers to a new account?"
+COVERED = "why would followers fail to move?"  # the shipped analyzer scores it 0.52
 
 
 def test_the_shift_is_monotone_and_nothing_without_a_weight_or_a_retrieval() -> None:
@@ -89,9 +89,9 @@ def test_tune_learns_the_weight_and_the_router_applies_it(
     tuned = result.analyzer(base)
     plain = tuned.score(COVERED).score
     strong = tuned.score(COVERED, (), 0.9)
-    assert strong.score < plain
-    if plain - strong.score >= 0.1:
-        assert strong.reasons[0].startswith("the docs' answer to it (retrieval confidence 0.90)")
+    assert strong.score < plain - 0.1
+    assert strong.reasons[0] == "the docs' answer to it (retrieval confidence 0.90) scores it lower"
+    assert tuned.score(COVERED, (), 0.0) == tuned.score(COVERED)
     assert base.score(COVERED, (), 0.9) == base.score(COVERED)  # no hand-set discount
     # Stored with the version, and read back exactly.
     again = TunedAnalyzer.from_json(json.loads(json.dumps(result.model)), base)
