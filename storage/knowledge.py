@@ -1,8 +1,9 @@
 """The knowledge base's documents: sources, pages replaced whole in one transaction each (a
 question sees a page's old passages or its new ones, never half of each), listings and removal.
 
-Searching them is `storage.knowledge_search`; both share one `Transactions` (on a SQLite file,
-one worker thread and connection).
+Each passage's postings (`storage.knowledge_postings`) are written with it and go with it (a
+foreign key that cascades). Searching them is `storage.knowledge_search`; both share one
+`Transactions` (on a SQLite file, one worker thread and connection).
 """
 
 from __future__ import annotations
@@ -16,13 +17,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import dialects
 from storage.database import Transactions
+from storage.knowledge_postings import postings, terms
 from storage.knowledge_records import Page, Source, StoredDocument
-from storage.knowledge_tables import kb_documents_t, kb_passages_t, kb_sources_t, kb_terms_t
+from storage.knowledge_tables import (
+    kb_documents_t,
+    kb_passages_t,
+    kb_postings_t,
+    kb_sources_t,
+    kb_terms_t,
+)
 from storage.tables import utcnow
 
 T = TypeVar("T")
 Outcome = Literal["added", "changed", "unchanged"]
 _CHUNK = 500  # rows per IN (...) list: well under SQLite's 32,766 bound parameters
+_ROWS = 5_000  # postings per INSERT (a page of 25 passages has ~1,000 to 2,500)
 
 
 def body_hash(text: str) -> str:
@@ -150,14 +159,33 @@ def put_page(conn: sa.Connection, collection: str, page: Page, source_id: int | 
         conn.execute(sa.delete(kb_passages_t).where(kb_passages_t.c.document_id == document_id))
         conn.execute(sa.update(kb_documents_t).where(d.id == document_id).values(**values))
     if page.passages:
-        conn.execute(sa.insert(kb_passages_t), [
-            {"document_id": document_id, "position": p.position, "title": page.title,
-             "headings": " › ".join(p.headings), "anchor": p.anchor, "body": p.text,
-             "body_hash": body_hash(p.text), "stems": p.stems}
-            for p in page.passages
+        ids = conn.execute(
+            sa.insert(kb_passages_t).returning(kb_passages_t.c.id, sort_by_parameter_order=True),
+            [{"document_id": document_id, "position": p.position, "title": page.title,
+              "headings": " › ".join(p.headings), "anchor": p.anchor, "body": p.text,
+              "body_hash": body_hash(p.text), "stems": p.stems}
+             for p in page.passages],
+        ).scalars().all()  # fmt: skip
+        title = terms(page.title)
+        write_postings(conn, collection, [
+            (passage_id, postings(title, p.headings, terms(p.text)))
+            for passage_id, p in zip(ids, page.passages, strict=True)
         ])  # fmt: skip
     _count_terms(conn, set(page.terms) - old_terms, old_terms - set(page.terms))
     return "added" if existing is None else "changed"
+
+
+def write_postings(
+    conn: sa.Connection, collection: str, passages: Sequence[tuple[int, dict[str, int]]]
+) -> None:
+    """Each passage's postings (term -> weight), in `collection`."""
+    rows = [
+        {"passage_id": passage_id, "term": term, "collection": collection, "weight": weight}
+        for passage_id, weights in passages
+        for term, weight in weights.items()
+    ]
+    for start in range(0, len(rows), _ROWS):
+        conn.execute(sa.insert(kb_postings_t), rows[start : start + _ROWS])
 
 
 def remove_documents(conn: sa.Connection, document_ids: Iterable[int]) -> int:
@@ -166,16 +194,16 @@ def remove_documents(conn: sa.Connection, document_ids: Iterable[int]) -> int:
     counts: dict[str, int] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        for (terms,) in conn.execute(sa.select(d.terms).where(d.id.in_(chunk))):
-            for term in terms.split():
+        for (words,) in conn.execute(sa.select(d.terms).where(d.id.in_(chunk))):
+            for term in words.split():
                 counts[term] = counts.get(term, 0) + 1
         conn.execute(sa.delete(kb_passages_t).where(kb_passages_t.c.document_id.in_(chunk)))
         conn.execute(sa.delete(kb_documents_t).where(d.id.in_(chunk)))
     by_count: dict[int, set[str]] = {}
     for term, count in counts.items():
         by_count.setdefault(count, set()).add(term)
-    for count, terms in by_count.items():
-        _count_terms(conn, set(), terms, by=count)
+    for count, gone in by_count.items():
+        _count_terms(conn, set(), gone, by=count)
     return len(ids)
 
 

@@ -1,36 +1,50 @@
-"""Matching passages with each database's own full-text search, and looking words up in the
-documents' vocabulary (for spelling correction).
+"""Finding the passages that best match a question, and looking words up in the documents'
+vocabulary (for spelling correction).
 
-A query is a list of groups, each a list of alternatives (a word, or a phrase of words); a
-passage matches when it contains some alternative of at least `least` of the groups (1: any,
-OR; all of them: AND). The score is the back
-end's own (higher is better): SQLite FTS5's bm25 with the title and heading columns weighted,
-PostgreSQL's ts_rank_cd over the weighted tsvector.
+A query is a list of groups, each a list of alternatives (a word, or a phrase of words) that
+count as the same thing, with the group's idf. Candidates come from impact-ordered postings
+(`storage.knowledge_postings`): for each term of each alternative, only the `depth` passages of
+each collection that use it most are read, by index (`synonym_depth` for a synonym the question
+did not use), so a search reads at most terms x collections x depth rows however large the
+knowledge base. A passage scores the sum over groups of the group's idf times its best
+alternative's weight among the rows read (a word of a phrase counts its weight divided by the
+phrase's words); those with `least` of the groups come first, and the best `limit` are returned
+with their pages, for `bot.knowledge.ranking` to order exactly. The same SQL on SQLite and
+PostgreSQL: one statement, a few thousand index rows.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from storage.knowledge_postings import HEADINGS, SCALE, TITLE, terms
 from storage.knowledge_records import Match
-from storage.knowledge_tables import kb_documents_t, kb_terms_t
+from storage.knowledge_stemming import stem
+from storage.knowledge_tables import kb_documents_t, kb_postings_t, kb_terms_t
 
-Query = Sequence[Sequence[str]]
-MAX_COMBINATIONS = 28  # of groups a passage must match together; past it, any group (OR)
+DEPTH = 400  # postings read per term and collection
+SYNONYM_DEPTH = 100  # for a synonym the question did not use
 
 
 @dataclass(frozen=True)
 class Weights:
     """How much a match in the page title and the heading path counts against the body."""
 
-    title: float = 4.0
-    headings: float = 2.0
+    title: float = TITLE  # as the postings weigh them
+    headings: float = HEADINGS
     body: float = 1.0
+
+
+@dataclass(frozen=True)
+class Sought:
+    """One thing a question asks about: its alternatives and how much it says (idf)."""
+
+    alternatives: tuple[str, ...]
+    idf: float
+    synonyms: frozenset[str] = frozenset()  # alternatives read `synonym_depth` deep
 
 
 _COLUMNS = """p.id, p.document_id, d.collection, d.path, d.name, d.title, d.url, p.headings,
@@ -39,97 +53,95 @@ _COLUMNS = """p.id, p.document_id, d.collection, d.path, d.name, d.title, d.url,
 
 def match(
     conn: sa.Connection,
-    query: Query,
+    groups: Sequence[Sought],
     collections: Sequence[str] | None,
     limit: int,
-    weights: Weights = Weights(),
     *,
     least: int = 1,
+    strict: bool = False,
+    depth: int = DEPTH,
+    synonym_depth: int = SYNONYM_DEPTH,
 ) -> list[Match]:
-    """The `limit` best passages containing (some alternative of) at least `least` of the
-    groups: 1 is any word (OR), the number of groups is every word (AND)."""
-    groups = [list(dict.fromkeys(a for a in group if a.strip())) for group in query]
-    groups = [group for group in groups if group]
-    if not groups or limit <= 0:
-        return []
-    build = _postgres if conn.dialect.name == "postgresql" else _sqlite
-    least = min(max(least, 1), len(groups))
-    if math.comb(len(groups), least) > MAX_COMBINATIONS:
-        least = 1
-    # The index ranks first and only its best rows are joined to their pages (a common word
-    # matches thousands of passages); with a collection filter, more are ranked, and all of
-    # them when too few of those are in the collections.
-    for inner in ((limit if collections is None else limit * 8), None):
-        params: dict[str, object] = {"n": limit, "inner": inner if inner is not None else -1}
-        ranked = build(groups, weights, least, params)
-        sql = (
-            f"SELECT {_COLUMNS}, f.score FROM ({ranked}) f JOIN kb_passages p ON p.id = f.id "
-            "JOIN kb_documents d ON d.id = p.document_id WHERE TRUE"
-            f"{_in_collections(collections, params)} ORDER BY f.score DESC, p.id LIMIT :n"
-        )
-        found = [_match(row) for row in conn.execute(sa.text(sql), params)]
-        if len(found) >= limit or inner is None or collections is None:
-            return found
-    return found
-
-
-def fts5_expression(alternatives: Sequence[str]) -> str:
-    """`"word" OR ("two" AND "words")`: every user word quoted, so FTS5's syntax characters are
-    text; the words of a phrase anywhere in the passage, not only side by side."""
-    return " OR ".join(_fts5_all(a) for a in dict.fromkeys(alternatives))
-
-
-def _fts5_all(alternative: str) -> str:
-    quoted = ['"' + w.replace('"', '""') + '"' for w in alternative.split()]
-    return quoted[0] if len(quoted) == 1 else f"({' AND '.join(quoted)})"
-
-
-def _in_collections(collections: Sequence[str] | None, params: dict[str, object]) -> str:
+    """The `limit` best passages of `collections` (None: all) for `groups`; those with at
+    least `least` of the groups come first (`strict`: only those)."""
     if collections is None:
-        return ""
-    names = []
-    for i, name in enumerate(collections):
-        params[f"c{i}"] = name
-        names.append(f":c{i}")
-    return f" AND d.collection IN ({', '.join(names) or 'NULL'})"
-
-
-def _sqlite(groups: list[list[str]], w: Weights, least: int, params: dict[str, object]) -> str:
-    """The passages FTS5 ranks best (id, score): bm25, lower is better, so negated."""
-    if least == 1:
-        params["q"] = fts5_expression([a for group in groups for a in group])
-    else:
-        params["q"] = " OR ".join(
-            "(" + " AND ".join(f"({fts5_expression(g)})" for g in chosen) + ")"
-            for chosen in itertools.combinations(groups, least)
-        )
-    rank = f"bm25(kb_passages_fts, {w.title:f}, {w.headings:f}, {w.body:f})"
-    return (
-        f"SELECT rowid AS id, -{rank} AS score FROM kb_passages_fts "
-        f"WHERE kb_passages_fts MATCH :q ORDER BY {rank} LIMIT :inner"
-    )
-
-
-def _postgres(groups: list[list[str]], w: Weights, least: int, params: dict[str, object]) -> str:
-    """The passages a tsquery of the groups ranks best (id, score) by ts_rank_cd."""
-    ors = []
+        collections = all_collections(conn)
+    params: dict[str, object] = {
+        "n": limit, "depth": depth, "shallow": synonym_depth, "least": least
+    }  # fmt: skip
+    hits = _hits(groups, collections, params)
+    if not hits or limit <= 0:
+        return []
     for g, group in enumerate(groups):
-        alternatives = []
-        for i, alternative in enumerate(group):
-            params[f"a{g}_{i}"] = alternative
-            alternatives.append(f"plainto_tsquery('english', :a{g}_{i})")
-        ors.append(f"({' || '.join(alternatives)})")
-    query = " || ".join(
-        "(" + " && ".join(chosen) + ")" for chosen in itertools.combinations(ors, least)
+        params[f"f{g}"] = group.idf / SCALE
+    score = " + ".join(
+        f"COALESCE(MAX(CASE WHEN g = {g} THEN weight END), 0) * CAST(:f{g} AS FLOAT)"
+        for g in range(len(groups))
     )
-    top = max(w.title, w.headings, w.body)
-    # ts_rank_cd's weights are {D, C, B, A} in 0..1: body, -, headings, title.
-    weights = f"'{{{w.body / top:f}, 0, {w.headings / top:f}, {w.title / top:f}}}'"
-    return (
-        f"SELECT k.id, ts_rank_cd({weights}::float4[], k.search, q.query) AS score "
-        f"FROM (SELECT {query} AS query) q, kb_passages k WHERE k.search @@ q.query "
-        "ORDER BY score DESC, k.id LIMIT (CASE WHEN :inner < 0 THEN NULL ELSE :inner END)"
-    )
+    later = "CASE WHEN groups >= :least THEN 1 ELSE 2 END"
+    only = "WHERE groups >= :least" if strict else ""
+    sql = f"""
+        WITH hits AS ({" UNION ALL ".join(hits)}),
+        scored AS (
+            SELECT passage_id, {score} AS score, COUNT(DISTINCT g) AS groups FROM hits
+            GROUP BY passage_id),
+        best AS (
+            SELECT passage_id, score, {later} AS later FROM scored {only}
+            ORDER BY later, score DESC, passage_id LIMIT :n)
+        SELECT {_COLUMNS}, f.score FROM best f JOIN kb_passages p ON p.id = f.passage_id
+        JOIN kb_documents d ON d.id = p.document_id ORDER BY f.later, f.score DESC, p.id"""
+    return [_match(row) for row in conn.execute(sa.text(sql), params)]
+
+
+def _hits(
+    groups: Sequence[Sought], collections: Sequence[str], params: dict[str, object]
+) -> list[str]:
+    """One `SELECT` of a term's best postings per term of each alternative and collection. A
+    word of a phrase weighs its weight divided by the phrase's words (the ranking counts
+    phrases exactly)."""
+    for c, collection in enumerate(collections):
+        params[f"c{c}"] = collection
+    names: dict[str, str] = {}
+    hits = []
+    for g, group in enumerate(groups):
+        for alternative in dict.fromkeys(group.alternatives):
+            found = list(dict.fromkeys(terms(alternative)))
+            depth = "shallow" if alternative in group.synonyms else "depth"
+            for term in found:
+                name = names.setdefault(term, f"t{len(names)}")
+                params[name] = term
+                hits.extend(
+                    f"SELECT {g} AS g, s.passage_id, s.weight / {len(found)} AS weight "
+                    "FROM (SELECT passage_id, weight FROM kb_postings "
+                    f"WHERE collection = :c{c} AND term = :{name} "
+                    f"ORDER BY weight DESC LIMIT :{depth}) AS s"
+                    for c in range(len(collections))
+                )
+    return hits
+
+
+def all_collections(conn: sa.Connection) -> list[str]:
+    d = kb_documents_t.c
+    return list(conn.execute(sa.select(d.collection).distinct()).scalars())
+
+
+def known_stems(
+    conn: sa.Connection, words: Sequence[str], collections: Sequence[str] | None
+) -> set[str]:
+    """The `words` that some passage of `collections` uses in some form (by their stems)."""
+    stems = {w: stem(w) for w in words}
+    if not stems:
+        return set()
+    k = kb_postings_t.c
+    used = set(
+        conn.execute(
+            sa.select(k.term).distinct().where(
+                k.collection.in_(all_collections(conn) if collections is None else collections),
+                k.term.in_(set(stems.values())),
+            )
+        ).scalars()
+    )  # fmt: skip
+    return {w for w, s in stems.items() if s in used}
 
 
 def _match(row: sa.Row[tuple[object, ...]]) -> Match:
@@ -219,17 +231,7 @@ def lookup(
     if not documents:  # nothing to search: no word is looked up (every question asks this)
         return Lookup(0, {}, {})
     known = known_terms(conn, words)
-    candidates = {}
-    for word in words:
-        if word not in known and not _matches_anything(conn, word):
-            candidates[word] = similar_terms(conn, word)
+    unknown = [w for w in words if w not in known]
+    matched = known_stems(conn, unknown, collections)
+    candidates = {w: similar_terms(conn, w) for w in unknown if w not in matched}
     return Lookup(documents, known, candidates)
-
-
-def _matches_anything(conn: sa.Connection, word: str) -> bool:
-    """True when some passage has `word` in any form the index's stemmer relates to it."""
-    if conn.dialect.name == "postgresql":
-        sql = "SELECT 1 FROM kb_passages WHERE search @@ plainto_tsquery('english', :w) LIMIT 1"
-        return conn.execute(sa.text(sql), {"w": word}).first() is not None
-    sql = "SELECT 1 FROM kb_passages_fts WHERE kb_passages_fts MATCH :w LIMIT 1"
-    return conn.execute(sa.text(sql), {"w": fts5_expression([word])}).first() is not None

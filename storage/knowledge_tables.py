@@ -1,10 +1,10 @@
-"""The knowledge base's tables: where documents came from, the documents, their passages, and the
-words they use (for correcting misspelled questions).
+"""The knowledge base's tables: where documents came from, the documents, their passages, each
+passage's postings (the terms it uses and how strongly, for search), and the words the
+documents use (for correcting misspelled questions).
 
-The full-text indexes are per database and not declared here (migration 0010): on SQLite an
-FTS5 table over `kb_passages` kept by triggers (`kb_passages_fts`), and a trigram FTS5 table
-over `kb_terms` (`kb_terms_trigrams`); on PostgreSQL a generated, weighted `tsvector` column
-`kb_passages.search` with a GIN index, and a pg_trgm GIN index on `kb_terms.term`.
+The trigram index of `kb_terms` is per database and not declared here (migration 0010): on
+SQLite an FTS5 `trigram` table kept by triggers (`kb_terms_trigrams`), on PostgreSQL a pg_trgm
+GIN index on `kb_terms.term`.
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ from storage.tables import UTCDateTime, utcnow
 
 # What the migration adds outside the models (with SQLite's FTS5 shadow tables, named after
 # their table), so that schema comparisons can leave it aside.
-SEARCH_TABLES = ("kb_passages_fts", "kb_terms_trigrams")
-SEARCH_COLUMNS = (("kb_passages", "search"),)
-SEARCH_INDEXES = ("ix_kb_passages_search", "ix_kb_terms_trigram")
+SEARCH_TABLES = ("kb_terms_trigrams",)
+SEARCH_INDEXES = ("ix_kb_terms_trigram",)
 
 
 def search_machinery(name: str | None, kind: str, parent: dict[str, str | None]) -> bool:
     """True for the full-text search objects above (Alembic's `include_name` signature)."""
     if kind == "table":
         return any(name == t or (name or "").startswith(f"{t}_") for t in SEARCH_TABLES)
-    if kind == "column":
-        return (parent.get("table_name"), name) in SEARCH_COLUMNS
     return kind == "index" and name in SEARCH_INDEXES
 
 
@@ -48,7 +45,12 @@ class KnowledgeSource(SQLModel, table=True):
 
 class KnowledgeDocument(SQLModel, table=True):
     __tablename__ = "kb_documents"
-    __table_args__ = (sa.UniqueConstraint("collection", "path"),)
+    __table_args__ = (
+        sa.UniqueConstraint("collection", "path"),
+        # Counting a collection's documents and passages (every search does) reads this
+        # index, not the rows and their long `terms` (migration 0013).
+        sa.Index("ix_kb_documents_collection_passages", "collection", "passages"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     collection: str = Field(max_length=128)
@@ -77,6 +79,25 @@ class KnowledgePassage(SQLModel, table=True):
     body: str = Field(sa_type=sa.Text)
     body_hash: str = Field(max_length=64)  # the same text on several pages shows once
     stems: str = Field(default="", sa_type=sa.Text)  # the body's stems, for ranking (0011)
+
+
+class KnowledgePosting(SQLModel, table=True):
+    """A term a passage uses and how strongly (`storage.knowledge_postings`): a search reads
+    each of its terms' best postings in a collection from the `(collection, term, weight)`
+    index, whatever the knowledge base's size (migration 0012)."""
+
+    __tablename__ = "kb_postings"
+    __table_args__ = (
+        sa.Index("ix_kb_postings_search", "collection", "term", "weight", "passage_id"),
+        {"sqlite_with_rowid": False},  # the primary key is the table: no rowid index besides
+    )
+
+    passage_id: int = Field(
+        foreign_key="kb_passages.id", ondelete="CASCADE", primary_key=True, nullable=False
+    )
+    term: str = Field(max_length=64, primary_key=True)
+    collection: str = Field(max_length=128)  # the passage's document's
+    weight: int = Field(sa_type=sa.SmallInteger)
 
 
 class KnowledgeTerm(SQLModel, table=True):
@@ -139,9 +160,11 @@ class KnowledgeProposal(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=255)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
+
 kb_sources_t: sa.Table = KnowledgeSource.__table__  # type: ignore[attr-defined]
 kb_documents_t: sa.Table = KnowledgeDocument.__table__  # type: ignore[attr-defined]
 kb_passages_t: sa.Table = KnowledgePassage.__table__  # type: ignore[attr-defined]
+kb_postings_t: sa.Table = KnowledgePosting.__table__  # type: ignore[attr-defined]
 kb_terms_t: sa.Table = KnowledgeTerm.__table__  # type: ignore[attr-defined]
 kb_answers_t: sa.Table = KnowledgeAnswer.__table__  # type: ignore[attr-defined]
 kb_citations_t: sa.Table = KnowledgeCitation.__table__  # type: ignore[attr-defined]

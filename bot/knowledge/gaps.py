@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge.query import analyze
-from bot.knowledge.stemming import stem
-from bot.knowledge.words import words
 from storage.knowledge_answers import KnowledgeUse
+from storage.knowledge_stemming import stem
+from storage.knowledge_words import words
 
 EXAMPLES = 3
 

@@ -13,9 +13,9 @@ from bot.knowledge.hypertext import html_sections
 from bot.knowledge.links import page_url
 from bot.knowledge.markdown import markdown_sections
 from bot.knowledge.sections import Section, cut
-from bot.knowledge.stemming import stem
-from bot.knowledge.words import words
 from storage.knowledge_records import Page
+from storage.knowledge_stemming import stem
+from storage.knowledge_words import words
 
 MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".mdown"})
 HTML = frozenset({".html", ".htm"})

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass, replace
 from functools import cache
 
-from bot.knowledge.stemming import stem
 from bot.knowledge.synonyms import synonym_table
-from bot.knowledge.words import STOP_WORDS, words
+from storage.knowledge_stemming import stem
+from storage.knowledge_words import STOP_WORDS, words
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.knowledge.query import Group
-from bot.knowledge.stemming import stem
-from bot.knowledge.words import words
 from storage.knowledge_records import Match
 from storage.knowledge_search import Weights
+from storage.knowledge_stemming import stem
+from storage.knowledge_words import words
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from bot.knowledge.sections import heading_path
 from bot.knowledge.spelling import correction
 from storage.knowledge import KnowledgeStore
 from storage.knowledge_records import Match
-from storage.knowledge_search import Weights, lookup, match
+from storage.knowledge_search import DEPTH, SYNONYM_DEPTH, Lookup, Sought, Weights, lookup, match
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -34,6 +34,8 @@ class Options:
     weights: Weights = field(default_factory=Weights)
     ranking: Ranking = field(default_factory=Ranking)
     candidates: int = CANDIDATES
+    depth: int = DEPTH  # postings read per term: the passages that use it most
+    synonym_depth: int = SYNONYM_DEPTH  # for a synonym the question did not use
     # Words in more than this share of the documents choose no candidates (they still count in
     # the ranking): a common word matches most passages, and ranking them all is what makes a
     # search slow on a large knowledge base. The two rarest words always choose.
@@ -83,25 +85,36 @@ class KnowledgeBase:
     ) -> Retrieval:
         """The `k` best passages for `question` in `collections` (None: all of them)."""
         options = self.options
-        groups = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
-        singles = [g.word for g in groups if " " not in g.word]
-        found = await self.store.run(lambda conn: lookup(conn, singles, collections))
-        if not groups or not found.documents:
-            return Retrieval(question, (), 0.0, documents=found.documents)
-        groups = tuple(self._known(g, found.known, found.candidates) for g in groups)
-        query = [g.alternatives for g in selective(groups, found.documents, options.common)]
+        asked = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
+        singles = [g.word for g in asked if " " not in g.word]
         limit = max(options.candidates, k)
-        least = len(query) if options.every_word else options.least if len(query) > 2 else 1
 
-        def candidates(conn: Connection) -> list[Match]:
-            """Passages with two of the question's words first (far fewer to rank than those
-            with any one); those with any one when that finds too few."""
-            found = match(conn, query, collections, limit, options.weights, least=least)
-            if len(found) < limit // 2 and least > 1 and not options.every_word:
-                found = match(conn, query, collections, limit, options.weights, least=1)
-            return found
+        def body(conn: Connection) -> tuple[Lookup, tuple[Group, ...], list[Match]]:
+            """The words looked up, corrected and matched in one transaction: one thread hop
+            on SQLite, one round of the pool on PostgreSQL."""
+            found = lookup(conn, singles, collections)
+            if not asked or not found.documents:
+                return found, (), []
+            groups = tuple(self._known(g, found.known, found.candidates) for g in asked)
+            synonyms = {a for g in asked for a in g.alternatives[1:]}
+            query = [
+                Sought(
+                    g.alternatives,
+                    g.idf(found.documents),
+                    frozenset(synonyms & set(g.alternatives)),
+                )
+                for g in selective(groups, found.documents, options.common)
+            ]
+            least = len(query) if options.every_word else options.least if len(query) > 2 else 1
+            matches = match(
+                conn, query, collections, limit, least=least, strict=options.every_word,
+                depth=options.depth, synonym_depth=options.synonym_depth,
+            )  # fmt: skip
+            return found, groups, matches
 
-        matches = await self.store.run(candidates)
+        found, groups, matches = await self.store.run(body)
+        if not groups:
+            return Retrieval(question, (), 0.0, documents=found.documents)
         ranked, confidence = rank(
             matches, groups, found.documents, options.ranking, options.weights
         )

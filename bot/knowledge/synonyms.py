@@ -5,7 +5,7 @@ group's other members in as alternatives."""
 
 from __future__ import annotations
 
-from bot.knowledge.words import words
+from storage.knowledge_words import words
 
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("log in", "login", "sign in", "signin", "log on", "logon"),

@@ -129,6 +129,52 @@ async def test_removing_documents_drops_their_passages_and_words(kit: Kit) -> No
     assert await kit.store.remove([sso.id]) == 1
     assert not (await kit.kb.search("okta")).passages
     assert (await kit.store.run(lambda conn: lookup(conn, ["okta"]))).known == {}
+    assert await _postings(kit, "okta") == 0
+
+
+async def _postings(kit: Kit, term: str | None = None) -> int:
+    where = "" if term is None else " WHERE term = :term"
+    sql = sa.text(f"SELECT count(*) FROM kb_postings{where}")
+    return int(await kit.store.run(lambda conn: conn.scalar(sql, {"term": term})))
+
+
+async def test_each_passage_has_a_posting_per_word_with_title_and_headings_weighing_more(
+    kit: Kit,
+) -> None:
+    before = await _postings(kit)
+    await kit.ingest.put_text("default", "renew.md", "# Renewal\n\n## Dates\n\nRenewal dates.")
+    rows = await kit.store.run(lambda conn: conn.execute(sa.text(
+        "SELECT k.term, k.weight FROM kb_postings k JOIN kb_passages p ON p.id = k.passage_id "
+        "JOIN kb_documents d ON d.id = p.document_id WHERE d.path = 'renew.md'"
+    )).all())  # fmt: skip
+    weights = dict(rows)
+    assert set(weights) == {"renew", "date"}  # stems, once each
+    assert weights["renew"] > weights["date"]  # title and body beat heading and body
+    assert await _postings(kit) == before + 2
+    await kit.ingest.put_text("default", "renew.md", "# Renewal\n\nNone.")  # replaced
+    assert await _postings(kit) == before + 2  # "renew", "none": the old ones went
+
+
+async def test_only_the_passages_that_use_a_word_most_are_read_for_it(kit: Kit) -> None:
+    """A search reads `depth` postings per term: the passages with the word in the title or
+    a heading, or most often in the body, whatever their order in the database."""
+    for n in range(6):
+        await kit.ingest.put_text("default", f"n{n}.md", f"# Page {n}\n\nQuotas of team {n}.")
+    await kit.ingest.put_text("default", "q.md", "# Quotas\n\nQuotas per plan: quotas.")
+    shallow = KnowledgeBase(kit.store, Options(depth=1))
+    assert [p.document for p in (await shallow.search("quotas")).passages] == ["Quotas"]
+    assert len((await kit.kb.search("quotas", k=10)).passages) == 7
+
+
+async def test_a_small_collection_beside_a_large_one_reads_its_own_best_postings(
+    kit: Kit,
+) -> None:
+    for n in range(4):
+        await kit.ingest.put_text("default", f"vat{n}.md", f"# VAT {n}\n\nThe VAT, VAT ID.")
+    await kit.ingest.put_text("internal", "oncall.md", "# On-call\n\nPage the VAT team lead.")
+    shallow = KnowledgeBase(kit.store, Options(depth=2))
+    [found] = (await shallow.search("VAT", ["internal"])).passages
+    assert found.document == "On-call"
 
 
 async def test_a_question_during_a_sync_sees_a_page_whole(database: Database) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot.knowledge.retrieval import KnowledgeBase
 from storage.database import MigrationFailed, create_engine, upgrade
+from storage.knowledge import KnowledgeStore
 from storage.knowledge_tables import search_machinery
 from storage.tables import SQLModel
-from tests.conftest import Database
+from tests.conftest import PG_URL, Database
 
 
 async def test_migrated_schema_matches_the_models(database: Database) -> None:
@@ -93,7 +97,7 @@ async def test_a_sqlite_ledger_of_30000_calls_upgrades_from_0004_in_one_go(
             db.execute("INSERT INTO messages (id, thread_id, role, text, author, created_at)"
                        " VALUES (1, 1, 'user', 'q', '', '2026-11-01 00:00:00.000000')")  # fmt: skip
             db.executemany(
-                "INSERT INTO calls (thread_id, message_id, platform, workspace, channel, \"user\","
+                'INSERT INTO calls (thread_id, message_id, platform, workspace, channel, "user",'
                 " purpose, strategy, reasons, model_asked, cost_source, status, attempt,"
                 " escalation, created_at) VALUES (1, 1, 'slack', 'W1', 'C1', 'U1', 'answer',"
                 " 'fixed', '', 'm', 'reported', 'ok', 1, 0, ?)",
@@ -130,5 +134,68 @@ async def test_an_upgrade_that_would_leave_dangling_references_changes_nothing(
         async with engine.connect() as conn:
             assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
             assert await conn.scalar(sa.text("PRAGMA foreign_keys")) == 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def unmigrated(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_schema: str | None
+) -> AsyncIterator[Database]:
+    """An empty database of its own (a fresh schema on PostgreSQL), to migrate step by step."""
+    if request.param == "sqlite":
+        yield Database("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'old.db'}", None)
+        return
+    if postgres_schema is None:
+        pytest.skip("PostgreSQL not configured (set SWITCHBOARD_TEST_POSTGRES_URL)")
+    schema = f"old_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        yield Database("postgres", PG_URL, schema)
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def test_passages_indexed_before_postings_get_theirs_and_are_found(
+    unmigrated: Database,
+) -> None:
+    """0013 replaces the full-text index with postings: the passages already indexed are
+    weighed by the upgrade, and found by the same search as new ones."""
+    engine = unmigrated.engine()
+    try:
+        await upgrade(engine, "0012")
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(
+                "INSERT INTO kb_documents (id, collection, path, name, title, content_hash, "
+                "passages, terms, updated_at) VALUES (7, 'default', 'billing.md', 'billing.md', "
+                "'Billing', 'h', 2, 'billing vat refunds', '2026-12-01 00:00:00')"
+            ))  # fmt: skip
+            await conn.execute(sa.text(
+                "INSERT INTO kb_passages (document_id, position, title, headings, anchor, body, "
+                "body_hash, stems) VALUES (7, 0, 'Billing', 'Change your VAT ID', '', "
+                "'Edit the VAT number on invoices.', 'a', ''), (7, 1, 'Billing', 'Refunds', "
+                "'', 'Annual plans are refunded pro rata.', 'b', '')"
+            ))  # fmt: skip
+        await upgrade(engine)
+        store = KnowledgeStore(engine)
+        try:
+            found = await KnowledgeBase(store).search("refund for an annual plan")
+            assert found.passages[0].section == "Billing › Refunds"
+            assert (
+                (await KnowledgeBase(store).search("vat number"))
+                .passages[0]
+                .text.startswith("Edit the VAT")
+            )
+        finally:
+            await store.close()
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
+            assert "kb_passages_fts" not in tables  # the full-text index went
+            columns = await conn.run_sync(lambda c: sa.inspect(c).get_columns("kb_passages"))
+            assert "search" not in {c["name"] for c in columns}
     finally:
         await engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.knowledge.query import analyze
 from bot.knowledge.spelling import correction, edit_distance
-from bot.knowledge.stemming import stem
+from storage.knowledge_stemming import stem
 
 
 def test_porter_stems_as_the_index_does() -> None:
