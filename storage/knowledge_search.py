@@ -102,7 +102,7 @@ def _hits(
     for c, collection in enumerate(collections):
         params[f"c{c}"] = collection
     names: dict[str, str] = {}
-    hits = []
+    hits: list[str] = []
     for g, group in enumerate(groups):
         for alternative in dict.fromkeys(group.alternatives):
             found = list(dict.fromkeys(terms(alternative)))
