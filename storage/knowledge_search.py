@@ -6,9 +6,10 @@ count as the same thing, with the group's idf. Candidates come from impact-order
 (`storage.knowledge_postings`): for each term of each alternative, only the `depth` passages of
 each collection that use it most are read, by index (`synonym_depth` for a synonym the question
 did not use), so a search reads at most terms x collections x depth rows however large the
-knowledge base. A passage scores the sum over groups of the group's idf times its best
-alternative's weight among the rows read (a word of a phrase counts its weight divided by the
-phrase's words); those with `least` of the groups come first, and the best `limit` are returned
+knowledge base. A passage scores the sum of idf x weight over the rows read (a word of a
+phrase counts its weight divided by the phrase's words; a passage that says both a word and
+its synonym counts both, which one `GROUP BY` allows: the ranking counts them as one); those
+with `least` of the groups come first, and the best `limit` are returned
 with their pages, for `bot.knowledge.ranking` to order exactly. The same SQL on SQLite and
 PostgreSQL: one statement, a few thousand index rows.
 """
@@ -72,18 +73,12 @@ def match(
     hits = _hits(groups, collections, params)
     if not hits or limit <= 0:
         return []
-    for g, group in enumerate(groups):
-        params[f"f{g}"] = group.idf / SCALE
-    score = " + ".join(
-        f"COALESCE(MAX(CASE WHEN g = {g} THEN weight END), 0) * CAST(:f{g} AS FLOAT)"
-        for g in range(len(groups))
-    )
     later = "CASE WHEN groups >= :least THEN 1 ELSE 2 END"
     only = "WHERE groups >= :least" if strict else ""
     sql = f"""
         WITH hits AS ({" UNION ALL ".join(hits)}),
         scored AS (
-            SELECT passage_id, {score} AS score, COUNT(DISTINCT g) AS groups FROM hits
+            SELECT passage_id, SUM(weight) AS score, COUNT(DISTINCT g) AS groups FROM hits
             GROUP BY passage_id),
         best AS (
             SELECT passage_id, score, {later} AS later FROM scored {only}
@@ -96,11 +91,13 @@ def match(
 def _hits(
     groups: Sequence[Sought], collections: Sequence[str], params: dict[str, object]
 ) -> list[str]:
-    """One `SELECT` of a term's best postings per term of each alternative and collection. A
-    word of a phrase weighs its weight divided by the phrase's words (the ranking counts
-    phrases exactly)."""
+    """One `SELECT` of a term's best postings per term of each alternative and collection,
+    weighed by its group's idf. A word of a phrase weighs its weight divided by the phrase's
+    words (the ranking counts phrases exactly)."""
     for c, collection in enumerate(collections):
         params[f"c{c}"] = collection
+    for g, group in enumerate(groups):
+        params[f"f{g}"] = group.idf / SCALE
     names: dict[str, str] = {}
     hits: list[str] = []
     for g, group in enumerate(groups):
@@ -111,7 +108,8 @@ def _hits(
                 name = names.setdefault(term, f"t{len(names)}")
                 params[name] = term
                 hits.extend(
-                    f"SELECT {g} AS g, s.passage_id, s.weight / {len(found)} AS weight "
+                    f"SELECT {g} AS g, s.passage_id, "
+                    f"CAST(:f{g} AS FLOAT) * s.weight / {len(found)} AS weight "
                     "FROM (SELECT passage_id, weight FROM kb_postings "
                     f"WHERE collection = :c{c} AND term = :{name} "
                     f"ORDER BY weight DESC LIMIT :{depth}) AS s"
