@@ -33,6 +33,7 @@ from bot.knowledge.config import KnowledgeConfig, channel_collections
 from bot.knowledge.grounding import Librarian
 from bot.knowledge.ingest import Ingest
 from bot.knowledge.retrieval import KnowledgeBase
+from bot.knowledge.semantic import Semantic
 from bot.learning.shadow import ShadowComparer, ShadowConfig
 from bot.learning.solved import SolvedThreads
 from bot.learning.versions import RouterVersions
@@ -182,6 +183,7 @@ async def _build(
     pinned = await pinned_strategies(routing, stores, versions)
     knowledge = KnowledgeStore(db)
     resources.push_async_callback(knowledge.close)
+    semantic = semantic_search(settings, calls, knowledge)
     engine = Engine(
         stores.conversations,
         ExperimentPicker(
@@ -203,22 +205,34 @@ async def _build(
         ),
         guard=guard,
         clock=clock,
-        librarian=Librarian(KnowledgeBase(knowledge), knowledge_config(settings)),
+        librarian=Librarian(
+            KnowledgeBase(knowledge, semantic=semantic), knowledge_config(settings)
+        ),
     )
     digest = digest_job(settings, stores, routing, notifiers, clock=clock)
-    solved = solved_threads(settings, knowledge, zone, redact)
+    solved = solved_threads(settings, knowledge, zone, redact, semantic)
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock, solved)
     return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, versions,
                        calls, shadow, resources)  # fmt: skip
 
 
+def semantic_search(settings: Settings, calls: Calls, knowledge: KnowledgeStore) -> Semantic | None:
+    """Semantic retrieval when KB_EMBEDDING_MODEL names a model (docs/knowledge.md)."""
+    model = settings.kb_embedding_model.strip()
+    return Semantic(calls, knowledge, model) if model else None
+
+
 def solved_threads(
-    settings: Settings, knowledge: KnowledgeStore, zone: ZoneInfo, redact: Redactor
+    settings: Settings,
+    knowledge: KnowledgeStore,
+    zone: ZoneInfo,
+    redact: Redactor,
+    semantic: Semantic | None = None,
 ) -> SolvedThreads:
     """Solved threads proposed as knowledge entries, added through the knowledge base's
     programmatic ingest (docs/knowledge.md)."""
     reader = FolderReader(settings.kb_max_file_bytes, settings.kb_max_files)
-    return SolvedThreads(Proposals(knowledge.db), Ingest(knowledge, reader), zone,
+    return SolvedThreads(Proposals(knowledge.db), Ingest(knowledge, reader, semantic), zone,
                          auto_approve=settings.kb_auto_approve_solved, redact=redact)  # fmt: skip
 
 

@@ -216,6 +216,9 @@ class Settings(BaseSettings):
     kb_handoff_mention: str = ""  # slack:S0123ABCD,discord:112233445566778899
     kb_channel_collections: str = ""  # C0123ABC=billing|default,112233445566=docs
     kb_auto_approve_solved: bool = False  # solved threads join the KB without an admin
+    # Semantic retrieval: passages and questions embedded by this model through the provider's
+    # /embeddings (each request on the ledger), fused with the word index's ranking; off: "".
+    kb_embedding_model: str = ""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `switchboard run` on SIGTERM/SIGINT: how long answers in flight may take to finish.

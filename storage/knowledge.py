@@ -25,6 +25,7 @@ from storage.knowledge_tables import (
     kb_sources_t,
     kb_terms_t,
 )
+from storage.knowledge_vectors import carry, old_vectors
 from storage.tables import utcnow
 
 T = TypeVar("T")
@@ -148,6 +149,7 @@ def put_page(conn: sa.Connection, collection: str, page: Page, source_id: int | 
         "updated_at": utcnow(),
     }  # fmt: skip
     old_terms: set[str] = set()
+    kept: dict[str, tuple[str, bytes]] = {}
     if existing is None:
         inserted = conn.execute(sa.insert(kb_documents_t).values(**values)).inserted_primary_key
         assert inserted is not None
@@ -155,6 +157,7 @@ def put_page(conn: sa.Connection, collection: str, page: Page, source_id: int | 
     else:
         document_id = existing.id
         old_terms = set(existing.terms.split())
+        kept = old_vectors(conn, document_id)
         conn.execute(sa.delete(kb_passages_t).where(kb_passages_t.c.document_id == document_id))
         conn.execute(sa.update(kb_documents_t).where(d.id == document_id).values(**values))
     if page.passages:
@@ -168,6 +171,10 @@ def put_page(conn: sa.Connection, collection: str, page: Page, source_id: int | 
         title = terms(page.title)
         write_postings(conn, collection, [
             (passage_id, postings(title, p.headings, terms(p.text)))
+            for passage_id, p in zip(ids, page.passages, strict=True)
+        ])  # fmt: skip
+        carry(conn, kept, [
+            (passage_id, page.title, " › ".join(p.headings), p.text)
             for passage_id, p in zip(ids, page.passages, strict=True)
         ])  # fmt: skip
     _count_terms(conn, set(page.terms) - old_terms, old_terms - set(page.terms))

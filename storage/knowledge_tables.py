@@ -100,6 +100,20 @@ class KnowledgePosting(SQLModel, table=True):
     weight: int = Field(sa_type=sa.SmallInteger)
 
 
+class KnowledgeVector(SQLModel, table=True):
+    """A passage's embedding, when KB_EMBEDDING_MODEL is set (`storage.knowledge_vectors`;
+    migration 0014)."""
+
+    __tablename__ = "kb_vectors"
+
+    passage_id: int = Field(
+        foreign_key="kb_passages.id", ondelete="CASCADE", primary_key=True, nullable=False
+    )
+    model: str = Field(max_length=255)
+    text_hash: str = Field(max_length=64)  # of the text embedded: kept when it is unchanged
+    vector: bytes = Field(sa_type=sa.LargeBinary)  # float32 scale, then one byte a dimension
+
+
 class KnowledgeTerm(SQLModel, table=True):
     """A word the documents use and in how many documents, for spelling correction."""
 
@@ -165,6 +179,7 @@ kb_sources_t: sa.Table = KnowledgeSource.__table__  # type: ignore[attr-defined]
 kb_documents_t: sa.Table = KnowledgeDocument.__table__  # type: ignore[attr-defined]
 kb_passages_t: sa.Table = KnowledgePassage.__table__  # type: ignore[attr-defined]
 kb_postings_t: sa.Table = KnowledgePosting.__table__  # type: ignore[attr-defined]
+kb_vectors_t: sa.Table = KnowledgeVector.__table__  # type: ignore[attr-defined]
 kb_terms_t: sa.Table = KnowledgeTerm.__table__  # type: ignore[attr-defined]
 kb_answers_t: sa.Table = KnowledgeAnswer.__table__  # type: ignore[attr-defined]
 kb_citations_t: sa.Table = KnowledgeCitation.__table__  # type: ignore[attr-defined]

@@ -77,7 +77,7 @@ class Librarian:
     async def ground(self, asker: Asker, question: str) -> Grounding:
         config = self.config
         found = await self.knowledge.search(
-            question, config.collections(asker.channel), config.passages
+            question, config.collections(asker.channel), config.passages, asker=asker
         )
         if not found.documents:
             return NO_KNOWLEDGE

@@ -11,16 +11,20 @@ listed at all drops nothing. `Ingest.put_text` adds one document from a program.
 from __future__ import annotations
 
 import codecs
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.knowledge.config import DEFAULT_COLLECTION
 from bot.knowledge.parsing import content_hash, parse_page
+from bot.knowledge.semantic import Embedding, Semantic
 from storage.knowledge import KnowledgeStore, Outcome
 from storage.knowledge_records import Source
 
 __all__ = ["DEFAULT_COLLECTION", "Ingest", "Problem", "Reader", "Report", "SourceFile"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Report:
     removed: int = 0
     passages: int = 0  # in the documents added or changed
     problems: list[Problem] = field(default_factory=list)
+    embedding: Embedding | None = None  # with KB_EMBEDDING_MODEL: the passages embedded
 
     @property
     def read(self) -> int:
@@ -68,9 +73,24 @@ class Report:
 
 
 class Ingest:
-    def __init__(self, store: KnowledgeStore, reader: Reader) -> None:
+    def __init__(
+        self, store: KnowledgeStore, reader: Reader, semantic: Semantic | None = None
+    ) -> None:
         self.store = store
         self.reader = reader
+        self.semantic = semantic  # then passages with no vector are embedded after indexing
+
+    async def _embed(self, report: Report) -> None:
+        """Embed the passages that have no vector yet; a failure is one problem line (the
+        word index works without vectors; the next sync embeds what is missing)."""
+        if self.semantic is None:
+            return
+        report.embedding = done = await self.semantic.embed_pending()
+        if done.error:
+            report.problems.append(Problem(
+                "embeddings", f"{done.error}; {done.passages} passage(s) embedded, the rest "
+                "are found by their words only until `switchboard kb sync` embeds them",
+            ))  # fmt: skip
 
     async def add(self, roots: Sequence[str], collection: str, url_base: str | None) -> Report:
         report = Report()
@@ -83,6 +103,7 @@ class Ingest:
                 continue
             source = await self.store.add_source(collection, absolute, url_base)
             await self._index(source, listed, report)
+        await self._embed(report)
         return report
 
     async def sync(self, collection: str | None = None) -> Report:
@@ -98,6 +119,7 @@ class Ingest:
                 )
                 continue
             await self._index(source, listed, report)
+        await self._embed(report)
         return report
 
     async def _index(
@@ -144,7 +166,13 @@ class Ingest:
         "markdown", "html" or "text"."""
         suffix = {"markdown": ".md", "html": ".html", "text": ".txt"}[kind]
         page = parse_page(text, path=path, name=path, title=title, url=url, parse_as=suffix)
-        return await self.store.put(collection, page)
+        outcome = await self.store.put(collection, page)
+        if outcome != "unchanged":
+            report = Report()
+            await self._embed(report)
+            for problem in report.problems:
+                log.warning("%s", problem)
+        return outcome
 
 
 @dataclass(frozen=True)

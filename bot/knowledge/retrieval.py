@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from bot.knowledge.links import with_anchor
 from bot.knowledge.query import Group, analyze
-from bot.knowledge.ranking import Ranking, rank
+from bot.knowledge.ranking import Ranking, Scored, rank
 from bot.knowledge.sections import heading_path
+from bot.knowledge.semantic import Semantic, fused
 from bot.knowledge.spelling import correction
+from bot.llm.types import Asker
 from storage.knowledge import KnowledgeStore
 from storage.knowledge_records import Match
 from storage.knowledge_search import DEPTH, SYNONYM_DEPTH, Lookup, Sought, Weights, lookup, match
@@ -76,14 +78,25 @@ class Retrieval:
 
 
 class KnowledgeBase:
-    def __init__(self, store: KnowledgeStore, options: Options | None = None) -> None:
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        options: Options | None = None,
+        semantic: Semantic | None = None,
+    ) -> None:
         self.store = store
         self.options = options or Options()
+        self.semantic = semantic  # KB_EMBEDDING_MODEL: similar passages move up
 
     async def search(
-        self, question: str, collections: Sequence[str] | None = None, k: int = 5
+        self,
+        question: str,
+        collections: Sequence[str] | None = None,
+        k: int = 5,
+        asker: Asker | None = None,
     ) -> Retrieval:
-        """The `k` best passages for `question` in `collections` (None: all of them)."""
+        """The `k` best passages for `question` in `collections` (None: all of them); with
+        semantic retrieval, embedding the question is a call on `asker`'s account."""
         options = self.options
         asked = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
         singles = [g.word for g in asked if " " not in g.word]
@@ -118,6 +131,8 @@ class KnowledgeBase:
         ranked, confidence = rank(
             matches, groups, found.documents, options.ranking, options.weights
         )
+        if self.semantic is not None and ranked:
+            ranked = await self._fused(question, ranked, asker)
         passages = tuple(
             Found(
                 m.collection, m.title, m.name, with_anchor(m.url, m.anchor), m.headings,
@@ -128,6 +143,19 @@ class KnowledgeBase:
         )  # fmt: skip
         words = tuple(a for g in groups for a in g.alternatives)
         return Retrieval(question, passages, round(confidence, 4), words, found.documents)
+
+    async def _fused(
+        self, question: str, ranked: list[Scored], asker: Asker | None
+    ) -> list[Scored]:
+        """The ranked passages re-ordered with their similarity to the question (reciprocal
+        rank fusion); as they were when the question could not be embedded."""
+        assert self.semantic is not None
+        ids = [s.match.passage_id for s in ranked]
+        similarity = await self.semantic.similarities(question, ids, asker)
+        if not similarity:
+            return ranked
+        by_id = {s.match.passage_id: s for s in ranked}
+        return [by_id[passage_id] for passage_id in fused(ids, similarity)]
 
     def _known(
         self, group: Group, known: dict[str, int], candidates: dict[str, list[tuple[str, int]]]

@@ -50,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.set_defaults(func=_add_paths)
     sync = sub.add_parser("sync", help="re-read every added folder: changed, new, removed files")
     sync.add_argument("--collection", help="only this collection")
-    sync.set_defaults(func=lambda args: _run(args, _sync))
+    sync.set_defaults(func=lambda args: _run(args, _sync, semantic=True))
     listing = sub.add_parser("list", help="collections, their folders and documents")
     listing.add_argument("--collection", help="only this collection")
     listing.add_argument("--documents", action="store_true", help="list every document")
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     search.add_argument("--collection", action="append",
                         help="search only this collection (repeatable)")  # fmt: skip
     search.add_argument("--json", action="store_true", help="print the passages as JSON")
-    search.set_defaults(func=lambda args: _run(args, _search, create=False))
+    search.set_defaults(func=lambda args: _run(args, _search, create=False, semantic=True))
     gaps = sub.add_parser("gaps", help="questions answered from the docs, most cited pages, "
                           "and the content gaps")  # fmt: skip
     gaps.add_argument("--since", help="first local day, YYYY-MM-DD (default: 30 days ago)")
@@ -119,18 +119,26 @@ def _run(
     body: Callable[[argparse.Namespace, Library], Awaitable[int]],
     *,
     create: bool = True,
+    semantic: bool = False,
 ) -> int:
+    """`body` over the knowledge base; with `semantic` and KB_EMBEDDING_MODEL set, over the
+    bot's metered call path too (embeddings are calls on the ledger, within the budgets)."""
     _check(args)
     settings = settings_for(args)
 
     async def run() -> int:
         db = await open_database(settings, create=create)
-        library = Library.over(db, settings)
+        app = None
+        if semantic and settings.kb_embedding_model.strip():
+            from adapters.composition import build  # the whole bot: only for embeddings
+
+            app = await build(settings, db=db, migrate=False)
+        library = Library.over(db, settings, app.calls if app is not None else None)
         try:
             return await body(args, library)
         finally:
             await library.close()
-            await db.dispose()
+            await (app.close() if app is not None else db.dispose())
 
     return asyncio.run(run())
 
@@ -139,6 +147,11 @@ def _summary(report: Report, seconds: float, collection: str | None) -> int:
     """Print each problem on its own line and the counts; 2 when nothing could be read."""
     for problem in report.problems:
         say(str(problem))
+    if report.embedding is not None:
+        done = report.embedding
+        unknown = f" + {done.unpriced} at an unknown price" if done.unpriced else ""
+        print(f"{done.passages:,} passages embedded in {done.calls} request(s), "
+              f"${done.cost_nano_usd / 1e9:.6f}{unknown} (on the ledger)")  # fmt: skip
     where = f" in collection {collection!r}" if collection else ""
     print(
         f"{report.added} added, {report.changed} changed, {report.unchanged} unchanged, "
@@ -155,7 +168,7 @@ def _add_paths(args: argparse.Namespace) -> int:
         for path in args.paths:
             say(f"{path}: no such file or folder")
         return 2
-    return _run(args, _add)
+    return _run(args, _add, semantic=True)
 
 
 async def _add(args: argparse.Namespace, library: Library) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.cli.main import main
+from storage.tables import utcnow
 from tests.adapters.cli.environment import only_env
 from tests.adapters.cli.test_chat import simulator_in_a_thread
 from tests.conftest import SHARED_DATA
@@ -147,3 +148,24 @@ def test_the_mastodon_help_centre_answers_with_the_right_page_cited(
         assert answer["sources"][0]["link"].startswith("https://docs.joinmastodon.org/user/moving/")
         code, out, _ = run(capsys, "ask", question)  # in the terminal: plain lines
         assert "\nSources:\n  Moving or leaving accounts › " in out
+
+
+def test_kb_add_with_an_embedding_model_embeds_through_the_ledger(
+    docs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """KB_EMBEDDING_MODEL as the README and .env.example give it: `kb add` embeds each passage
+    through the simulator's `/embeddings`, and `report` shows the requests with their cost."""
+    with simulator_in_a_thread() as base_url:
+        only_env(monkeypatch, LLM_API_KEY="k", LLM_BASE_URL=base_url,
+                 KB_EMBEDDING_MODEL="openai/text-embedding-3-small")  # fmt: skip
+        code, out, err = run(capsys, "kb", "add", str(docs))
+        assert (code, err) == (0, [])
+        assert out.startswith("2 passages embedded in 1 request(s), $0.0000")
+        code, out, _ = run(capsys, "kb", "add", str(docs))  # nothing new: nothing embedded
+        assert out.startswith("0 passages embedded in 0 request(s)")
+        code, out, _ = run(capsys, "kb", "search", "vat number", "--json")
+        assert json.loads(out)["passages"][0]["section"] == "Billing › Change your VAT ID"
+        today = f"{utcnow():%Y-%m-%d}"
+        code, out, _ = run(capsys, "report", "--since", today, "--format", "json")
+        embeddings = [r for r in json.loads(out) if r["purpose"] == "embedding"]
+        assert len(embeddings) == 2 and all(r["cost_nano_usd"] > 0 for r in embeddings)
