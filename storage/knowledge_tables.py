@@ -48,7 +48,7 @@ class KnowledgeDocument(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("collection", "path"),
         # Counting a collection's documents and passages (every search does) reads this
-        # index, not the rows and their long `terms` (migration 0013).
+        # index, not the rows and their long `terms` (migration 0014).
         sa.Index("ix_kb_documents_collection_passages", "collection", "passages"),
     )
 
@@ -84,7 +84,7 @@ class KnowledgePassage(SQLModel, table=True):
 class KnowledgePosting(SQLModel, table=True):
     """A term a passage uses and how strongly (`storage.knowledge_postings`): a search reads
     each of its terms' best postings in a collection from the `(collection, term, weight)`
-    index, whatever the knowledge base's size (migration 0012)."""
+    index, whatever the knowledge base's size (migration 0014)."""
 
     __tablename__ = "kb_postings"
     __table_args__ = (
@@ -102,7 +102,7 @@ class KnowledgePosting(SQLModel, table=True):
 
 class KnowledgeVector(SQLModel, table=True):
     """A passage's embedding, when KB_EMBEDDING_MODEL is set (`storage.knowledge_vectors`;
-    migration 0014)."""
+    migration 0015)."""
 
     __tablename__ = "kb_vectors"
 

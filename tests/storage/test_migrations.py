@@ -163,11 +163,11 @@ async def unmigrated(
 async def test_passages_indexed_before_postings_get_theirs_and_are_found(
     unmigrated: Database,
 ) -> None:
-    """0013 replaces the full-text index with postings: the passages already indexed are
+    """0014 replaces the full-text index with postings: the passages already indexed are
     weighed by the upgrade, and found by the same search as new ones."""
     engine = unmigrated.engine()
     try:
-        await upgrade(engine, "0012")
+        await upgrade(engine, "0013")
         async with engine.begin() as conn:
             await conn.execute(sa.text(
                 "INSERT INTO kb_documents (id, collection, path, name, title, content_hash, "

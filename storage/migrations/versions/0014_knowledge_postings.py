@@ -8,8 +8,8 @@ kb_passages_fts with its triggers, PostgreSQL's `search` column and its GIN inde
 index of kb_terms (spelling correction) stays. An index counts a collection's documents and
 passages without reading the documents' rows.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06
 """
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alembic import context, op
 from storage.knowledge import write_postings
 from storage.knowledge_postings import postings, terms
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
