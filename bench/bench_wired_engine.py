@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_wired_engine.py [--budgets 0 4] [--messages 1000]
         [--strategy tiered] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
-        [--profile N]
+        [--profile N] [--kb DIR]
 
 The app comes from `adapters.composition.build` (budget guard and spend meter, spend alerts,
 Prometheus metrics, model health; the `tiered` strategy unless `--strategy`), on SQLite in a
@@ -18,7 +18,9 @@ time per message (every thread, the provider's share included): on a shared mach
 time is mostly waiting to be scheduled, the CPU time is what the path costs (its mean, and
 its percentiles per message: the CPU tail is the path's own, e.g. a WAL checkpoint or a garbage
 collection). `--profile N`
-prints the top N functions (cProfile, `--sort`) of the run.
+prints the top N functions (cProfile, `--sort`) of the run. `--kb DIR` indexes a folder of
+documents first (`kb add`'s path, into the app's database), so that every message is also
+searched in the knowledge base and answered with its passages, as with a knowledge base in use.
 """
 
 from __future__ import annotations
@@ -107,6 +109,17 @@ async def scratch_schema(url: str) -> tuple[str, Any]:
     return schema, admin
 
 
+async def index(app: Any, folder: str) -> None:
+    from adapters.knowledge.library import Library
+
+    library = Library.over(app.stores.db, app.settings)
+    try:
+        report = await library.ingest.add([folder], "default", None)
+    finally:
+        await library.close()
+    print(f"  knowledge base: {report.added} documents, {report.passages:,} passages")
+
+
 async def measure(budgets: int, args: argparse.Namespace, postgres: str | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="bench-wired-") as tmp:
         overrides: dict[str, Any] = {name: 1_000_000.0 for name in BUDGET_FIELDS[:budgets]}
@@ -119,6 +132,8 @@ async def measure(budgets: int, args: argparse.Namespace, postgres: str | None) 
                             **overrides)  # fmt: skip
         provider = InstantProvider()
         app = await build(settings, db=db, provider=provider, notifiers=[])
+        if args.kb:
+            await index(app, args.kb)
         settle_start_up()  # as `switchboard run` does once it is started
         try:
             for n in range(20):
@@ -154,7 +169,8 @@ async def measure(budgets: int, args: argparse.Namespace, postgres: str | None) 
 
 async def run(args: argparse.Namespace) -> None:
     print(f"{args.messages} messages after 20 warm-up, strategy {args.strategy}, budget guard "
-          "(block) + spend meter + alerts + metrics + health observers wired")  # fmt: skip
+          "(block) + spend meter + alerts + metrics + health observers wired"
+          + (f", knowledge base {args.kb}" if args.kb else ""))  # fmt: skip
     print(f"{'database':<11}{'budgets':<9}{'p50':>9}{'p95':>9}{'p99':>9}{'mean':>9}{'cpu':>9}"
           f"{'cpu p50':>9}{'cpu p99':>9}  (ms; p50-mean: wall overhead; cpu: process CPU per "
           "message, all threads, mean and percentiles)   load average")  # fmt: skip
@@ -178,6 +194,7 @@ def main() -> int:
     parser.add_argument("--postgres", help="also measure on this PostgreSQL URL (scratch schema)")
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
     parser.add_argument("--sort", default="cumulative", help="profile order (e.g. tottime)")
+    parser.add_argument("--kb", help="index this folder first: every message searches it")
     asyncio.run(run(parser.parse_args()))
     return 0
 
