@@ -1,15 +1,22 @@
 """Retrieval quality of the knowledge base on a labelled question set, SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/bench_kb_quality.py [--docs ../shared/data/kb/mastodon-docs]
-        [--questions bench/data/kb_questions.jsonl] [--postgres URL] [--skip-postgres]
-        [--variants plain,or,...] [--misses]
+        [--questions bench/data/kb_questions.jsonl --questions ...] [--postgres URL]
+        [--skip-postgres] [--variants plain,or,...] [--misses]
 
 Indexes the documents (`kb add`'s path: read, parse, store) in a temporary SQLite file and a
 temporary PostgreSQL schema, asks every question, and prints recall@1/3/5 (the share of the
 pages a question needs that are among the pages of the top k passages; a page group lists
-pages any of which answers) on the dev and held-out halves, per variant and back end. Then the
-confidence threshold: chosen on dev (the most questions right: answerable kept, unanswerable
-refused), reported on held-out as unanswerable caught and answerable wrongly refused.
+pages any of which answers) on the dev and held-out halves of each question set, per variant
+and back end. Then each confidence signal's threshold: chosen on the dev halves of all the
+sets together (the most questions right: answerable kept, unanswerable refused), reported per
+set and half as unanswerable caught and answerable wrongly refused, with the same figures at
+the shipped KB_MIN_CONFIDENCE, and the signal's AUC (the chance that an answerable question
+scores above an unanswerable one: 0.5 is no better than a coin).
+
+Question sets (default: both): bench/data/kb_questions.jsonl (A, written first, the ranking's
+settings were chosen on its dev half) and bench/data/kb_questions_b.jsonl (B, written later
+by another hand to validate the confidence).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.knowledge.folders import FolderReader  # noqa: E402
+from bot.knowledge.config import KnowledgeConfig  # noqa: E402
 from bot.knowledge.ingest import Ingest  # noqa: E402
 from bot.knowledge.ranking import Ranking  # noqa: E402
 from bot.knowledge.retrieval import KnowledgeBase, Options, Retrieval  # noqa: E402
@@ -63,6 +71,13 @@ VARIANTS = {
     "shipped (+ candidates with two words first)": Options(),
 }
 KS = (1, 3, 5)
+CONFIDENCES = {
+    "coverage (share of the words found; before)": replace(
+        Options(), ranking=Ranking(confidence="coverage")
+    ),
+    "strength (BM25F score over a title with every word; shipped)": Options(),
+}
+SETS = ("kb_questions.jsonl", "kb_questions_b.jsonl")
 
 
 @dataclass(frozen=True)
@@ -71,14 +86,16 @@ class Question:
     text: str
     needs: tuple[tuple[str, ...], ...]
     split: str
+    set: str = ""  # the question set's file name
 
 
 def load(path: Path) -> list[Question]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return [
-        Question(r["id"], r["question"], tuple(tuple(g) for g in r["needs"]), r["split"])
+        Question(r["id"], r["question"], tuple(tuple(g) for g in r["needs"]), r["split"],
+                 path.name)
         for r in rows
-    ]
+    ]  # fmt: skip
 
 
 def recall(question: Question, retrieval: Retrieval, k: int, root: Path) -> float:
@@ -97,11 +114,16 @@ async def index(url: str, docs: Path, schema: str | None) -> tuple[KnowledgeStor
 
 
 async def evaluate(
-    store: KnowledgeStore, questions: list[Question], docs: Path, names: list[str], misses: bool
+    store: KnowledgeStore,
+    questions: list[Question],
+    docs: Path,
+    variants: dict[str, Options],
+    misses: bool,
 ) -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
+    names = list(variants)
     for name in names:
-        kb = KnowledgeBase(store, VARIANTS[name])
+        kb = KnowledgeBase(store, variants[name])
         rows = []
         for q in questions:
             r = await kb.search(q.text, k=5)
@@ -116,22 +138,24 @@ async def evaluate(
     return results
 
 
-def table(results: dict[str, dict[str, object]], docs: Path) -> list[str]:
+def table(results: dict[str, dict[str, object]], docs: Path, questions: str) -> list[str]:
     header = " | ".join(f"{split} R@{k}" for split in ("dev", "held-out") for k in KS)
-    lines = [f"| variant | {header} |", "|---|---|---|---|---|---|---|"]
+    lines = [f"| {questions} | {header} |", "|---|---|---|---|---|---|---|"]
     for name, result in results.items():
         cells = []
         for split in ("dev", "held-out"):
-            rows = [(q, r) for q, r in result["rows"] if q.needs and q.split == split]  # type: ignore[attr-defined]
+            rows = [(q, r) for q, r in result["rows"]  # type: ignore[attr-defined]
+                    if q.needs and q.split == split and q.set == questions]  # fmt: skip
             for k in KS:
                 cells.append(f"{sum(recall(q, r, k, docs) for q, r in rows) / len(rows):.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
-def threshold(rows: list[tuple[Question, Retrieval]]) -> list[str]:
+def threshold(rows: list[tuple[Question, Retrieval]], shipped: float) -> list[str]:
+    """The threshold chosen on the dev halves of every set, and its trade-off per set and
+    half, then the same at the shipped threshold."""
     dev = [(bool(q.needs), r.confidence) for q, r in rows if q.split == "dev"]
-    held = [(bool(q.needs), r.confidence) for q, r in rows if q.split == "held-out"]
     candidates = sorted({c for _, c in dev} | {0.0})
 
     def right(pairs: list[tuple[bool, float]], t: float) -> int:
@@ -142,25 +166,48 @@ def threshold(rows: list[tuple[Question, Retrieval]]) -> list[str]:
     above = [c for c in candidates if c > best]
     lower = max([c for c in candidates if c < best], default=0.0)
     chosen = round((lower + best) / 2, 3) if above or lower else best
-    lines = [f"threshold chosen on dev: {chosen}"]
-    for split, pairs in (("dev", dev), ("held-out", held)):
-        unanswerable = [c for a, c in pairs if not a]
-        answerable = [c for a, c in pairs if a]
-        caught = sum(c < chosen for c in unanswerable)
-        refused = sum(c < chosen for c in answerable)
-        lines.append(
-            f"  {split}: unanswerable caught {caught}/{len(unanswerable)}, answerable wrongly "
-            f"refused {refused}/{len(answerable)}"
-        )
+    lines = []
+    for label, t in ((f"chosen on dev: {chosen}", chosen), (f"shipped: {shipped}", shipped)):
+        cells = []
+        for name in sorted({q.set for q, _ in rows}):
+            for split in ("dev", "held-out"):
+                pairs = [(bool(q.needs), r.confidence) for q, r in rows
+                         if q.set == name and q.split == split]  # fmt: skip
+                unanswerable = [c for a, c in pairs if not a]
+                answerable = [c for a, c in pairs if a]
+                caught = sum(c < t for c in unanswerable)
+                refused = sum(c < t for c in answerable)
+                cells.append(f"{caught}/{len(unanswerable)} {refused}/{len(answerable)}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    aucs = []
+    for name in sorted({q.set for q, _ in rows}):
+        for split in ("dev", "held-out"):
+            pairs = [(bool(q.needs), r.confidence) for q, r in rows
+                     if q.set == name and q.split == split]  # fmt: skip
+            aucs.append(f"{auc(pairs):.2f}")
+    lines.append("| AUC | " + " | ".join(aucs) + " |")
     return lines
 
 
+def auc(pairs: list[tuple[bool, float]]) -> float:
+    """The chance that an answerable question's confidence is above an unanswerable one's."""
+    yes = [c for a, c in pairs if a]
+    no = [c for a, c in pairs if not a]
+    wins = sum((y > n) + 0.5 * (y == n) for y in yes for n in no)
+    return wins / (len(yes) * len(no)) if yes and no else float("nan")
+
+
 async def run(args: argparse.Namespace, docs: Path) -> None:
-    questions = load(Path(args.questions))
+    paths = [Path(p) for p in args.questions or [ROOT / "bench/data" / n for n in SETS]]
+    questions = [q for path in paths for q in load(path)]
     names = [n for n in VARIANTS if not args.variants or n in args.variants.split(";")]
-    answerable = sum(bool(q.needs) for q in questions)
-    print(f"{len(questions)} questions ({answerable} answerable, "
-          f"{len(questions) - answerable} not), docs {docs}")  # fmt: skip
+    for path in paths:
+        asked = [q for q in questions if q.set == path.name]
+        answerable = sum(bool(q.needs) for q in asked)
+        print(f"{path.name}: {len(asked)} questions ({answerable} answerable, "
+              f"{len(asked) - answerable} not)")  # fmt: skip
+    print(f"docs {docs}")
+    shipped = KnowledgeConfig().min_confidence
     backends: list[tuple[str, str, str | None]] = []
     folder = tempfile.TemporaryDirectory()
     backends.append(("SQLite", f"sqlite+aiosqlite:///{folder.name}/kb.db", None))
@@ -175,11 +222,22 @@ async def run(args: argparse.Namespace, docs: Path) -> None:
     try:
         for label, url, search_path in backends:
             store, seconds = await index(url, docs, search_path)
-            print(f"\n## {label} (indexed in {seconds:.1f} s)\n")
-            results = await evaluate(store, questions, docs, names, args.misses)
-            print("\n".join(table(results, docs)))
-            print()
-            print("\n".join(threshold(results[names[-1]]["rows"])))  # type: ignore[arg-type]
+            print(f"\n## {label} (indexed in {seconds:.1f} s)")
+            variants = {n: VARIANTS[n] for n in names}
+            results = await evaluate(store, questions, docs, variants, args.misses)
+            for path in paths:
+                print()
+                print("\n".join(table(results, docs, path.name)))
+            print(f"\nConfidence: caught/unanswerable wrongly refused/answerable ("
+                  f"{label}), threshold chosen on the dev halves of every set\n")  # fmt: skip
+            cells = " | ".join(f"{p.name} {split}" for p in sorted(paths) for split in
+                               ("dev", "held-out"))  # fmt: skip
+            confidences = await evaluate(store, questions, docs, CONFIDENCES, False)
+            for name, result in confidences.items():
+                print(f"| {name} | {cells} |")
+                print("|---" * (1 + 2 * len(paths)) + "|")
+                print("\n".join(threshold(result["rows"], shipped)))  # type: ignore[arg-type]
+                print()
             await store.close()
             await store.db.dispose()
     finally:
@@ -194,7 +252,12 @@ async def run(args: argparse.Namespace, docs: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", default=str(ROOT.parent / "shared/data/kb/mastodon-docs"))
-    parser.add_argument("--questions", default=str(ROOT / "bench/data/kb_questions.jsonl"))
+    parser.add_argument(
+        "--questions",
+        action="append",
+        default=[],
+        help="a labelled question set (repeat it; default: both of ours)",
+    )
     parser.add_argument("--postgres", default="")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--variants", default="")

@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     kb_max_file_bytes: int = Field(2_000_000, gt=0)  # a larger document is skipped, one line
     kb_max_files: int = Field(5_000, gt=0)  # a folder with more is refused whole, one line
     kb_passages: int = Field(4, ge=1, le=20)  # passages given to the model with a question
-    kb_min_confidence: float = Field(0.37, ge=0, le=1)  # below: "the docs don't cover this"
+    kb_min_confidence: float = Field(0.30, ge=0, le=1)  # below: "the docs don't cover this"
     kb_answer_without_sources: bool = True  # then answer anyway; false: hand off to people
     kb_handoff_mention: str = ""  # slack:S0123ABCD,discord:112233445566778899
     kb_channel_collections: str = ""  # C0123ABC=billing|default,112233445566=docs

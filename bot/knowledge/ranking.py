@@ -8,9 +8,13 @@ and the same formula ranks on both databases. A page's other matching passages l
 one a little (a page about the question tends to mention it in several places), at most
 `per_page` passages of a page are kept, and the same text on several pages is shown once.
 
-Confidence, in 0..1: the share of the question's words, weighted by rarity, that the best
-passage contains. The rare words of a question the documents don't answer tend to be in no
-passage at all, whatever bm25 says of the common ones.
+Confidence, in 0..1: how strongly the best passage matches the question, its BM25F score over
+the score of a passage whose title holds every word of the question once (1.0 when it scores
+at least that). Rarer words weigh more (idf), so does a word in a title or heading, or used
+often, and a word no document uses weighs most (its absence counts). A question the documents
+don't answer tends to find only a passage that mentions its words in passing, once each in a
+long text; whether a passage merely contains the words (`coverage`, the share of their idf,
+the confidence before) separates the two less well (docs/knowledge.md, "Quality").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Ranking:
     b: float = 0.5  # less than bm25's usual 0.75: short reference entries rank too well
     page_boost: float = 0.25  # share of a page's second-best passage added to its best
     per_page: int = 2  # at most this many passages of one page in the results
+    confidence: str = "strength"  # or "coverage": the share of the words found (the bench's)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Scored:
     match: Match
     score: float
     coverage: float  # share of the question's weight found in the passage
+    strength: float = 0.0  # its BM25F score over a title holding every word once, at most 1
 
 
 def rank(
@@ -57,6 +63,8 @@ def rank(
         return [], 0.0
     idf = [g.idf(max(total, 1)) for g in groups]
     whole = sum(idf) or 1.0
+    # Each word once in the title: the score of a passage that is plainly about the question.
+    reference = whole * weights.title * (ranking.k1 + 1) / (weights.title + ranking.k1) or 1.0
     stems = [g.stems for g in groups]
     titles: dict[int, Counter[str]] = {}
     bodies = [Counter(m.stems.split() or (stem(w) for w in words(m.text))) for m in matches]
@@ -78,9 +86,15 @@ def rank(
             if tf:
                 found += idf[g]
                 score += idf[g] * tf * (ranking.k1 + 1) / (tf + ranking.k1)
-        scored.append(Scored(match, score if ranking.rerank else match.score, found / whole))
+        strength = min(1.0, score / reference)
+        scored.append(
+            Scored(match, score if ranking.rerank else match.score, found / whole, strength)
+        )
     results = _by_page(scored, ranking)
-    return results, results[0].coverage if results else 0.0
+    if not results:
+        return results, 0.0
+    best = results[0]
+    return results, best.coverage if ranking.confidence == "coverage" else best.strength
 
 
 def _count(alternatives: tuple[tuple[str, ...], ...], counts: Counter[str]) -> int:
@@ -97,7 +111,7 @@ def _by_page(scored: list[Scored], ranking: Ranking) -> list[Scored]:
         second = items[1].score if len(items) > 1 else 0.0
         for n, item in enumerate(items[: ranking.per_page]):
             bonus = ranking.page_boost * second if n == 0 else 0.0
-            lifted.append(Scored(item.match, item.score + bonus, item.coverage))
+            lifted.append(Scored(item.match, item.score + bonus, item.coverage, item.strength))
     lifted.sort(key=lambda s: -s.score)
     seen: set[str] = set()
     unique = []

@@ -17,7 +17,7 @@ from bot.knowledge.spelling import correction
 from bot.llm.types import Asker
 from storage.knowledge import KnowledgeStore
 from storage.knowledge_records import Match
-from storage.knowledge_search import DEPTH, SYNONYM_DEPTH, Lookup, Sought, Weights, lookup, match
+from storage.knowledge_search import DEPTH, SYNONYM_DEPTH, Sought, Weights, lookup, match
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -77,6 +77,15 @@ class Retrieval:
         return bool(self.passages) and self.confidence >= threshold
 
 
+@dataclass(frozen=True)
+class Matched:
+    """A question's words and the passages the index found for them, not yet ranked."""
+
+    groups: tuple[Group, ...]
+    documents: int  # in the collections searched
+    matches: list[Match]
+
+
 class KnowledgeBase:
     def __init__(
         self,
@@ -98,16 +107,41 @@ class KnowledgeBase:
         """The `k` best passages for `question` in `collections` (None: all of them); with
         semantic retrieval, embedding the question is a call on `asker`'s account."""
         options = self.options
+        matched = await self.matched(question, collections, max(options.candidates, k))
+        if not matched.groups:
+            return Retrieval(question, (), 0.0, documents=matched.documents)
+        groups = matched.groups
+        ranked, confidence = rank(
+            matched.matches, groups, matched.documents, options.ranking, options.weights
+        )
+        if self.semantic is not None and ranked:
+            ranked = await self._fused(question, ranked, asker)
+        passages = tuple(
+            Found(
+                m.collection, m.title, m.name, with_anchor(m.url, m.anchor), m.headings,
+                m.text, round(s.score, 4), m.document_id, m.passage_id,
+            )
+            for s in ranked[:k]
+            for m in (s.match,)
+        )  # fmt: skip
+        words = tuple(a for g in groups for a in g.alternatives)
+        return Retrieval(question, passages, round(confidence, 4), words, matched.documents)
+
+    async def matched(
+        self, question: str, collections: Sequence[str] | None, limit: int
+    ) -> Matched:
+        """The question's words, as looked up (corrections included), and the `limit`
+        candidate passages the index finds for them, before ranking."""
+        options = self.options
         asked = analyze(question, synonyms=options.synonyms, stop_words=options.stop_words)
         singles = [g.word for g in asked if " " not in g.word]
-        limit = max(options.candidates, k)
 
-        def body(conn: Connection) -> tuple[Lookup, tuple[Group, ...], list[Match]]:
+        def body(conn: Connection) -> Matched:
             """The words looked up, corrected and matched in one transaction: one thread hop
             on SQLite, one round of the pool on PostgreSQL."""
             found = lookup(conn, singles, collections)
             if not asked or not found.documents:
-                return found, (), []
+                return Matched((), found.documents, [])
             groups = tuple(self._known(g, found.known, found.candidates) for g in asked)
             synonyms = {a for g in asked for a in g.alternatives[1:]}
             query = [
@@ -123,26 +157,9 @@ class KnowledgeBase:
                 conn, query, collections, limit, least=least, strict=options.every_word,
                 depth=options.depth, synonym_depth=options.synonym_depth,
             )  # fmt: skip
-            return found, groups, matches
+            return Matched(groups, found.documents, matches)
 
-        found, groups, matches = await self.store.run(body)
-        if not groups:
-            return Retrieval(question, (), 0.0, documents=found.documents)
-        ranked, confidence = rank(
-            matches, groups, found.documents, options.ranking, options.weights
-        )
-        if self.semantic is not None and ranked:
-            ranked = await self._fused(question, ranked, asker)
-        passages = tuple(
-            Found(
-                m.collection, m.title, m.name, with_anchor(m.url, m.anchor), m.headings,
-                m.text, round(s.score, 4), m.document_id, m.passage_id,
-            )
-            for s in ranked[:k]
-            for m in (s.match,)
-        )  # fmt: skip
-        words = tuple(a for g in groups for a in g.alternatives)
-        return Retrieval(question, passages, round(confidence, 4), words, found.documents)
+        return await self.store.run(body)
 
     async def _fused(
         self, question: str, ranked: list[Scored], asker: Asker | None

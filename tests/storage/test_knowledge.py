@@ -101,7 +101,7 @@ async def test_collections_keep_their_documents_apart(kit: Kit) -> None:
 async def test_a_question_the_documents_do_not_cover_has_low_confidence(kit: Kit) -> None:
     covered = await kit.kb.search("refund of an annual plan")
     uncovered = await kit.kb.search("what is the weather forecast in paris")
-    assert covered.confidence > 0.8 > 0.3 > uncovered.confidence
+    assert covered.confidence > 0.6 > 0.3 > uncovered.confidence
 
 
 async def test_a_changed_document_replaces_the_old_one_whole(kit: Kit) -> None:
