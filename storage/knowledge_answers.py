@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from storage.knowledge_records import Cited
 from storage.knowledge_tables import kb_answers_t, kb_citations_t
 from storage.tables import messages_t, utcnow
 
@@ -41,7 +42,7 @@ def record_answer(
     where: tuple[str, str, str],
     confidence: float,
     outcome: str,
-    cited: Sequence[tuple[str, str | None, str]],
+    cited: Sequence[Cited],
 ) -> None:
     """Note what one question was given (once: a repeated question keeps its first note)."""
     exists = conn.scalar(
@@ -57,9 +58,23 @@ def record_answer(
     assert answer_id is not None
     if cited:
         conn.execute(sa.insert(kb_citations_t), [
-            {"answer_id": answer_id[0], "title": title, "url": url, "path": path}
-            for title, url, path in cited
+            {"answer_id": answer_id[0], "title": c.title, "url": c.url, "path": c.path,
+             "section": c.section}
+            for c in cited
         ])  # fmt: skip
+
+
+def cited_for(conn: sa.Connection, message_id: int) -> tuple[Cited, ...]:
+    """The pages noted as given to the model for a question, in the order they were cited:
+    the sources line of its answer, when that answer is posted again after a crash."""
+    c, a = kb_citations_t.c, kb_answers_t.c
+    rows = conn.execute(
+        sa.select(c.title, c.section, c.url, c.path)
+        .join(kb_answers_t, a.id == c.answer_id)
+        .where(a.message_id == message_id)
+        .order_by(c.id)
+    )
+    return tuple(Cited(r.title, r.section or "", r.url, r.path) for r in rows)
 
 
 def knowledge_use(

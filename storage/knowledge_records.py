@@ -69,3 +69,13 @@ class Match:
     text_hash: str
     score: float
     stems: str = ""  # see Passage.stems ("" for passages indexed before they were kept)
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A page given to the model for a question, as its answer's sources line shows it."""
+
+    title: str
+    section: str  # the heading path ("" when noted before sections were kept: the title)
+    url: str | None
+    path: str

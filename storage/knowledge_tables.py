@@ -142,7 +142,8 @@ class KnowledgeAnswer(SQLModel, table=True):
 
 
 class KnowledgeCitation(SQLModel, table=True):
-    """A page an answer cited (by title and link: they outlive re-indexing)."""
+    """A page an answer cited (by title and link: they outlive re-indexing), in the order the
+    answer lists them."""
 
     __tablename__ = "kb_citations"
 
@@ -151,6 +152,8 @@ class KnowledgeCitation(SQLModel, table=True):
     title: str = Field(sa_type=sa.Text)
     url: str | None = Field(default=None, sa_type=sa.Text)
     path: str = Field(sa_type=sa.Text)
+    # The heading path shown in the sources line (0016; NULL before: the title is shown).
+    section: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class KnowledgeProposal(SQLModel, table=True):

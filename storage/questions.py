@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from storage.knowledge_answers import cited_for
 from storage.records import StartedTurn, StoredAnswer, Turn, Unfinished
 from storage.tables import calls_t, channel_settings_t, messages_t, threads_t
 
@@ -31,8 +32,8 @@ BEGIN_CALL = sa.update(messages_t).where(_HELD).values(
     state=ANSWERING, pending=sa.bindparam("new_pending"),
     lease_until=sa.bindparam("new_lease_until"),
 )  # fmt: skip
-SET_CHECKPOINT = sa.update(messages_t).where(_HELD).values(
-    checkpoint=sa.bindparam("new_checkpoint")
+SET_CHECKPOINT = (
+    sa.update(messages_t).where(_HELD).values(checkpoint=sa.bindparam("new_checkpoint"))
 )
 RENEW = sa.update(messages_t).where(_HELD).values(lease_until=sa.bindparam("new_lease_until"))
 SETTLE = sa.update(messages_t).where(m.id == sa.bindparam("message_id")).values(pending=None)
@@ -178,5 +179,5 @@ def stored_answer(conn: sa.Connection, message_id: int) -> StoredAnswer | None:
     return StoredAnswer(
         row.id, row.key or "", row.text, row.model_served or row.model_asked, row.tier,
         row.strategy, row.cost_nano_usd, row.cost_source, row.input_tokens, row.output_tokens,
-        row.latency_ms, int(row.answer_id),
+        row.latency_ms, int(row.answer_id), cited_for(conn, message_id),
     )  # fmt: skip

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.knowledge_records import Cited
+
 
 def digest(*parts: str) -> str:
     """A fixed-length key for ids of any length (a 10 KB thread id still fits an index)."""
@@ -149,3 +151,4 @@ class StoredAnswer:
     output_tokens: int | None
     latency_ms: int | None
     answer_id: int
+    sources: tuple[Cited, ...] = ()  # the pages its question was given (the sources line)

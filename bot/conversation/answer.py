@@ -216,6 +216,7 @@ class Answerer:
             output_tokens=stored.output_tokens,
             thread_id=job.turn.thread_id,
             answer_id=stored.answer_id,
+            sources=tuple(Citation(c.title, c.section, c.url, c.path) for c in stored.sources),
         )
         async with self._leases.held(job.turn):
             await reply.start()

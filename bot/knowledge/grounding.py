@@ -21,6 +21,7 @@ from bot.knowledge.config import KnowledgeConfig
 from bot.knowledge.retrieval import Found, KnowledgeBase
 from bot.llm.types import Asker
 from storage.knowledge_answers import record_answer
+from storage.knowledge_records import Cited
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class Librarian:
             "uncovered" if grounding.answer_anyway else "handed_off"
         )  # fmt: skip
         where = (asker.platform, asker.workspace, asker.channel)
-        cited = [(c.title, c.url, c.path) for c in grounding.citations]
+        cited = [Cited(c.title, c.section, c.url, c.path) for c in grounding.citations]
         await self.knowledge.store.run(lambda conn: record_answer(
             conn, message_id, where, grounding.confidence, outcome, cited
         ))  # fmt: skip

@@ -23,10 +23,13 @@ from storage.tables import calls_t, messages_t, utcnow
 from tests.adapters.slack.conftest import MakeHarness
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import Harness, envelope, mention
+from tests.bot.knowledge.test_answers import MOVING, knowledge
 from tests.conftest import Database
 from tests.fakes import FakeProvider, Scripted
 
 ANSWER = "First half of the answer. Second half of the answer, complete."
+SOURCES = ("*Sources:* <https://help.acme.test/moving/#followers|Moving your account › Move your "
+           "followers>")
 LEASE = 5.0
 
 
@@ -226,3 +229,42 @@ async def test_two_replicas_recovering_at_once_answer_once(
     )
     one_complete_answer(fake_slack)
     assert len(provider.requests) == 2
+
+
+@pytest.mark.parametrize("how", ["start-up", "redelivery"])
+async def test_an_answer_from_the_docs_keeps_its_sources_when_posted_after_a_crash(
+    database: Database,
+    make_harness: MakeHarness,
+    fake_slack: FakeSlack,
+    provider: FakeProvider,
+    abandoned: list[asyncio.Task[Any]],
+    how: str,
+) -> None:
+    """The answer was stored (its sources with it) but its posts were not when the process
+    died: the restarted one posts the stored answer, under the same sources line, whether the
+    recovery sweep or Slack's redelivery finds it."""
+    await knowledge(database, ("default", "moving.md", MOVING))
+    provider.enqueue(Scripted(text=ANSWER, chunks=4))
+    settings = {"slack_stream_mode": "native", "answer_lease_s": LEASE}
+    dead = await make_harness(database, **settings)
+    fake_slack.hang_next("chat.stopStream")
+    event = envelope(mention("how do I move my followers to a new account?", "500.000100"))
+    await dead.http(event)
+    await fake_slack.until(lambda: any(m.block("actions") for m in dead.answers()), 5)
+    [shown] = dead.answers()
+    cited = shown.block("context")
+    assert cited is not None and cited["elements"][0]["text"] == SOURCES
+    await checkpointed(dead.app.stores.db)
+    crash(dead, abandoned)
+
+    restarted = await make_harness(database, clock=later(LEASE + 1), **settings)
+    if how == "redelivery":
+        await restarted.http(event, retry=1)
+        await restarted.settle()
+    else:
+        await restarted.adapter.engine.recover_all("slack", restarted.adapter.recovery_reply)
+    [answer] = [m for m in fake_slack.messages() if m.thread_ts == "500.000100"]
+    assert answer.body == ANSWER and answer.block("actions") is not None
+    sources = answer.block("context")
+    assert sources is not None and sources["elements"][0]["text"] == SOURCES
+    assert len(provider.requests) == 1  # posted from storage, not asked again
