@@ -27,8 +27,11 @@ typecheck: $(STAMP)
 # one process; three or four were slower (65 s, 71 s): the workers then compete for the CPU.
 TEST_WORKERS ?= 2
 
+# Bytecode is cached (in __pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
+# without it every run compiles again each test module (with pytest's assertion rewriting) in
+# each worker, and the project's modules in each `switchboard` subprocess a test starts.
 test: $(STAMP) lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_wired_engine.py

@@ -3,7 +3,8 @@ with an in-memory provider, the LLM simulator for the HTTP tests, and a network 
 
 PostgreSQL tests use SWITCHBOARD_TEST_POSTGRES_URL (CI sets it). Without the variable they skip,
 unless SWITCHBOARD_REQUIRE_POSTGRES=1, when they fail. The schema is migrated once per session;
-each test starts from empty tables (SQLite: a copy of a migrated file; PostgreSQL: TRUNCATE).
+each test starts from empty tables (SQLite: a copy of a migrated file; PostgreSQL: DELETE, and
+the sequences restarted).
 """
 
 from __future__ import annotations
@@ -146,8 +147,17 @@ def postgres_schema() -> Iterator[str | None]:
     asyncio.run(drop())
 
 
-assert knowledge_tables.kb_documents_t.name in SQLModel.metadata.tables  # truncated too
-TABLES = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+assert knowledge_tables.kb_documents_t.name in SQLModel.metadata.tables  # emptied too
+# Every table emptied (children first) and every sequence of the schema back at its start, in
+# one round trip. DELETE, not TRUNCATE ... RESTART IDENTITY: the tables hold a few rows, and
+# TRUNCATE gives each table, index and sequence a new file (0.3-1.1 s a test on a loaded
+# machine, against 0.02-0.07 s for this).
+EMPTY_TABLES = "; ".join(
+    [f'DELETE FROM "{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables)]
+    + ["SELECT setval(c.oid, s.seqstart, false) FROM pg_sequence s "
+       "JOIN pg_class c ON c.oid = s.seqrelid "
+       "WHERE c.relnamespace = current_schema()::regnamespace"]
+)  # fmt: skip
 
 
 async def _postgres(schema: str | None) -> Database:
@@ -158,7 +168,9 @@ async def _postgres(schema: str | None) -> Database:
     db = Database("postgres", PG_URL, schema)
     engine = db.engine()
     async with engine.begin() as conn:
-        await conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute(EMPTY_TABLES)  # asyncpg: several statements without parameters
     await engine.dispose()
     return db
 

@@ -83,6 +83,9 @@ class SlackAdapter:
         # websocket is authenticated by the app token), and slack-sdk refuses an empty secret.
         self._secret = secret
         self.bolt = AsyncApp(
+            # Named, or Bolt reads the whole call stack (inspect.stack(), source lines included)
+            # for the caller's file name: 20-90 ms an adapter, with the stack of a test runner.
+            name="switchboard",
             client=self.client,
             signing_secret=secret or None,
             request_verification_enabled=bool(secret),
