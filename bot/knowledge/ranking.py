@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from bot.knowledge.query import Group
 from storage.knowledge_records import Match
@@ -65,27 +66,33 @@ def rank(
     whole = sum(idf) or 1.0
     # Each word once in the title: the score of a passage that is plainly about the question.
     reference = whole * weights.title * (ranking.k1 + 1) / (weights.title + ranking.k1) or 1.0
-    stems = [g.stems for g in groups]
+    plans = [_plan(g.stems) for g in groups]
     titles: dict[int, Counter[str]] = {}
+    heads_of: dict[tuple[str, ...], Counter[str]] = {}
     bodies = [Counter(m.stems.split() or (stem(w) for w in words(m.text))) for m in matches]
     average = sum(b.total() for b in bodies) / len(bodies) or 1.0
+    k1, scale = ranking.k1, ranking.k1 + 1
     scored: list[Scored] = []
     for match, body in zip(matches, bodies, strict=True):
         title = titles.get(match.document_id)
         if title is None:
             title = titles[match.document_id] = Counter(stem(w) for w in words(match.title))
-        heads = Counter(stem(w) for w in words(" ".join(match.headings)))
+        heads = heads_of.get(match.headings)
+        if heads is None:
+            heads = heads_of[match.headings] = Counter(
+                stem(w) for w in words(" ".join(match.headings))
+            )
         norm = 1 - ranking.b + ranking.b * body.total() / average
         score = found = 0.0
-        for g, alternatives in enumerate(stems):
+        for g, plan in enumerate(plans):
             tf = (
-                weights.title * _count(alternatives, title)
-                + weights.headings * _count(alternatives, heads)
-                + weights.body * _count(alternatives, body) / norm
+                weights.title * _count(plan, title)
+                + weights.headings * _count(plan, heads)
+                + weights.body * _count(plan, body) / norm
             )
             if tf:
                 found += idf[g]
-                score += idf[g] * tf * (ranking.k1 + 1) / (tf + ranking.k1)
+                score += idf[g] * tf * scale / (tf + k1)
         strength = min(1.0, score / reference)
         scored.append(
             Scored(match, score if ranking.rerank else match.score, found / whole, strength)
@@ -97,9 +104,26 @@ def rank(
     return results, best.coverage if ranking.confidence == "coverage" else best.strength
 
 
-def _count(alternatives: tuple[tuple[str, ...], ...], counts: Counter[str]) -> int:
+_Plan = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
+
+
+def _plan(alternatives: tuple[tuple[str, ...], ...]) -> _Plan:
+    """A group's alternatives split into single words and phrases (empty ones dropped), so
+    counting a single word is one dictionary look-up (most alternatives are one word)."""
+    singles = tuple(a[0] for a in alternatives if len(a) == 1)
+    return singles, tuple(a for a in alternatives if len(a) > 1)
+
+
+def _count(plan: _Plan, counts: Counter[str]) -> int:
     """How often any alternative occurs (a phrase: its rarest word, anywhere in the text)."""
-    return sum(min(counts[s] for s in alternative) for alternative in alternatives if alternative)
+    singles, phrases = plan
+    found = sum(map(counts.get, singles, _ZEROS))
+    for phrase in phrases:
+        found += min(counts.get(s, 0) for s in phrase)
+    return found
+
+
+_ZEROS = repeat(0)
 
 
 def _by_page(scored: list[Scored], ranking: Ranking) -> list[Scored]:
