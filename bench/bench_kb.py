@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_kb.py [--docs 1000] [--passages 50000] [--queries 500]
         [--corpus man|copies|mixed] [--postgres URL] [--skip-postgres] [--skip-memory]
-        [--skip-indexing]
+        [--skip-indexing] [--write-docs DIR]
 
 Knowledge bases are built from real text, one of three corpora (`--corpus`, see
 bench/kb_corpus.py): `man` (the default: Mastodon's docs once, so that the labelled questions
@@ -22,6 +22,9 @@ pages rewritten some 20 times over), `mixed` (the first version: every passage m
 3. Memory: RSS of a process that builds the bot (`build`, as `switchboard run` does) and
    answers one question through the engine (the LLM simulator in-process), on an empty
    knowledge base and on one of `--docs` documents. Target: under 10 MB more.
+
+`--write-docs DIR` only writes the `--docs` indexing documents into DIR (for
+`bench_slack_load.py --kb DIR`: the bot's idle RSS with that knowledge base) and exits.
 """
 
 from __future__ import annotations
@@ -197,6 +200,18 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def write_docs(folder: Path, docs: int) -> int:
+    """The indexing corpus: `mixed` pages of 5 sections; their size in bytes."""
+    sentences, headings = pool()
+    rng = random.Random(1)
+    size = 0
+    for n in range(docs):
+        text = mixed(n, 5, rng, sentences, headings)
+        size += len(text.encode())
+        (folder / f"page{n:05d}.md").write_text(text)
+    return size
+
+
 async def run(args: argparse.Namespace) -> None:
     questions = [
         json.loads(line)
@@ -204,16 +219,15 @@ async def run(args: argparse.Namespace) -> None:
         for line in path.read_text().splitlines()
         if line.strip()
     ]
-    sentences, headings = pool()
-    rng = random.Random(1)  # the indexing corpus: `mixed`, pages of 5 sections
+    if args.write_docs:
+        args.write_docs.mkdir(parents=True, exist_ok=True)
+        size = write_docs(args.write_docs, args.docs)
+        print(f"{args.docs} documents ({size / 1e6:.1f} MB) written to {args.write_docs}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
         folder.mkdir()
-        size = 0
-        for n in range(args.docs):
-            text = mixed(n, 5, rng, sentences, headings)
-            size += len(text.encode())
-            (folder / f"page{n:05d}.md").write_text(text)
+        size = write_docs(folder, args.docs)
         backends: list[tuple[str, str, str | None]] = [
             ("SQLite", f"sqlite+aiosqlite:///{tmp}/index.db", None)
         ]
@@ -261,6 +275,7 @@ def main() -> None:
     parser.add_argument("--skip-indexing", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--write-docs", type=Path, help="only write the documents here")
     asyncio.run(run(parser.parse_args()))
 
 

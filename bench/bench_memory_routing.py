@@ -1,7 +1,7 @@
 """Decision latency and memory of a router version holding 10,000 judged questions.
 
 Run: .venv/bin/python bench/bench_memory_routing.py [--data-dir ../shared/data] [--judged 10000]
-     [--repeat 3] [--tune]
+     [--repeat 3] [--tune] [--write-version FILE]
 
 The judged questions are real support wordings (clinc150 and banking77, all 227 intents, seeded)
 with labels from the simulated judge of `routing.learning.replay` (a seeded third of the intents
@@ -13,7 +13,9 @@ prompts (MMLU, GSM8K, arena, support, FAQ) and from unjudged wordings of the sam
 each; every tenth has a one-message thread, every second a retrieval confidence (the version
 weighs it with weight 2). Shipped and tuned analyzers score the same queries,
 interleaved; wall time and the thread's CPU time are both printed. `--tune` also times the whole
-guard (`router tune`: cross-fitting and the bootstrap) on those labels.
+guard (`router tune`: cross-fitting and the bootstrap) on those labels. `--write-version FILE`
+writes the version's JSON (the `model` of a router version) for `bench_slack_load.py
+--router-version FILE`, which makes it the active version of the bot it measures.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--tune", action="store_true", help="also time the guard")
+    parser.add_argument("--write-version", type=Path, help="write the version's JSON here")
     args = parser.parse_args()
     if not args.data_dir.is_dir():
         parser.error(f"no data directory at {args.data_dir}")
@@ -121,6 +124,9 @@ def main() -> int:
     memory = fit_memory(examples, base_fingerprint=base.fingerprint, retrieval_weight=2.0)
     raw = json.dumps(memory.to_json())
     del memory, examples
+    if args.write_version:
+        args.write_version.write_text(raw)
+        print(f"version written to {args.write_version} ({len(raw) / 1e6:.1f} MB of JSON)")
     started = time.perf_counter()
     tuned = TunedAnalyzer.from_json(json.loads(raw), base)
     load_s = time.perf_counter() - started

@@ -28,6 +28,11 @@ thread; done = to the call that finished the answer (the one with the feedback b
 RSS: idle after start-up; peak = the largest 50 ms sample during the load; VmHWM = the
 kernel's high-water mark at the end (includes start-up). The stand-ins and the senders share
 this script's one event loop; the bot has its own process. Load average is printed per run.
+
+`--kb DIR` indexes DIR (`kb add`) and `--router-version FILE` makes a router version the active
+one before the bot starts, so that the idle RSS is that of a bot with a knowledge base and a
+learning memory (issue 22: 1,000 documents from `bench_kb.py --write-docs`, 10,000 judged
+questions from `bench_memory_routing.py --write-version`); every mention is then also searched.
 """
 
 from __future__ import annotations
@@ -280,6 +285,42 @@ async def prepare_database(args: argparse.Namespace, workdir: Path, env: dict[st
     output, _ = await upgrade.communicate()
     if upgrade.returncode != 0:
         raise RuntimeError(f"db upgrade failed ({upgrade.returncode}): {output.decode()[-300:]}")
+    if args.kb is not None:
+        await _run(args.switchboard, ["kb", "add", str(args.kb)], workdir, env)
+    if args.router_version is not None:
+        python = args.switchboard.parent / "python"
+        await _run(python, ["-c", ADD_VERSION, str(args.router_version)], workdir, env)
+
+
+# The version goes in through the bot's own store, as `router tune` stores an adopted one.
+ADD_VERSION = """
+import asyncio, json, sys
+from bot.settings import Settings
+from storage.database import create_engine
+from storage.learning import LearningData
+async def main(path):
+    model = open(path).read()
+    settings = Settings()
+    engine = create_engine(settings.resolved_database_url)
+    data = LearningData(engine)
+    version = await data.add_version(
+        base=json.loads(model)["base_fingerprint"], model=model, metrics="{}", data="{}",
+        adopted=True, reason="bench_slack_load --router-version", activate=True)
+    await engine.dispose()
+    print("router version", version, "active")
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def _run(program: Path, argv: list[str], workdir: Path, env: dict[str, str]) -> None:
+    done = await asyncio.create_subprocess_exec(
+        str(program), *argv, cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await done.communicate()
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {output.decode()[-500:]}")
+    print(f"  before start: {program.name} {argv[0]}: {output.decode().strip().splitlines()[-1]}")
 
 
 async def wait_for_port(port: int, process: Process, timeout_s: float) -> None:
@@ -567,6 +608,19 @@ def main() -> int:
         help="run `<switchboard> db upgrade` first, so the bot starts on a migrated database "
         "(a restart) rather than migrating it itself (a first start)",
     )
+    parser.add_argument(
+        "--kb",
+        type=Path,
+        help="`<switchboard> kb add DIR` before the bot starts (implies --migrated); e.g. the "
+        "documents of `bench_kb.py --write-docs DIR`",
+    )
+    parser.add_argument(
+        "--router-version",
+        type=Path,
+        help="store this router version JSON (`bench_memory_routing.py --write-version`) as the "
+        "active version before the bot starts (implies --migrated; needs the python next to "
+        "<switchboard>)",
+    )
     parser.add_argument("--routing-strategy", default="", help="ROUTING_STRATEGY (default: bot's)")
     parser.add_argument(
         "--no-native-streaming",
@@ -611,13 +665,23 @@ def main() -> int:
         args.profile = args.profile.absolute()
         if not (args.switchboard.parent / "python").exists():
             parser.error(f"--profile needs a python next to {args.switchboard}")
+    for path in (args.kb, args.router_version):
+        if path is not None and not path.exists():
+            parser.error(f"{path} does not exist")
+    if args.kb is not None or args.router_version is not None:
+        args.migrated = True
+        args.kb = args.kb and args.kb.absolute()
+        args.router_version = args.router_version and args.router_version.absolute()
     print(f"executable: {args.switchboard}")
     print(f"{args.events} mentions, {args.concurrency} concurrent senders ({args.mode}), "
           f"budgets={args.budgets}, "
           f"metrics={'on' if args.metrics else 'off'}, "
           f"native streaming={'refused' if args.no_native_streaming else 'offered'}, "
           f"database={'DATABASE_URL' if args.database_url else 'SQLite (temporary)'}"
-          f"{', migrated beforehand' if args.migrated else ''}")  # fmt: skip
+          f"{', migrated beforehand' if args.migrated else ''}"
+          f"{f', knowledge base {args.kb}' if args.kb else ''}"
+          f"{f', router version {args.router_version}' if args.router_version else ''}"
+          )  # fmt: skip
     return asyncio.run(main_async(args))
 
 
