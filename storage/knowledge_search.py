@@ -200,16 +200,22 @@ def _similar_postgres(conn: sa.Connection, word: str, limit: int) -> list[tuple[
     return [(term, documents) for term, documents in rows]
 
 
-# Asked for every question: built once (a fresh statement costs more than running it).
+# Asked for every question: built once (a fresh statement costs more than running it), the
+# collections as one expanding parameter (a statement built per question with its own IN list
+# paid for its cache key every time).
 _COUNTS = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(kb_documents_t.c.passages), 0))
+_COUNTS_IN = _COUNTS.where(
+    kb_documents_t.c.collection.in_(sa.bindparam("collections", expanding=True))
+)
 
 
 def counts(conn: sa.Connection, collections: Sequence[str] | None = None) -> tuple[int, int]:
     """(documents, passages) in `collections` (None: the whole knowledge base)."""
-    query = _COUNTS
-    if collections is not None:
-        query = query.where(kb_documents_t.c.collection.in_(list(collections)))
-    documents, passages = conn.execute(query).one()
+    if collections is None:
+        row = conn.execute(_COUNTS).one()
+    else:
+        row = conn.execute(_COUNTS_IN, {"collections": list(collections)}).one()
+    documents, passages = row
     return int(documents), int(passages)
 
 
