@@ -152,9 +152,14 @@ def table(results: dict[str, dict[str, object]], docs: Path, questions: str) -> 
     return lines
 
 
-def threshold(rows: list[tuple[Question, Retrieval]], shipped: float) -> list[str]:
+CURVE = (0.2, 0.25, 0.35, 0.4, 0.45, 0.5)  # other thresholds a deployment might choose
+
+
+def threshold(
+    rows: list[tuple[Question, Retrieval]], shipped: float, curve: tuple[float, ...] = ()
+) -> list[str]:
     """The threshold chosen on the dev halves of every set, and its trade-off per set and
-    half, then the same at the shipped threshold."""
+    half, then the same at the shipped threshold and at each of `curve`."""
     dev = [(bool(q.needs), r.confidence) for q, r in rows if q.split == "dev"]
     candidates = sorted({c for _, c in dev} | {0.0})
 
@@ -167,7 +172,9 @@ def threshold(rows: list[tuple[Question, Retrieval]], shipped: float) -> list[st
     lower = max([c for c in candidates if c < best], default=0.0)
     chosen = round((lower + best) / 2, 3) if above or lower else best
     lines = []
-    for label, t in ((f"chosen on dev: {chosen}", chosen), (f"shipped: {shipped}", shipped)):
+    others = [(f"{t:.2f}", t) for t in curve]
+    for label, t in [(f"chosen on dev: {chosen}", chosen), (f"shipped: {shipped}", shipped),
+                     *others]:  # fmt: skip
         cells = []
         for name in sorted({q.set for q, _ in rows}):
             for split in ("dev", "held-out"):
@@ -236,7 +243,9 @@ async def run(args: argparse.Namespace, docs: Path) -> None:
             for name, result in confidences.items():
                 print(f"| {name} | {cells} |")
                 print("|---" * (1 + 2 * len(paths)) + "|")
-                print("\n".join(threshold(result["rows"], shipped)))  # type: ignore[arg-type]
+                curve = CURVE if name == list(CONFIDENCES)[-1] else ()
+                rows = result["rows"]
+                print("\n".join(threshold(rows, shipped, curve)))  # type: ignore[arg-type]
                 print()
             await store.close()
             await store.db.dispose()

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Literal
 
 from bot.knowledge.query import Group
 from storage.knowledge_records import Match
@@ -40,7 +41,9 @@ class Ranking:
     b: float = 0.5  # less than bm25's usual 0.75: short reference entries rank too well
     page_boost: float = 0.25  # share of a page's second-best passage added to its best
     per_page: int = 2  # at most this many passages of one page in the results
-    confidence: str = "strength"  # or "coverage": the share of the words found (the bench's)
+    # "coverage": the share of the words (idf) the best passage contains, the confidence before
+    # (the bench compares them)
+    confidence: Literal["strength", "coverage"] = "strength"
 
 
 @dataclass(frozen=True)
