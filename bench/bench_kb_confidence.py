@@ -135,6 +135,14 @@ def one_page(a: Asked) -> float:
     return sum(s.score for s in top if s.match.document_id == page) / sum(s.score for s in top)
 
 
+def prose(a: Asked) -> float:
+    """The best passage's share of letters and spaces: a JSON or code sample scores less."""
+    if not a.ranked:
+        return 0.0
+    text = a.ranked[0].match.text.strip() or " "
+    return sum(c.isalpha() or c.isspace() for c in text) / len(text)
+
+
 SIGNALS: dict[str, Callable[[Asked], float]] = {
     "coverage: share of the words (idf) found (before)": coverage,
     "coverage, idf squared": weighted(2.0),
@@ -144,6 +152,9 @@ SIGNALS: dict[str, Callable[[Asked], float]] = {
     "the best page's share of the top five": one_page,
     "words together x strength": lambda a: near(a) * strength(a),
     "coverage x strength": lambda a: coverage(a) * strength(a),
+    "strength x the passage's share of letters (code counts less)": lambda a: (
+        prose(a) * strength(a)
+    ),
     "strength: BM25F over a title with every word (shipped)": strength,
 }
 
