@@ -84,13 +84,14 @@ def switchboard_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class Database:
-    """A migrated database for one test; `engine()` makes engines bound to it."""
+    """A migrated database for one test; `engine()` makes engines bound to it (on PostgreSQL
+    without waiting for each commit's WAL to reach the disk: the server is never crashed here)."""
 
     def __init__(self, kind: str, url: str, schema: str | None) -> None:
         self.kind, self.url, self.schema = kind, url, schema
 
     def engine(self) -> AsyncEngine:
-        return create_engine(self.url, search_path=self.schema)
+        return create_engine(self.url, search_path=self.schema, durable=False)
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +133,7 @@ def postgres_schema() -> Iterator[str | None]:
         async with admin.begin() as conn:
             await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         await admin.dispose()
-        engine = create_engine(PG_URL, search_path=schema)
+        engine = create_engine(PG_URL, search_path=schema, durable=False)
         await upgrade(engine)
         await engine.dispose()
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from adapters.cli.main import main
-from storage.database import create_engine, upgrade
+from storage.database import create_engine
 from storage.learning import Comparison, LearningData
 from tests.rows import make_thread
 
 TOPICS = ("password reset", "invoice download", "API rate limits", "SSO certificate rotation")
 
 
-async def seed(url: str, count: int) -> None:
-    db = create_engine(url)
-    await upgrade(db)
+async def seed(path: Path, count: int, template: Path) -> None:
+    shutil.copyfile(template, path)  # a migrated database (tests/conftest.py)
+    db = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         store = LearningData(db)
         thread = await make_thread(db)
@@ -44,11 +45,11 @@ async def seed(url: str, count: int) -> None:
 
 
 @pytest.fixture
-def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    asyncio.run(seed(f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}", 160))
+    asyncio.run(seed(tmp_path / "switchboard.db", 160, sqlite_template))
     return tmp_path
 
 
@@ -118,11 +119,14 @@ def test_calibrate_from_the_stored_shadow_comparisons(
 
 
 def test_every_router_command_reads_the_database_named_on_the_command_line(
-    deployment: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    deployment: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    sqlite_template: Path,
 ) -> None:
     """`--database` wins over DATA_DIR's default file: the labels live only in the other file."""
     other = tmp_path_factory.mktemp("elsewhere") / "prod.db"
-    asyncio.run(seed(f"sqlite+aiosqlite:///{other}", 120))
+    asyncio.run(seed(other, 120, sqlite_template))
     assert main(["router", "tune", "--json", "--database", str(other)]) == 0
     assert json.loads(capsys.readouterr().out)["labels"] == 120
     assert main(["router", "versions", "--json", "--database", str(other)]) == 0
