@@ -93,11 +93,13 @@ def _raw(lo: datetime, hi: datetime) -> list[sa.Select[Any]]:
     ]
 
 
-def _escalated(start: datetime, end: datetime) -> sa.Select[Any, int]:
+def _escalated(start: datetime, end: datetime, dialect: str = "sqlite") -> sa.Select[Any, int]:
     """First answers of [start, end) whose question was escalated since `start`, per tier."""
     escalations = sa.select(calls_t.c.message_id).where(
         calls_t.c.escalation, calls_t.c.purpose == "answer", calls_t.c.created_at >= start
     )
+    if dialect == "postgresql":
+        return _escalated_from_escalations(start, end, escalations)
     return (
         sa.select(TIER, sa.func.count())
         .where(
@@ -109,6 +111,33 @@ def _escalated(start: datetime, end: datetime) -> sa.Select[Any, int]:
         )
         .group_by(TIER)
     )
+
+
+def _escalated_from_escalations(
+    start: datetime, end: datetime, escalations: sa.Select[Any]
+) -> sa.Select[Any, int]:
+    """The same counts, on PostgreSQL, read from the escalations' side: for each escalated
+    question its first answers, through the index on message_id. Written as an IN, PostgreSQL
+    hashes the escalations and reads every call of the period (30 days of 1M calls in 60:
+    ~485,000 rows, 0.64 s); the OFFSET 0 keeps the lateral subquery from being merged back
+    into that plan, so the work grows with the escalations (~10,000: a nested loop)."""
+    asked = escalations.distinct().subquery("escalated")
+    c = calls_t.alias("first_answer")
+    first = (
+        sa.select(c.c.tier)
+        .where(
+            c.c.message_id == asked.c.message_id,
+            c.c.purpose == "answer",
+            c.c.status == "ok",
+            sa.not_(c.c.escalation),
+            c.c.created_at >= start,
+            c.c.created_at < end,
+        )
+        .offset(0)
+        .lateral("first")
+    )
+    tier = sa.func.coalesce(first.c.tier, "")
+    return sa.select(tier, sa.func.count()).select_from(asked).join(first, sa.true()).group_by(tier)
 
 
 Counts = sa.Select[*tuple[Any, ...]]
@@ -138,7 +167,7 @@ class QualityData:
                     continue
                 for query, at in zip(_raw(lo, hi), _RAW, strict=True):
                     await add(conn, query, at)
-            await add(conn, _escalated(start, end), (1,))
+            await add(conn, _escalated(start, end, conn.dialect.name), (1,))
         return [TierQuality(tier, *values) for tier, values in found.items()]
 
 
