@@ -92,10 +92,15 @@ class Memory:
             **settings,
         )
 
-    def pull(self, words: Sequence[str]) -> Pull:
+    def pull(self, words: Sequence[str], skip: frozenset[int] = frozenset()) -> Pull:
+        """The judged neighbours' pull; `skip`: positions left out, as if never judged (the
+        guard's leave-one-group-out scores)."""
         mass = weight = closest = 0.0
         needed = fine = 0
-        for cosine, position in self._index.nearest(words, self.k):
+        found = self._index.nearest(words, self.k + len(skip))
+        if skip:
+            found = [pair for pair in found if pair[1] not in skip][: self.k]
+        for cosine, position in found:
             if cosine <= self.floor:
                 break
             w = self._weights[position] * cosine * cosine
@@ -107,9 +112,11 @@ class Memory:
             closest = max(closest, cosine)
         return Pull(mass, weight, needed, fine, closest)
 
-    def adjust(self, feats: Features, base: float) -> tuple[float, str | None]:
+    def adjust(
+        self, feats: Features, base: float, skip: frozenset[int] = frozenset()
+    ) -> tuple[float, str | None]:
         """The analyzer's adjustment hook (QueryAnalyzer.adjusted)."""
-        pull = self.pull(feats.tokens)
+        pull = self.pull(feats.tokens, skip)
         score = pull.score(base, self.prior, self.lower_from)
         if abs(score - base) < REASON_SHIFT:
             return score, None

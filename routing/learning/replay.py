@@ -226,6 +226,18 @@ def shuffled_labels(examples: Sequence[LabelledExample], seed: int = 0) -> list[
     ]
 
 
+def random_labels(examples: Sequence[LabelledExample], seed: int = 0) -> list[LabelledExample]:
+    """The same questions, each with the label of a question drawn at random (with
+    replacement): pure noise whose label mix varies from draw to draw."""
+    rng = random.Random(seed)
+    drawn = [rng.choice(examples) for _ in examples]
+    return [
+        LabelledExample(ex.text, ex.context, other.kind, other.needs_premium, other.weight,
+                        other.cheap_quality, other.premium_quality)
+        for ex, other in zip(examples, drawn, strict=True)
+    ]  # fmt: skip
+
+
 class Evaluated(Protocol):
     """A question whose outcome per tier is known: a fresh wording or a real benchmark question."""
 

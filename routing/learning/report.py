@@ -17,6 +17,7 @@ from routing.learning.replay import (
     hidden_rule_replay,
     issue_replay,
     measure,
+    random_labels,
     shuffled_labels,
     support_replay,
 )
@@ -36,6 +37,7 @@ class ReplayRun:
     early: ReplayScore | None = None  # fitted on the first `early_labels` labels only
     early_labels: int = 0
     early_adopted: bool = False
+    random_adopted: tuple[bool, ...] = ()  # ... and with labels drawn at random
 
     @property
     def deployed(self) -> ReplayScore:
@@ -106,5 +108,10 @@ def _tune_and_measure(
              settings=settings).adopted
         for run in range(noise_runs)
     )  # fmt: skip
+    drawn = tuple(
+        tune(base, random_labels(labelled, seed * 1000 + run), seed=run, settings=settings).adopted
+        for run in range(noise_runs)
+    )
     return ReplayRun(seed, len(labelled), len(evaluation), before, after, adopted, reason, noise,
-                     first[0] if first else None, early, bool(first and first[1]))  # fmt: skip
+                     first[0] if first else None, early, bool(first and first[1]),
+                     drawn)  # fmt: skip

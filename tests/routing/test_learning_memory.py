@@ -106,3 +106,15 @@ def test_user_signals_are_balanced_and_judged_comparisons_kept() -> None:
     up = sum(w for ex, w in zip(signals, weights, strict=False) if ex.needs_premium)
     down = sum(w for ex, w in zip(signals, weights, strict=False) if not ex.needs_premium)
     assert up == pytest.approx(down) and weights[-1] == 1.0
+
+
+def test_skipped_questions_pull_as_if_never_judged(tuned: TunedAnalyzer) -> None:
+    """The guard scores each group with the others' labels by skipping its positions."""
+    memory = tuned.memory
+    words = normalised("why did a store decline my card payment").split()
+    assert memory.pull(words).needed == 3
+    assert memory.pull(words, frozenset({0, 2})).needed == 1  # HARD[0] and HARD[2] skipped
+    assert memory.pull(words, frozenset({0, 1, 2})).needed == 0
+    # With every judged question skipped, nothing pulls at all.
+    everyone = frozenset(range(len(memory.texts)))
+    assert memory.pull(words, everyone) == memory.pull([], frozenset())

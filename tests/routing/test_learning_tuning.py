@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -23,8 +23,15 @@ from routing.learning import (
 )
 from routing.learning.crossfit import MemorySettings, fold_assignment, near_duplicate_groups
 from routing.learning.metrics import Outcome, compare, point_metrics
-from routing.learning.replay import Replay, Traffic, hidden_rule_replay, shuffled_labels
-from routing.learning.tuning import more_labels_needed, out_of_fold_scores
+from routing.learning.replay import (
+    Replay,
+    Traffic,
+    hidden_rule_replay,
+    issue_replay,
+    random_labels,
+    shuffled_labels,
+)
+from routing.learning.tuning import more_labels_needed, out_of_group_scores
 from routing.training.evaluation import apgr, cpt
 
 QUICK = TuneSettings(rounds=200)  # fewer bootstrap rounds where the guard is not under test
@@ -55,14 +62,19 @@ def test_a_learnable_table_is_adopted_with_140_labels(tuned: TuneResult, replay:
     assert len((tuned.model or {})["texts"]) == 140
 
 
+@pytest.mark.parametrize("noise", [shuffled_labels, random_labels])
 @pytest.mark.parametrize("shuffle", [0, 1, 4])
 def test_noise_is_refused_with_its_interval(
-    base: QueryAnalyzer, replay: Replay, shuffle: int
+    base: QueryAnalyzer,
+    replay: Replay,
+    shuffle: int,
+    noise: Callable[[Sequence[LabelledExample], int], list[LabelledExample]],
 ) -> None:
-    """The same questions with their labels shuffled across them: nothing can be learned. A 95%
-    interval lets about 1 noise table in 40 through: shuffles 2 and 3 of this table are such
-    (the rate over 100 and over 60 shuffles is measured in docs/routing.md)."""
-    result = tune(base, shuffled_labels(replay.labelled, shuffle), seed=shuffle, settings=QUICK)
+    """The same questions with their labels shuffled across them, or drawn at random: nothing
+    can be learned. A 95% interval lets about 1 noise table in 40 through: shuffles 2 and 3 of
+    this table are such (the rates over 100 tunes of each kind are measured in
+    docs/routing.md)."""
+    result = tune(base, noise(replay.labelled, shuffle), seed=shuffle, settings=QUICK)
     assert not result.adopted and result.model is not None and result.comparison is not None
     assert result.reason.startswith("kept the current model: out-of-fold APGR on 140 labels")
     assert "95% CI" in result.reason
@@ -90,21 +102,24 @@ def test_more_labels_follow_the_square_root_law() -> None:
     assert more_labels_needed(100, 0.2, -0.001) == 10  # rounded up to tens
 
 
+@pytest.mark.parametrize("flipped_group", [0, 15, 26])
 def test_out_of_fold_scores_never_see_their_own_labels(
-    base: QueryAnalyzer, replay: Replay
+    base: QueryAnalyzer, replay: Replay, flipped_group: int
 ) -> None:
-    """Flip every label of one fold: that fold's scores must not change at all."""
+    """Flip every label of one group of near-duplicates (15: "how many (paid) days (off) have
+    i used", 3 labels): that group's scores must not change at all."""
     texts = [ex.text for ex in replay.labelled]
-    folds = fold_assignment(texts, near_duplicate_groups(texts), 5)
+    groups = near_duplicate_groups(texts)
+    chosen = sorted(set(groups))[flipped_group]
     flipped = [
-        dataclasses.replace(ex, needs_premium=1.0 - ex.needs_premium) if fold == 0 else ex
-        for ex, fold in zip(replay.labelled, folds, strict=True)
+        dataclasses.replace(ex, needs_premium=1.0 - ex.needs_premium) if group == chosen else ex
+        for ex, group in zip(replay.labelled, groups, strict=True)
     ]
-    first = out_of_fold_scores(base, replay.labelled, folds, MemorySettings())
-    second = out_of_fold_scores(base, flipped, folds, MemorySettings())
-    in_fold = [i for i, fold in enumerate(folds) if fold == 0]
-    assert in_fold and all(first[i] == second[i] for i in in_fold)
-    assert first != second  # ... while the other folds, which learned from them, did change
+    first = out_of_group_scores(base, replay.labelled, groups, MemorySettings())
+    second = out_of_group_scores(base, flipped, groups, MemorySettings())
+    own = [i for i, group in enumerate(groups) if group == chosen]
+    assert own and all(first[i] == second[i] for i in own)
+    assert first != second  # ... while the other groups, which learned from them, did change
 
 
 def test_near_duplicates_share_a_group_and_rewordings_do_not() -> None:
@@ -209,3 +224,17 @@ def test_weightless_examples_are_ignored(base: QueryAnalyzer, replay: Replay) ->
     ignored = [LabelledExample(f"noise {i}", weight=0.0, needs_premium=1.0) for i in range(50)]
     result = tune(base, [*replay.labelled, *ignored], seed=0, settings=QUICK)
     assert sum(result.labels.values()) == len(replay.labelled)
+
+
+def test_the_issue_shape_is_adopted_with_140_labels(
+    base: QueryAnalyzer, clinc: dict[str, list[str]], banking: dict[str, list[str]]
+) -> None:
+    """70 questions, two judged wordings each: a wording is judged with its question's other
+    wording in the memory every time (leaving one group out). With 5 folds, one time in 5 it
+    was not, and this table (dev seed 105) was refused: gain +0.085, 95% CI -0.002..+0.168."""
+    intents = {f"clinc150:{k}": v for k, v in clinc.items()}
+    intents.update({f"banking77:{k}": v for k, v in banking.items()})
+    replay = issue_replay(intents, base.difficulty, seed=105)
+    result = tune(base, replay.labelled, seed=105)
+    assert result.adopted, result.reason
+    assert result.comparison is not None and result.comparison.apgr_gain.low > 0

@@ -48,7 +48,8 @@ def add_replay(
                      help="labelled questions (default 300; support: 140)")
     rep.add_argument("--early", type=int, default=0,
                      help="also tune on the first N labels and score the same questions")
-    rep.add_argument("--noise-runs", type=int, default=0, help="shuffled-label tunes per seed")
+    rep.add_argument("--noise-runs", type=int, default=0,
+                     help="tunes per seed on shuffled labels, and as many on random labels")
     rep.set_defaults(func=guarded(run_replay))
 
 
@@ -100,7 +101,7 @@ def run_replay(args: argparse.Namespace) -> int:
     early = f"{f'gain at {args.early}':>12}" if args.early else ""
     print(f"{'seed':>4} {'APGR before':>11} {'after':>6} {'gain before':>11} {'after':>6} "
           f"{'saved before':>12} {'after':>6} {'adopted':>7} {'eval n':>6} "
-          f"{'noise adopted':>13}{early}")  # fmt: skip
+          f"{'noise adopted':>13} {'random':>6}{early}")  # fmt: skip
     runs = []
     for seed in seeds:
         try:
@@ -112,7 +113,8 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"{seed:>4} {run.before.apgr:>11.3f} {run.after.apgr:>6.3f} "
               f"{run.before.gain_ratio:>11.3f} {run.after.gain_ratio:>6.3f} "
               f"{run.before.savings:>12.3f} {run.after.savings:>6.3f} {run.adopted!s:>7} "
-              f"{run.fresh:>6} {sum(run.noise_adopted):>6}/{len(run.noise_adopted)}"
+              f"{run.fresh:>6} {sum(run.noise_adopted):>6}/{len(run.noise_adopted):<6} "
+              f"{sum(run.random_adopted):>3}/{len(run.random_adopted):<2}"
               + (f"{run.early.gain_ratio:>12.3f}{' adopted' if run.early_adopted else ''}"
                  if run.early else ""))  # fmt: skip
     _summarise(runs)
@@ -140,6 +142,9 @@ def _summarise(runs: Sequence[ReplayRun]) -> None:
           f"{min([r.after.apgr - r.before.apgr for r in adopted], default=0.0):+.3f})")  # fmt: skip
     if noise:
         print(f"noise labels refused in {len(noise) - sum(noise)}/{len(noise)} tunes")
+    drawn = [adopted for r in runs for adopted in r.random_adopted]
+    if drawn:
+        print(f"random labels refused in {len(drawn) - sum(drawn)}/{len(drawn)} tunes")
     early = [r for r in runs if r.early is not None]
     if early:
         first = mean([r.early.gain_ratio for r in early if r.early])

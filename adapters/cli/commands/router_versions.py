@@ -15,9 +15,10 @@ def add_version_commands(commands: argparse._SubParsersAction) -> None:  # type:
         "tune",
         help="fit a router on this deployment's labels; adopt it only if it is not worse",
         description="Reads the labels in the database (judged shadow comparisons, escalations, "
-        "thumbs, solved), scores each with a memory of judged questions fitted on the other "
-        "folds, and adopts the new version only when the out-of-fold gain over the current "
-        "router is positive and its 95% interval excludes a loss (docs/routing.md).",
+        "thumbs, solved), scores each with a memory of the other judged questions (its own "
+        "near-duplicates left out), and adopts the new version only when that out-of-fold "
+        "gain over the current router is positive and its 95% interval excludes a loss "
+        "(docs/routing.md).",
     )
     tune.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     tune.add_argument("--json", action="store_true", help="machine-readable output")
