@@ -20,6 +20,7 @@ from tests.adapters.discord.payloads import BOT_ID, HELP_ID
 from tests.adapters.slack.fake_slack import FakeSlack
 from tests.adapters.slack.harness import envelope, mention, signed_headers
 from tests.adapters.slack.test_socket_mode import socket_envelope
+from tests.http import http_client
 
 QUESTION_ID = 1_250_000_000_000_000_042
 
@@ -72,7 +73,7 @@ async def test_slack_http_mode_starts_with_the_bot_token_and_signing_secret(
         )
         body = json.dumps(envelope(mention("How do I reset my password?", "800.000100")))
         headers = signed_headers(body, secret="readme-secret")
-        async with running(settings) as run, httpx.AsyncClient() as http:
+        async with running(settings) as run, http_client() as http:
             url = f"http://127.0.0.1:{port}/slack/events"
             deadline = time.monotonic() + 15
             while True:  # until the listener is up

@@ -27,13 +27,14 @@ from bot.llm.errors import (
 from bot.llm.pricing import CostSource, Pricer, price_attempt
 from bot.llm.types import ChatMessage, ChatRequest, StreamResult, Usage
 from bot.redaction import Redactor
+from tests.http import http_client
 
 MESSAGES = (ChatMessage("system", "Be brief."), ChatMessage("user", "How do I reset my password?"))
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with http_client() as client:
         yield client
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
 
 from adapters.checks import doctor
@@ -19,6 +18,7 @@ from routing.config import DEFAULT_ROUTING_FILE
 from storage.tables import calls_t
 from tests.conftest import Database, MakeApp, MakeSettings
 from tests.fakes import RecordingReply, incoming
+from tests.http import http_client
 from tests.rows import rows
 
 EDEN_ONLY = ("session_id", "router_candidates", "fallbacks")
@@ -82,7 +82,7 @@ async def test_the_stand_in_refuses_what_openai_does_not_document() -> None:
     """The stand-in is as strict as claimed: Eden's `session_id` sent to it is refused."""
     body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}],
             "session_id": "thread-1"}  # fmt: skip
-    async with LLMSimulator(speed=0, strict=True) as openai, httpx.AsyncClient() as http:
+    async with LLMSimulator(speed=0, strict=True) as openai, http_client() as http:
         response = await http.post(openai.base_url + "/chat/completions", json=body,
                                    headers={"Authorization": "Bearer k"})  # fmt: skip
     assert response.status_code == 400

@@ -14,6 +14,7 @@ import pytest
 
 from adapters.llm.simulator import DEFAULT_PROFILES, Accounting, Fault, LLMSimulator
 from adapters.llm.simulator_profiles import pick_candidate
+from tests.http import http_client
 
 AUTH = {"Authorization": "Bearer sk-test"}
 MINI = "openai/gpt-4o-mini"
@@ -41,7 +42,7 @@ async def sim() -> AsyncIterator[LLMSimulator]:
 
 @pytest.fixture
 async def client(sim: LLMSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c:
+    async with http_client(base_url=sim.base_url, headers=AUTH, timeout=5) as c:
         yield c
 
 
@@ -105,7 +106,7 @@ async def test_no_usage_chunk_unless_asked(client: httpx.AsyncClient) -> None:
 async def test_plain_openai_mode_has_no_cost_and_no_router() -> None:
     async with (
         LLMSimulator(speed=0, report_cost=False) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH) as client,
+        http_client(base_url=sim.base_url, headers=AUTH) as client,
     ):
         chunks = events(await stream_lines(client, chat()))
         assert "usage" in chunks[-1] and "cost" not in chunks[-1]
@@ -320,7 +321,7 @@ async def test_answer_override_is_streamed_exactly() -> None:
     answer = "Hello  there,\nfriend! "
     async with (
         LLMSimulator(speed=0, answer_override=lambda body: answer) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH) as client,
+        http_client(base_url=sim.base_url, headers=AUTH) as client,
     ):
         chunks = events(await stream_lines(client, chat()))
     assert text_of(chunks) == answer
@@ -330,7 +331,7 @@ async def test_answer_override_is_streamed_exactly() -> None:
 async def answers(seed: int, model: str = MINI) -> list[list[str]]:
     async with (
         LLMSimulator(seed=seed, speed=0) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH) as client,
+        http_client(base_url=sim.base_url, headers=AUTH) as client,
     ):
         return [await stream_lines(client, chat(model=model)) for _ in range(2)]
 
@@ -363,7 +364,7 @@ async def test_recorded_requests_keep_everything(
 async def test_speed_paces_the_stream() -> None:
     async with (
         LLMSimulator(speed=0.05) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH) as client,
+        http_client(base_url=sim.base_url, headers=AUTH) as client,
     ):
         started = time.monotonic()
         chunks = events(await stream_lines(client, chat(model="anthropic/claude-opus-4-5")))
@@ -397,7 +398,7 @@ def test_default_profiles_cover_the_catalogue() -> None:
 async def test_sse_extras_send_comments_names_ids_and_split_data() -> None:
     async with (
         LLMSimulator(seed=7, speed=0, sse_extras=True) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+        http_client(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
     ):
         lines = await stream_lines(c, chat())
     assert lines.count(": ping") >= 3
@@ -410,7 +411,7 @@ async def test_sse_extras_send_comments_names_ids_and_split_data() -> None:
 async def test_stream_error_fault_sends_the_providers_error_and_no_done() -> None:
     async with (
         LLMSimulator(seed=7, speed=0) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+        http_client(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
     ):
         sim.inject(Fault("stream_error", after_chunks=1, code=429, message="key {api_key}"))
         sim.inject(Fault("stream_error", after_chunks=0, error_type="overloaded_error",
@@ -431,7 +432,7 @@ async def test_accounting_reports_cache_reasoning_and_openrouter_cost() -> None:
                        cost_in_usage=True)  # fmt: skip
     async with (
         LLMSimulator(seed=7, speed=0, report_cost=False, accounting=extra) as sim,
-        httpx.AsyncClient(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
+        http_client(base_url=sim.base_url, headers=AUTH, timeout=5) as c,
     ):
         chunks = events(await stream_lines(c, chat()))
     last = chunks[-1]

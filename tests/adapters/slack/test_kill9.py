@@ -18,7 +18,6 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -39,6 +38,7 @@ from tests.adapters.slack.running import (
     until,
 )
 from tests.conftest import Database, MakeApp
+from tests.http import http_client
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ async def test_kill_9_mid_stream_then_restart_answers_once(
     first = await start_bot(env, tmp_path, log)
     try:
         body = json.dumps(envelope(mention("Explain how key rotation works", "900.000100")))
-        async with httpx.AsyncClient() as client:
+        async with http_client() as client:
             response = await client.post(f"http://127.0.0.1:{port}/slack/events", content=body,
                                          headers=signed_headers(body, secret=SECRET))  # fmt: skip
         assert response.status_code == 200

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -38,6 +37,7 @@ from tests.adapters.slack.running import (
     until,
 )
 from tests.conftest import PG_URL, Database, MakeApp
+from tests.http import http_client
 from tests.pg_proxy import CuttableProxy
 
 QUESTION = "How do I rotate the signing keys?"
@@ -110,7 +110,7 @@ async def test_kill_9_during_an_outage_loses_no_ledger_row_and_answers_nothing_a
     simulator.inject(Fault("slow_first_token", delay_s=1.5))
     try:
         body = json.dumps(envelope(mention(QUESTION, "910.000100")))
-        async with httpx.AsyncClient() as client:
+        async with http_client() as client:
             response = await client.post(f"http://127.0.0.1:{port}/slack/events", content=body,
                                          headers=signed_headers(body, secret=SECRET))  # fmt: skip
         assert response.status_code == 200

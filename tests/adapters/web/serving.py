@@ -17,6 +17,7 @@ from adapters.stores import Stores
 from bot.settings import Settings
 from tests.adapters.web import seeded
 from tests.conftest import Database, MakeSettings
+from tests.http import http_client
 
 TOKEN = "test-dashboard-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -36,7 +37,7 @@ async def serving(
     task = asyncio.create_task(service())
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with http_client(base_url=base) as client:
             for _ in range(200):
                 if task.done():
                     task.result()  # start-up failed: raise its error
@@ -74,7 +75,7 @@ async def dashboard(settings: Settings, db: Database) -> AsyncIterator[httpx.Asy
         )
         async with (
             serving(service, port) as base,
-            httpx.AsyncClient(base_url=base, headers=AUTH) as client,
+            http_client(base_url=base, headers=AUTH) as client,
         ):
             yield client
     finally:

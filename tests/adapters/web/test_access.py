@@ -14,6 +14,7 @@ from adapters.web.access import Access, is_loopback
 from bot.errors import ConfigError
 from tests.adapters.web.serving import free_port, serving
 from tests.conftest import Database, MakeApp
+from tests.http import http_client
 
 
 def listening_hosts(port: int) -> set[str]:
@@ -83,7 +84,7 @@ async def test_metrics_and_healthz_bind_loopback_by_default(
     app = await make_app(sqlite_db, metrics_port=port)
     async with serving(services(app)["metrics"], port, path) as base:
         assert listening_hosts(port) == {"127.0.0.1"}
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with http_client(base_url=base) as client:
             assert (await client.get(path)).status_code == 200
 
 
@@ -95,7 +96,7 @@ async def test_metrics_and_healthz_with_a_token_refuse_requests_without_it(
     app = await make_app(sqlite_db, metrics_port=port, metrics_token="scrape-token-42")
     async with (
         serving(services(app)["metrics"], port, path) as base,
-        httpx.AsyncClient(base_url=base) as client,
+        http_client(base_url=base) as client,
     ):
         refused = await client.get(path)
         assert refused.status_code == 401
@@ -130,7 +131,7 @@ async def test_run_serves_the_dashboard_only_with_a_port_and_refuses_it_open(
     app = await make_app(sqlite_db, dashboard_port=port)
     async with serving(services(app)["dashboard"], port) as base:
         assert listening_hosts(port) == {"127.0.0.1"}
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with http_client(base_url=base) as client:
             assert (await client.get("/")).status_code == 200  # loopback, no token: open
     exposed = await make_app(sqlite_db, dashboard_port=port, dashboard_host="::")
     with pytest.raises(ConfigError, match=r"DASHBOARD_HOST=:: .* set DASHBOARD_TOKEN"):

@@ -13,6 +13,7 @@ from bot.llm.errors import ProviderUnavailable
 from tests.bot.experiments.helpers import ask
 from tests.conftest import Database, MakeApp
 from tests.fakes import FakeProvider, Scripted
+from tests.http import http_client
 
 
 def free_port() -> int:
@@ -45,7 +46,7 @@ async def test_metrics_endpoint_shows_calls_latency_cost_errors_and_budget(
         assert (await ask(app, f"t{i}", f"Where is my order {i}?", f"e{i}")).status == "answered"
     task = asyncio.create_task(serve(app.metrics, app.stores.db, Access("127.0.0.1"), port))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with http_client(base_url=f"http://127.0.0.1:{port}") as client:
             for _ in range(100):
                 try:
                     scraped = await client.get("/metrics")
