@@ -23,8 +23,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Parallel test processes: two (one per core here) ran the suite in 57-59 s against 114 s in
-# one process; three or four were slower (65 s, 71 s): the workers then compete for the CPU.
+# Parallel test processes: two, one per core here. Measured on a quiet machine before issue 22
+# (when two took 57-59 s): one process 114 s, three 65 s, four 71 s; the suite is CPU-bound
+# (its CPU time is about twice its wall time in two), so more workers only compete for the
+# cores (docs/benchmarks.md, section 13).
 TEST_WORKERS ?= 2
 
 # Bytecode is cached (in __pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:

@@ -9,6 +9,7 @@ the sequences restarted).
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import shutil
@@ -70,6 +71,14 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.getaddrinfo = _guarded_getaddrinfo
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (modules, classes, functions: most of a worker's heap) lives to
+    the end: moved out of the collector's sight, so its full collections, every few thousand
+    allocations, stop walking it again (they took 2.3-2.8 s of CPU a worker)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
