@@ -14,7 +14,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,18 +93,24 @@ class _Response:  # what discord.HTTPException reads from a response
 
 @dataclass
 class RestRecorder:
-    """Every REST call, answered like Discord would; `fail(...)` injects an error response."""
+    """Every REST call, answered like Discord would; `fail(...)` injects an error response,
+    `stall(...)` a call Discord never answers."""
 
     calls: list[RestCall] = field(default_factory=list)
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     channels: dict[int, dict[str, Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    stalls: list[Callable[[RestCall], bool]] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_300_000_000_000_000_000))
 
     def fail(
         self, method: str, path: str, status: int = 500, code: int = 0, times: int = 1
     ) -> None:
         self.failures.append(Failure(method, path, status, code, times))
+
+    def stall(self, when: Callable[[RestCall], bool]) -> None:
+        """Calls matching `when` are recorded, then never answered (the caller waits forever)."""
+        self.stalls.append(when)
 
     def of(self, method: str, path: str) -> list[RestCall]:
         return [c for c in self.calls if c.method == method and c.path == path]
@@ -161,6 +167,8 @@ class RestRecorder:
                 (json.loads(f["value"]) for f in form if f["name"] == "payload_json"), None
             )
         self._record(route.method, route.path, route.url, payload, len(files or ()))
+        if any(when(self.calls[-1]) for when in self.stalls):
+            await asyncio.Event().wait()
         ids = [int(x) for x in re.findall(r"/(\d{5,})", route.url)]
         key = (route.method, route.path)
         if key == ("POST", "/channels/{channel_id}/messages"):
