@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import lru_cache
+from itertools import chain, repeat
 from typing import Literal
 
 from bot.knowledge.query import Group
@@ -70,29 +71,31 @@ def rank(
     # Each word once in the title: the score of a passage that is plainly about the question.
     reference = whole * weights.title * (ranking.k1 + 1) / (weights.title + ranking.k1) or 1.0
     plans = [_plan(g.stems) for g in groups]
-    titles: dict[int, Counter[str]] = {}
-    heads_of: dict[tuple[str, ...], Counter[str]] = {}
-    bodies = [Counter(m.stems.split() or (stem(w) for w in words(m.text))) for m in matches]
-    average = sum(b.total() for b in bodies) / len(bodies) or 1.0
+    needed = frozenset(s for singles, phrases in plans for s in (*singles, *chain(*phrases)))
+    # A title's and a heading path's weighted count of each group, once per search (a page's
+    # passages share them; their word counts once per process: `_field`).
+    titles: dict[int, list[float]] = {}
+    heads_of: dict[tuple[str, ...], list[float]] = {}
+    bodies = [m.stems.split() or [stem(w) for w in words(m.text)] for m in matches]
+    average = sum(map(len, bodies)) / len(bodies) or 1.0
     k1, scale = ranking.k1, ranking.k1 + 1
     scored: list[Scored] = []
-    for match, body in zip(matches, bodies, strict=True):
+    for match, tokens in zip(matches, bodies, strict=True):
         title = titles.get(match.document_id)
         if title is None:
-            title = titles[match.document_id] = Counter(stem(w) for w in words(match.title))
+            counts = _field(match.title)
+            title = titles[match.document_id] = [weights.title * _count(p, counts) for p in plans]
         heads = heads_of.get(match.headings)
         if heads is None:
-            heads = heads_of[match.headings] = Counter(
-                stem(w) for w in words(" ".join(match.headings))
-            )
-        norm = 1 - ranking.b + ranking.b * body.total() / average
+            counts = _field(" ".join(match.headings))
+            heads = heads_of[match.headings] = [weights.headings * _count(p, counts) for p in plans]
+        # Only the question's words are counted in the body (a C-level filter, no Counter of
+        # every word); its length is all its words.
+        body = Counter(filter(needed.__contains__, tokens))
+        norm = 1 - ranking.b + ranking.b * len(tokens) / average
         score = found = 0.0
         for g, plan in enumerate(plans):
-            tf = (
-                weights.title * _count(plan, title)
-                + weights.headings * _count(plan, heads)
-                + weights.body * _count(plan, body) / norm
-            )
+            tf = title[g] + heads[g] + weights.body * _count(plan, body) / norm
             if tf:
                 found += idf[g]
                 score += idf[g] * tf * scale / (tf + k1)
@@ -122,8 +125,14 @@ def _count(plan: _Plan, counts: Counter[str]) -> int:
     singles, phrases = plan
     found = sum(map(counts.get, singles, _ZEROS))
     for phrase in phrases:
-        found += min(counts.get(s, 0) for s in phrase)
+        found += min(map(counts.get, phrase, _ZEROS))
     return found
+
+
+@lru_cache(maxsize=1024)
+def _field(text: str) -> Counter[str]:
+    """A title's or heading path's stems, counted (read only: shared by every search)."""
+    return Counter(stem(w) for w in words(text))
 
 
 _ZEROS = repeat(0)
