@@ -44,6 +44,7 @@ from bench_slack_load import (
     stop_bot,
     wait_for_port,
 )
+from toolkit import serve
 
 
 class CountingStandIn(SlackStandIn):
@@ -58,14 +59,10 @@ class CountingStandIn(SlackStandIn):
     def observe(
         self, method: str, args: dict[str, Any], answer: dict[str, Any], now: float
     ) -> None:
-        thread_ts = args.get("thread_ts")
-        if method in ("chat.postMessage", "chat.startStream") and answer.get("ok") and thread_ts:
-            self.thread_of_message[str(answer["ts"])] = str(thread_ts)
-        if not thread_ts and args.get("ts"):
-            thread_ts = self.thread_of_message.get(str(args["ts"]))
+        thread_ts = self.thread_of(method, args, answer)
         blocks = args.get("blocks") or []
         if thread_ts and any(b.get("type") == "actions" for b in blocks):
-            self.per_thread[str(thread_ts)] = self.per_thread.get(str(thread_ts), 0) + 1
+            self.per_thread[thread_ts] = self.per_thread.get(thread_ts, 0) + 1
             self.total += 1
             if self.total >= self.expected:
                 self.done.set()
@@ -96,11 +93,7 @@ async def run(args: argparse.Namespace) -> int:
     web_app = web.Application()
     web_app.router.add_post("/api/{method}", slack.api)
     web_app.router.add_post("/v1/chat/completions", llm_completions)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, api_port = await serve(web_app)
     events_port = free_port()
     rng = random.Random(args.seed)
     statuses: list[int] = []

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from aiohttp import web  # noqa: E402
+from toolkit import serve  # noqa: E402
 
 from adapters.composition import build  # noqa: E402
 from adapters.llm.openai_client import ProviderClient  # noqa: E402
@@ -70,11 +71,7 @@ async def slack_stand_in() -> tuple[web.AppRunner, str]:
 
     app = web.Application()
     app.router.add_post("/api/{method}", api)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve(app)
     return runner, f"http://127.0.0.1:{port}/api/"
 
 

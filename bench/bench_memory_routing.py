@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from toolkit import loadavg, percentile  # noqa: E402
+
 from routing.analyzer.scorer import QueryAnalyzer, Scorer  # noqa: E402
 from routing.learning.crossfit import fit_memory  # noqa: E402
 from routing.learning.examples import example_from_comparison, judge_quality  # noqa: E402
@@ -70,14 +72,6 @@ def replica_rss(raw: str) -> str:
         out = subprocess.run([sys.executable, "-c", REPLICA, version.name, str(ROOT)],
                              capture_output=True, text=True, check=True)  # fmt: skip
     return out.stdout.strip()
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    return ordered[int(len(ordered) * q)]
 
 
 def main() -> int:

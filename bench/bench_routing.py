@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from toolkit import loadavg, percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 N_QUERIES = 10_000
 # (analyzer module, training module) per code layout, newest first.
@@ -34,10 +36,6 @@ LAYOUTS = (
     ("routing.analyzer.scorer", "routing.training.fit"),
     ("routing.analyzer", "routing.analyzer_training"),
 )
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def load_code(tree: Path) -> tuple[Any, Any]:
@@ -51,10 +49,6 @@ def load_code(tree: Path) -> tuple[Any, Any]:
         except (ImportError, AttributeError):
             continue
     sys.exit(f"error: no QueryAnalyzer in {tree} (run with that tree's venv python)")
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    return ordered[int(len(ordered) * q)]
 
 
 def main() -> int:

@@ -58,6 +58,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+from toolkit import serve
 
 SECRET = "bench-signing-secret"
 BOT_USER = "UBOT"
@@ -180,15 +181,20 @@ class SlackStandIn:
             return {"ok": True, "user": {"id": user, "name": f"user-{user}", "team_id": TEAM}}
         return {"ok": False, "error": "unknown_method"}
 
-    def observe(
-        self, method: str, args: dict[str, Any], answer: dict[str, Any], now: float
-    ) -> None:
-        """Note first posts and finished answers, per mention thread."""
+    def thread_of(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> str | None:
+        """The thread a call is about: its `thread_ts`, else that of the message it edits."""
         thread_ts = args.get("thread_ts")
         if method in ("chat.postMessage", "chat.startStream") and answer.get("ok") and thread_ts:
             self.thread_of_message[str(answer["ts"])] = str(thread_ts)
         if not thread_ts and args.get("ts"):
             thread_ts = self.thread_of_message.get(str(args["ts"]))
+        return str(thread_ts) if thread_ts else None
+
+    def observe(
+        self, method: str, args: dict[str, Any], answer: dict[str, Any], now: float
+    ) -> None:
+        """Note first posts and finished answers, per mention thread."""
+        thread_ts = self.thread_of(method, args, answer)
         thread = self.threads.get(str(thread_ts)) if thread_ts else None
         if thread is None:
             return
@@ -434,11 +440,7 @@ async def one_run(args: argparse.Namespace) -> RunResult:
     web_app = web.Application()
     web_app.router.add_post("/api/{method}", slack.api)
     web_app.router.add_post("/v1/chat/completions", llm_completions)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    api_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, api_port = await serve(web_app)
     events_port = free_port()
     failures: list[str] = []
     figures: dict[str, float] = {}
