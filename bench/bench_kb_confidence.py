@@ -13,8 +13,6 @@ caught / answerable ones wrongly refused.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import tempfile
 from collections import Counter
@@ -26,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_kb_quality import SETS, Question, auc, index, load  # noqa: E402
+from bench_kb_quality import SETS, Question, auc, index, load, on_docs  # noqa: E402
 
 from bot.knowledge.query import Group  # noqa: E402
 from bot.knowledge.ranking import Scored, rank  # noqa: E402
@@ -199,9 +197,7 @@ async def run(docs: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", default=str(ROOT.parent / "shared/data/kb/mastodon-docs"))
-    asyncio.run(run(Path(parser.parse_args().docs).resolve()))
+    on_docs(__doc__.split("\n")[0], run)
 
 
 if __name__ == "__main__":

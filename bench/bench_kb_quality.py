@@ -29,12 +29,15 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT.parent / "shared/data/kb/mastodon-docs"
 sys.path.insert(0, str(ROOT))
 
 from adapters.knowledge.folders import FolderReader  # noqa: E402
@@ -258,9 +261,16 @@ async def run(args: argparse.Namespace, docs: Path) -> None:
         folder.cleanup()
 
 
+def on_docs(description: str, run: Callable[[Path], Coroutine[Any, Any, None]]) -> None:
+    """The command line of a bench over one folder of documents: `--docs DIR`, then `run`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--docs", default=str(DOCS))
+    asyncio.run(run(Path(parser.parse_args().docs).resolve()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", default=str(ROOT.parent / "shared/data/kb/mastodon-docs"))
+    parser.add_argument("--docs", default=str(DOCS))
     parser.add_argument(
         "--questions",
         action="append",

@@ -13,8 +13,6 @@ and held-out halves of each question set (bench/data/kb_questions*.jsonl).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.composition import build  # noqa: E402
 from adapters.knowledge.folders import FolderReader  # noqa: E402
-from bench.bench_kb_quality import KS, Question, load, recall  # noqa: E402
+from bench.bench_kb_quality import KS, Question, load, on_docs, recall  # noqa: E402
 from bot.knowledge.ingest import Ingest  # noqa: E402
 from bot.knowledge.retrieval import KnowledgeBase  # noqa: E402
 from bot.knowledge.semantic import Semantic  # noqa: E402
@@ -99,9 +97,7 @@ def _mean(rows: list[tuple[Question, Any]], split: str, k: int, docs: Path) -> s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", default=str(ROOT.parent / "shared/data/kb/mastodon-docs"))
-    asyncio.run(run(Path(parser.parse_args().docs).resolve()))
+    on_docs(__doc__.split("\n")[0], run)
 
 
 if __name__ == "__main__":
