@@ -17,6 +17,7 @@ from storage.quality import QualityData
 from storage.tables import calls_t, feedback_t, judgements_t, messages_t, quality_hours_t
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
+from tests.storage.revisions import downgrade
 
 START = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)
 
@@ -149,20 +150,12 @@ async def test_quality_from_the_hourly_counts_equals_the_raw_rows(database: Data
 async def test_the_migration_sums_the_quality_of_the_rows_already_there(
     database: Database,
 ) -> None:
-    from alembic import command
-
-    from storage.database import alembic_config, upgrade
-
-    def downgrade(connection: sa.Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0012")
+    from storage.database import upgrade
 
     db = database.engine()
     rng = random.Random(12)
     try:
-        async with db.begin() as conn:
-            await conn.run_sync(downgrade)
+        await downgrade(db, "0012")
         await seed(db, rng)  # before migration 0013: no quality triggers
         await upgrade(db)
         await assert_quality_equals_raw(db)

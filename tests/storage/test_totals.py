@@ -20,6 +20,7 @@ from storage.rollups import Dimension, Scope, local_days
 from storage.tables import calls_t, channel_hours_t, model_hours_t, user_days_t, user_hours_t
 from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
+from tests.storage.revisions import downgrade
 
 START = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)  # spans the US switch to summer time
 MEASURES = ("nano_usd", "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
@@ -227,21 +228,13 @@ async def test_the_daily_totals_migration_sums_the_calls_already_there(
     database: Database,
 ) -> None:
     """Migration 0013 adds `user_days`: it sums the existing calls, and its triggers keep it."""
-    from alembic import command
-
-    from storage.database import alembic_config, upgrade
-
-    def downgrade(connection: sa.Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0012")
+    from storage.database import upgrade
 
     db = database.engine()
     try:
         thread = await make_thread(db)
         await insert_calls(db, random_calls(random.Random(4), thread, 40))
-        async with db.begin() as conn:
-            await conn.run_sync(downgrade)
+        await downgrade(db, "0012")
         await insert_calls(db, random_calls(random.Random(6), thread, 40))  # hourly totals only
         await upgrade(db)
         await insert_calls(db, random_calls(random.Random(8), thread, 20))

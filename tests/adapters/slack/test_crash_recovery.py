@@ -77,6 +77,16 @@ async def settled(slack: Harness) -> tuple[list[Any], list[Any], list[Any]]:
     return slack.answers(), calls, questions
 
 
+async def recover(restarted: Harness, event: dict[str, Any], how: str) -> None:
+    """The restarted app finds the dead one's question: on Slack's redelivery of its event, or
+    in the recovery sweep."""
+    if how == "redelivery":
+        await restarted.http(event, retry=1)
+        await restarted.settle()
+    else:
+        await restarted.adapter.engine.recover_all("slack", restarted.adapter.recovery_reply)
+
+
 def one_complete_answer(fake: FakeSlack) -> None:
     shown = [m for m in fake.messages() if m.thread_ts == "500.000100"]
     assert len(shown) == 1, [m.body for m in shown]
@@ -119,11 +129,7 @@ async def test_crash_while_answering_then_restart_answers_once(
     crash(dead, abandoned)
 
     restarted = await make_harness(database, clock=later(LEASE + 1), **settings)
-    if how == "redelivery":
-        await restarted.http(event, retry=1)
-        await restarted.settle()
-    else:
-        await restarted.adapter.engine.recover_all("slack", restarted.adapter.recovery_reply)
+    await recover(restarted, event, how)
 
     one_complete_answer(fake_slack)
     _, calls, questions = await settled(restarted)
@@ -258,11 +264,7 @@ async def test_an_answer_from_the_docs_keeps_its_sources_when_posted_after_a_cra
     crash(dead, abandoned)
 
     restarted = await make_harness(database, clock=later(LEASE + 1), **settings)
-    if how == "redelivery":
-        await restarted.http(event, retry=1)
-        await restarted.settle()
-    else:
-        await restarted.adapter.engine.recover_all("slack", restarted.adapter.recovery_reply)
+    await recover(restarted, event, how)
     [answer] = [m for m in fake_slack.messages() if m.thread_ts == "500.000100"]
     assert answer.body == ANSWER and answer.block("actions") is not None
     sources = answer.block("context")

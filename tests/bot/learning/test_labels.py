@@ -14,6 +14,18 @@ from tests.conftest import Database
 from tests.rows import call_values, insert_calls, make_thread
 
 
+def comparison(n: int, thread: tuple[int, int]) -> Comparison:
+    """Question `n`'s comparison (its call is the n+1th): premium's shadow beat budget's."""
+    thread_id, message_id = thread
+    return Comparison(
+        call_id=n + 1, thread_id=thread_id, message_id=message_id,
+        question=f"question {n}", context=(), answered_tier="budget",
+        shadow_tier="premium", shadow_model="m", shadow_call_id=None, judge_call_id=None,
+        answered_score=5, shadow_score=9, answered_cost_nano_usd=1,
+        shadow_cost_nano_usd=20, router_version=None, router_score=None,
+    )  # fmt: skip
+
+
 async def test_labels_follow_the_questions_not_the_comparisons_finishing_order(
     database: Database,
 ) -> None:
@@ -23,14 +35,7 @@ async def test_labels_follow_the_questions_not_the_comparisons_finishing_order(
         threads = [await make_thread(engine, external=f"t{n}") for n in range(4)]
         await insert_calls(engine, [call_values(threads[0], utcnow()) for _ in range(4)])
         for n in (2, 0, 3, 1):  # the background comparisons finish out of order
-            thread_id, message_id = threads[n]
-            await store.record_comparison(Comparison(
-                call_id=n + 1, thread_id=thread_id, message_id=message_id,
-                question=f"question {n}", context=(), answered_tier="budget",
-                shadow_tier="premium", shadow_model="m", shadow_call_id=None, judge_call_id=None,
-                answered_score=5, shadow_score=9, answered_cost_nano_usd=1,
-                shadow_cost_nano_usd=20, router_version=None, router_score=None,
-            ))  # fmt: skip
+            await store.record_comparison(comparison(n, threads[n]))
         labels = await collect(store, LabelWeights())
         assert [ex.text for ex in labels] == [f"question {n}" for n in range(4)]
     finally:
@@ -45,14 +50,8 @@ async def test_a_label_carries_its_questions_retrieval_confidence(database: Data
         store = LearningData(engine)
         threads = [await make_thread(engine, external=f"t{n}") for n in range(2)]
         await insert_calls(engine, [call_values(threads[0], utcnow()) for _ in range(2)])
-        for n, (thread_id, message_id) in enumerate(threads):
-            await store.record_comparison(Comparison(
-                call_id=n + 1, thread_id=thread_id, message_id=message_id,
-                question=f"question {n}", context=(), answered_tier="budget",
-                shadow_tier="premium", shadow_model="m", shadow_call_id=None, judge_call_id=None,
-                answered_score=5, shadow_score=9, answered_cost_nano_usd=1,
-                shadow_cost_nano_usd=20, router_version=None, router_score=None,
-            ))  # fmt: skip
+        for n, thread in enumerate(threads):
+            await store.record_comparison(comparison(n, thread))
         async with engine.begin() as conn:
             await conn.execute(sa.insert(kb_answers_t).values(
                 message_id=threads[0][1], created_at=utcnow(), platform="slack",
