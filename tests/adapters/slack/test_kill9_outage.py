@@ -111,8 +111,17 @@ async def test_kill_9_during_an_outage_loses_no_ledger_row_and_answers_nothing_a
     try:
         body = json.dumps(envelope(mention(QUESTION, "910.000100")))
         async with http_client() as client:
-            response = await client.post(f"http://127.0.0.1:{port}/slack/events", content=body,
-                                         headers=signed_headers(body, secret=SECRET))  # fmt: skip
+            # As Slack delivers: a 500 (the question not stored within DATABASE_WAIT_S, as on a
+            # loaded machine) is delivered again, up to 3 retries, with Slack's retry headers.
+            for retry in range(4):
+                headers = signed_headers(body, secret=SECRET)
+                if retry:
+                    headers |= {"x-slack-retry-num": str(retry),
+                                "x-slack-retry-reason": "http_error"}  # fmt: skip
+                response = await client.post(f"http://127.0.0.1:{port}/slack/events",
+                                             content=body, headers=headers)  # fmt: skip
+                if response.status_code == 200:
+                    break
         assert response.status_code == 200
 
         async def requested() -> bool:
