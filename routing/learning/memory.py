@@ -97,12 +97,7 @@ class Memory:
         guard's leave-one-group-out scores)."""
         mass = weight = closest = 0.0
         needed = fine = 0
-        found = self._index.nearest(words, self.k + len(skip))
-        if skip:
-            found = [pair for pair in found if pair[1] not in skip][: self.k]
-        for cosine, position in found:
-            if cosine <= self.floor:
-                break
+        for cosine, position in self.neighbours(words, skip):
             w = self._weights[position] * cosine * cosine
             label = self._labels[position]
             mass += w * label
@@ -111,6 +106,16 @@ class Memory:
             fine += label < 0.5
             closest = max(closest, cosine)
         return Pull(mass, weight, needed, fine, closest)
+
+    def neighbours(
+        self, words: Sequence[str], skip: frozenset[int] = frozenset()
+    ) -> list[tuple[float, int]]:
+        """(cosine, position) of the judged questions that pull: up to `k` above the floor, most
+        alike first, `skip` left out."""
+        found = self._index.nearest(words, self.k + len(skip))
+        if skip:
+            found = [pair for pair in found if pair[1] not in skip][: self.k]
+        return [pair for pair in found if pair[0] > self.floor]
 
     def adjust(
         self, feats: Features, base: float, skip: frozenset[int] = frozenset()

@@ -5,9 +5,12 @@ The guard (cross-fitted, leaving one group out): near-duplicate labels form grou
 each group is scored by the memory of every other group's labels, so every label is scored out
 of fold, by a memory as close as it can be to the one that would be deployed (all labels but
 its own question's copies). A paired bootstrap over the groups gives an interval for the APGR
-gain of these out-of-fold scores over the current router's scores of the same labels. Adopted
-when the point gain is positive and the two-sided interval excludes a loss (its lower bound is
-above 0); the adopted memory is then fitted on every label. On labels that carry no signal the
+gain of these out-of-fold scores over the current router's scores of the same labels; its
+rounds resample the memory's labels with the judged ones (`spread`: an out-of-fold score is
+made of other labels, and holding it fixed made the interval too narrow), and the interval is
+the point gain ± z x their spread. Adopted when the point gain is positive and the interval
+excludes a loss (its lower bound is above 0); the adopted memory is then fitted on every
+label. On labels that carry no signal the
 out-of-fold gain is centred on zero or below (the memory moves scores at random), so the bound
 clears zero rarely; docs/routing.md has the measured rate. When the gain is positive but the
 interval still reaches below zero, the reason says roughly how many more labels would settle it
@@ -25,14 +28,16 @@ weight as well as the memory.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
-from routing.analyzer.features import Features
+from routing.analyzer.features import Features, extract
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning.crossfit import (
     MemorySettings,
@@ -42,8 +47,17 @@ from routing.learning.crossfit import (
     near_duplicate_groups,
 )
 from routing.learning.examples import KINDS, LabelledExample
-from routing.learning.metrics import QUALITY_TARGET, Comparison, Outcome, compare, has_gap
+from routing.learning.memory import Memory
+from routing.learning.metrics import (
+    QUALITY_TARGET,
+    Comparison,
+    Interval,
+    Outcome,
+    compare,
+    has_gap,
+)
 from routing.learning.retrieval import learn_weight, shifted
+from routing.learning.spread import Neighbourhood, gain_spread, neighbourhood
 from routing.learning.tuned import Scorer, TunedAnalyzer
 
 logger = logging.getLogger(__name__)
@@ -52,7 +66,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class TuneSettings:
     folds: int = 5  # of groups, for the retrieval weight (the memory leaves one group out)
-    rounds: int = 1000  # bootstrap resamples
+    rounds: int = 1000  # bootstrap resamples (the metrics' intervals)
+    spread_rounds: int = 300  # resamples with the memory's labels (the deciding interval)
     level: float = 0.95  # two-sided interval; adoption needs its lower APGR-gain bound > 0
     quality_target: float = QUALITY_TARGET
     # Floors below which no interval is computed at all (an APGR needs both kinds of outcome).
@@ -101,20 +116,22 @@ def more_labels_needed(n: int, gain: float, low: float) -> int | None:
     return max(10, math.ceil((needed - n) / 10.0) * 10)
 
 
-def out_of_group_scores(
+def out_of_group(
     base: QueryAnalyzer,
     examples: Sequence[LabelledExample],
     groups: Sequence[int],
     settings: MemorySettings,
-) -> list[float]:
+) -> tuple[Memory, list[float], list[Neighbourhood]]:
     """Each example scored by the memory of every other group's labels (leave one group out):
     one memory of all labels, each group's own positions skipped when it is scored. The texts
-    of a group still count in the features' document frequencies (no label does)."""
+    of a group still count in the features' document frequencies (no label does). Also the
+    neighbours each score used, for `spread.gain_spread`."""
     memory = fit_memory(examples, settings, base.fingerprint)
     members: dict[int, list[int]] = {}
     for i, group in enumerate(groups):
         members.setdefault(group, []).append(i)
     scores = [0.0] * len(examples)
+    hoods: list[Neighbourhood] = [Neighbourhood((), (), (), 0.0, True)] * len(examples)
     for positions in members.values():
         skip = frozenset(positions)
 
@@ -125,19 +142,35 @@ def out_of_group_scores(
 
         scorer = base.adjusted(adjust)
         for i in positions:
-            scores[i] = scorer.score(examples[i].text, examples[i].context).score
-    return scores
+            text = examples[i].text
+            scores[i] = scorer.score(text, examples[i].context).score
+            fixed = bool(examples[i].context)
+            hoods[i] = (Neighbourhood((), (), (), scores[i], True) if fixed else
+                        neighbourhood(memory, extract(text).tokens, skip, base.difficulty(text),
+                                      scores[i]))  # fmt: skip
+    return memory, scores, hoods
+
+
+def out_of_group_scores(
+    base: QueryAnalyzer,
+    examples: Sequence[LabelledExample],
+    groups: Sequence[int],
+    settings: MemorySettings,
+) -> list[float]:
+    return out_of_group(base, examples, groups, settings)[1]
 
 
 def with_retrieval_weights(
     scores: Sequence[float], examples: Sequence[LabelledExample], folds: Sequence[int],
     outcomes: Sequence[Outcome],
-) -> tuple[list[float], float]:  # fmt: skip
-    """Out-of-fold scores with each fold's retrieval weight learned on the other folds, and the
-    weight learned on every label (the adopted model's)."""
+) -> tuple[list[float], list[float], float]:  # fmt: skip
+    """Out-of-fold scores with each fold's retrieval weight learned on the other folds, the
+    weight each score was shifted by, and the weight learned on every label (the adopted
+    model's)."""
     retrievals = [ex.retrieval for ex in examples]
+    applied = [0.0] * len(examples)
     if not any(retrievals):
-        return list(scores), 0.0
+        return list(scores), applied, 0.0
     labels = [ex.needs_premium for ex in examples]
     weights = balanced_weights(examples)
     shifted_scores = list(scores)
@@ -150,7 +183,8 @@ def with_retrieval_weights(
         for i, f in enumerate(folds):
             if f == fold:
                 shifted_scores[i] = shifted(scores[i], retrievals[i], weight)
-    return shifted_scores, learn_weight(scores, retrievals, labels, weights)
+                applied[i] = weight
+    return shifted_scores, applied, learn_weight(scores, retrievals, labels, weights)
 
 
 def tune(
@@ -192,20 +226,21 @@ def tune(
     if not has_gap(outcomes):
         return refuse("premium was not better than the cheaper tier on these labels")
     folds = fold_assignment(texts, groups, settings.folds)
-    candidate, weight = with_retrieval_weights(
-        out_of_group_scores(base, usable, groups, settings.memory), usable, folds, outcomes
-    )
+    memory, scores, hoods = out_of_group(base, usable, groups, settings.memory)
+    candidate, applied, weight = with_retrieval_weights(scores, usable, folds, outcomes)
     incumbent = current or base
-    comparison = compare(
-        [incumbent.score(ex.text, ex.context, ex.retrieval).score for ex in usable],
-        candidate,
-        outcomes,
-        seed=seed,
-        rounds=settings.rounds,
-        level=settings.level,
-        target=settings.quality_target,
-        groups=groups,
-    )
+    before = [incumbent.score(ex.text, ex.context, ex.retrieval).score for ex in usable]
+    comparison = compare(before, candidate, outcomes, seed=seed, rounds=settings.rounds,
+                         level=settings.level, target=settings.quality_target,
+                         groups=groups)  # fmt: skip
+    # The interval that decides: the spread with the memory's labels resampled too (`spread`).
+    spread = gain_spread(memory, hoods, before, outcomes, groups,
+                         [ex.retrieval for ex in usable], applied, seed=seed,
+                         rounds=settings.spread_rounds, target=settings.quality_target)  # fmt: skip
+    point = comparison.apgr_gain.estimate
+    half = NormalDist().inv_cdf(0.5 + settings.level / 2.0) * spread
+    comparison = dataclasses.replace(comparison, apgr_gain=Interval(point, point - half,
+                                                                    point + half))  # fmt: skip
     # Kept with the version even when refused: `router use N --force` can still activate it.
     learned = weight
     model = fit_memory(usable, settings.memory, base.fingerprint, weight).to_json()

@@ -68,7 +68,7 @@ def test_labels_from_every_subject_are_refused(base: QueryAnalyzer, mmlu: list[E
     """A refused version leaves the deployment's APGR exactly where it was, so the decision is
     what is checked (scoring the 2,551 unseen questions is `router replay`'s job)."""
     labelled = benchmark_replay(mmlu, seed=0, labelled=300).labelled
-    result = tune(base, labelled, seed=0, settings=TuneSettings(rounds=200))
+    result = tune(base, labelled, seed=0, settings=TuneSettings(rounds=200, spread_rounds=100))
     assert not result.adopted and result.comparison is not None, result.reason
     assert result.comparison.apgr_gain.low <= 0.0
 

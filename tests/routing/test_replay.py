@@ -25,7 +25,7 @@ from routing.tiers import TIERS
 THRESHOLDS = load_routing().thresholds
 # Fewer bootstrap rounds: the guard's own rate is measured in docs/routing.md, these tests check
 # what the adopted memory does (the decision at 1,000 rounds is the same on these tables).
-QUICK = TuneSettings(rounds=200)
+QUICK = TuneSettings(rounds=200, spread_rounds=100)
 
 
 @pytest.fixture(scope="module")
