@@ -234,11 +234,13 @@ def tune(
                          level=settings.level, target=settings.quality_target,
                          groups=groups)  # fmt: skip
     # The interval that decides: the spread with the memory's labels resampled too (`spread`).
+    point = comparison.apgr_gain.estimate
+    z = NormalDist().inv_cdf(0.5 + settings.level / 2.0)
     spread = gain_spread(memory, hoods, before, outcomes, groups,
                          [ex.retrieval for ex in usable], applied, seed=seed,
-                         rounds=settings.spread_rounds, target=settings.quality_target)  # fmt: skip
-    point = comparison.apgr_gain.estimate
-    half = NormalDist().inv_cdf(0.5 + settings.level / 2.0) * spread
+                         rounds=settings.spread_rounds, target=settings.quality_target,
+                         point=point, z=z)  # fmt: skip
+    half = z * spread
     comparison = dataclasses.replace(comparison, apgr_gain=Interval(point, point - half,
                                                                     point + half))  # fmt: skip
     # Kept with the version even when refused: `router use N --force` can still activate it.

@@ -31,7 +31,7 @@ from routing.learning.replay import (
     random_labels,
     shuffled_labels,
 )
-from routing.learning.spread import gain_spread, rescored_one
+from routing.learning.spread import CHECK_EVERY, gain_spread, rescored_one, settled
 from routing.learning.tuning import (
     more_labels_needed,
     out_of_group,
@@ -265,3 +265,29 @@ def test_the_deciding_interval_resamples_the_memory_labels_too(
                          [0.0] * len(texts), seed=0, rounds=200, target=0.95)  # fmt: skip
     fixed = compare(before, scores, outcomes, seed=0, rounds=200, groups=groups).apgr_gain
     assert spread > (fixed.high - fixed.low) / (2 * 1.96)
+
+
+def test_the_spread_stops_early_only_once_the_decision_is_settled(
+    base: QueryAnalyzer, replay: Replay
+) -> None:
+    """The rounds drawn are the full run's first ones: a gain far from the interval's reach
+    stops at the first check (the same spread as that many rounds alone); a gain at the edge
+    runs every round (the same spread as without a gain to check)."""
+    texts = [ex.text for ex in replay.labelled]
+    groups = near_duplicate_groups(texts)
+    memory, _, hoods = out_of_group(base, replay.labelled, groups, MemorySettings())
+    outcomes = [outcome_of(ex, False) for ex in replay.labelled]
+    before = [base.score(t).score for t in texts]
+
+    def spread(rounds: int, point: float | None = None) -> float:
+        return gain_spread(memory, hoods, before, outcomes, groups, [None] * len(texts),
+                           [0.0] * len(texts), seed=0, rounds=rounds, target=0.95,
+                           point=point)  # fmt: skip
+
+    full = spread(2 * CHECK_EVERY)
+    first = spread(CHECK_EVERY)
+    assert first != full
+    assert spread(2 * CHECK_EVERY, point=10.0) == first  # adopted whatever the spread
+    assert spread(2 * CHECK_EVERY, point=-1.0) == first  # no gain: refused whatever the spread
+    assert spread(2 * CHECK_EVERY, point=1.96 * first) == full  # on the edge: every round
+    assert settled(10.0, first, 1.96) and not settled(1.96 * first, first, 1.96)
