@@ -23,17 +23,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Parallel test processes: two, one per core here. Measured on a quiet machine before issue 22
-# (when two took 57-59 s): one process 114 s, three 65 s, four 71 s; the suite is CPU-bound
-# (its CPU time is about twice its wall time in two), so more workers only compete for the
-# cores (docs/benchmarks.md, section 13).
-TEST_WORKERS ?= 2
+# Parallel test processes: three on 2 cores, with work stealing (an idle worker takes tests
+# queued for another). The suite now waits as well as computes (subprocesses starting, stand-ins
+# stalling on purpose, Chromium): on a clean clone of 2e05f69 at load 1.6-3.4, 838 tests took
+# 70.2-80.7 s in two workers, 73.0 s in two with work stealing, 63.5 s in three, 66.3 s in four,
+# and 57.4 s in three with work stealing (docs/benchmarks.md, section 13). Before issue 22, when
+# the suite was CPU-bound, two were fastest (57-59 s; three 65 s, four 71 s).
+TEST_WORKERS ?= 3
 
 # Bytecode is cached (in __pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
 # without it every run compiles again each test module (with pytest's assertion rewriting) in
 # each worker, and the project's modules in each `switchboard` subprocess a test starts.
 test: $(STAMP) lint typecheck
-	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_wired_engine.py
