@@ -29,6 +29,7 @@ from bench.bench_kb_quality import KS, Question, load, on_docs, recall  # noqa: 
 from bot.knowledge.ingest import Ingest  # noqa: E402
 from bot.knowledge.retrieval import KnowledgeBase  # noqa: E402
 from bot.knowledge.semantic import Semantic  # noqa: E402
+from bot.llm.errors import BadRequest  # noqa: E402
 from bot.llm.types import ChatRequest, EmbeddingRequest, Embeddings, StreamResult, Usage  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.knowledge import KnowledgeStore  # noqa: E402
@@ -53,7 +54,7 @@ class WordLlamaProvider:
         return Embeddings(found, MODEL, Usage(tokens, 0), None, elapsed)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[str | StreamResult, None]:
-        raise NotImplementedError("embeddings only")
+        raise BadRequest(detail="this benchmark's provider answers embedding requests only")
         yield ""  # pragma: no cover
 
 
