@@ -89,6 +89,7 @@ async def retrieval(url: str, schema: str | None, passages: int, queries: int,
         await store.put("default", page)
         built += len(page.passages)
         n += 1
+    await store.refresh_statistics()  # as `kb add` and `kb sync` end
     seconds = time.perf_counter() - started
     kb = KnowledgeBase(store)
     texts = [q["question"] for q in questions]

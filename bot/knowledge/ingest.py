@@ -103,7 +103,7 @@ class Ingest:
                 continue
             source = await self.store.add_source(collection, absolute, url_base)
             await self._index(source, listed, report)
-        await self._embed(report)
+        await self._settle(report)
         return report
 
     async def sync(self, collection: str | None = None) -> Report:
@@ -119,8 +119,15 @@ class Ingest:
                 )
                 continue
             await self._index(source, listed, report)
-        await self._embed(report)
+        await self._settle(report)
         return report
+
+    async def _settle(self, report: Report) -> None:
+        """After a batch: the database's statistics brought up to date (when anything
+        changed), then the new passages embedded."""
+        if report.added or report.changed or report.removed:
+            await self.store.refresh_statistics()
+        await self._embed(report)
 
     async def _index(
         self, source: Source, listed: list[SourceFile | Problem], report: Report

@@ -154,7 +154,7 @@ class KnowledgeBase:
             ]
             least = len(query) if options.every_word else options.least if len(query) > 2 else 1
             matches = match(
-                conn, query, collections, limit, least=least, strict=options.every_word,
+                conn, query, found.collections, limit, least=least, strict=options.every_word,
                 depth=options.depth, synonym_depth=options.synonym_depth,
             )  # fmt: skip
             return Matched(groups, found.documents, matches)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -216,5 +217,36 @@ async def test_a_question_during_a_sync_sees_a_page_whole(database: Database) ->
     await task
     assert mixes == 0
     for store in (writer, reader):
+        await store.close()
+        await store.db.dispose()
+
+
+async def _analyses(store: KnowledgeStore) -> int:
+    return int(await store.run(lambda conn: conn.scalar(
+        sa.text("SELECT pg_stat_get_analyze_count('kb_terms'::regclass)")
+    )))  # fmt: skip
+
+
+async def test_kb_add_leaves_postgres_planning_with_fresh_statistics(
+    database: Database, tmp_path: Path
+) -> None:
+    """A search right after `kb add` is planned on the new words' statistics, not on an empty
+    table's (the spelling look-up then scanned every word: 40-90 ms at 45,000 words)."""
+    if database.kind != "postgres":
+        pytest.skip("SQLite plans these statements by their indexes alone")
+    from adapters.knowledge.folders import FolderReader
+
+    (tmp_path / "billing.md").write_text(BILLING)
+    store = KnowledgeStore(database.engine())
+    try:
+        before = await _analyses(store)
+        report = await Ingest(store, FolderReader()).add([str(tmp_path)], "default", None)
+        assert report.added == 1
+        assert await _analyses(store) == before + 1
+        again = await Ingest(store, FolderReader()).sync()
+        assert again.unchanged == 1 and await _analyses(store) == before + 1  # nothing changed
+        found = await KnowledgeBase(store).search("how do I chnage my VAT number?")
+        assert found.passages[0].section == "Billing › Change your VAT ID"
+    finally:
         await store.close()
         await store.db.dispose()
