@@ -82,16 +82,18 @@ class Conversations:
         lease_until: datetime | None = None,
         origin: str = "",
         now: datetime | None = None,
+        collections: tuple[str, ...] | None = None,
     ) -> StartedTurn | None:
         """Store the user's message; None when this event was already handled (dedupe), or
         is being answered by someone holding its lease. An unfinished question whose lease
         ran out is taken over instead (`resumed`).
 
         In the same transaction, read what routing needs: the channel's overrides (with the
-        thread) and up to `history_limit` earlier messages (one bounded query).
+        thread), up to `history_limit` earlier messages (one bounded query) and, given
+        `collections`, how many documents the knowledge base holds in them.
         """
         question = Question(ref, text, author, event_key, history_limit, owner, lease_until,
-                            origin)  # fmt: skip
+                            origin, collections)  # fmt: skip
         at = now or utcnow()
         return await self._transaction(lambda conn: start_turn(conn, question, at))
 
@@ -146,9 +148,17 @@ class Conversations:
             return False
 
     async def finish_question(
-        self, message_id: int, platform: str, external_ids: Sequence[str], call_key: str | None
+        self,
+        message_id: int,
+        platform: str,
+        external_ids: Sequence[str],
+        call_key: str | None,
+        call_id: int = 0,
     ) -> None:
-        await self.spool.write(writes.finish(message_id, platform, external_ids, call_key))
+        """The reply is posted: its posts point at the call (`call_id`, or the call found by
+        its key when the id is 0), and the question is answered."""
+        write = writes.finish(message_id, platform, external_ids, call_key, call_id)
+        await self.spool.write(write)
 
     async def fail_question(self, message_id: int) -> None:
         await self.spool.write(writes.fail(message_id))
@@ -206,13 +216,17 @@ class Conversations:
         )
         return found is not None
 
-    async def reload_turn(self, turn: StartedTurn, history_limit: int) -> StartedTurn:
+    async def reload_turn(
+        self, turn: StartedTurn, history_limit: int, collections: tuple[str, ...] | None = None
+    ) -> StartedTurn:
         """`turn` as the thread stands now: its history, variant and channel tier (a question
-        stored before an earlier one of its thread was answered reads them again)."""
+        stored before an earlier one of its thread was answered reads them again), and the
+        documents in `collections` as `start_turn` reads them."""
         message_id, owner, again = turn.message_id, turn.owner, turn.resumed
         return await self._transaction(
-            lambda conn: questions.load_turn(conn, message_id, owner, history_limit, resumed=again)
-        )
+            lambda conn: questions.load_turn(conn, message_id, owner, history_limit,
+                                             resumed=again, collections=collections)
+        )  # fmt: skip
 
     async def set_thread_variant(self, thread_id: int, experiment: str, variant: str) -> None:
         async with self.engine.begin() as conn:

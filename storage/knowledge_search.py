@@ -218,6 +218,15 @@ _PER_COLLECTION_IN = _PER_COLLECTION.where(
 )
 
 
+# The documents in the channel's collections, as a column of the question's own statement
+# (storage.turns): a question on a channel with nothing to search costs no search.
+DOCUMENTS_IN = (
+    sa.select(sa.func.count())
+    .where(kb_documents_t.c.collection.in_(sa.bindparam("collections", expanding=True)))
+    .scalar_subquery()
+)
+
+
 def counts(conn: sa.Connection, collections: Sequence[str] | None = None) -> tuple[int, int]:
     """(documents, passages) in `collections` (None: the whole knowledge base)."""
     if collections is None:

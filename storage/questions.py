@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from storage.knowledge_answers import cited_for
+from storage.knowledge_search import DOCUMENTS_IN
 from storage.records import StartedTurn, StoredAnswer, Turn, Unfinished
 from storage.tables import calls_t, channel_settings_t, messages_t, threads_t
 
@@ -44,6 +45,26 @@ END = (
             checkpoint=None)
 )  # fmt: skip
 
+_t = threads_t.c
+LOAD_TURN = (
+    sa.select(m.thread_id, m.created_at, m.checkpoint, m.pending, _t.experiment, _t.variant,
+              _t.created_at.label("thread_created_at"), channel_settings_t.c.tier)
+    .join(threads_t, _t.id == m.thread_id)
+    .outerjoin(channel_settings_t, sa.and_(
+        channel_settings_t.c.platform == _t.platform,
+        channel_settings_t.c.workspace == _t.workspace,
+        channel_settings_t.c.channel == _t.channel))
+    .where(m.id == sa.bindparam("message_id"))
+)  # fmt: skip
+# The same, with the knowledge base's documents in the channel's collections (turns.py).
+LOAD_TURN_COUNTING = LOAD_TURN.add_columns(DOCUMENTS_IN.label("documents"))
+RECENT = (
+    sa.select(m.role, m.text)
+    .where(m.thread_id == sa.bindparam("thread_id"), m.id < sa.bindparam("before_id"))
+    .order_by(m.id.desc())
+    .limit(sa.bindparam("limit"))
+)
+
 
 def claim(
     conn: sa.Connection,
@@ -66,32 +87,31 @@ def claim(
 
 
 def load_turn(
-    conn: sa.Connection, message_id: int, owner: str, history_limit: int, *, resumed: bool
+    conn: sa.Connection,
+    message_id: int,
+    owner: str,
+    history_limit: int,
+    *,
+    resumed: bool,
+    collections: tuple[str, ...] | None = None,
 ) -> StartedTurn:
-    t = threads_t.c
-    row = conn.execute(
-        sa.select(m.thread_id, m.created_at, m.checkpoint, m.pending, t.experiment, t.variant,
-                  t.created_at.label("thread_created_at"), channel_settings_t.c.tier)
-        .join(threads_t, t.id == m.thread_id)
-        .outerjoin(channel_settings_t, sa.and_(
-            channel_settings_t.c.platform == t.platform,
-            channel_settings_t.c.workspace == t.workspace,
-            channel_settings_t.c.channel == t.channel))
-        .where(m.id == message_id)
-    ).one()  # fmt: skip
+    """The question as its thread stands now; given `collections`, with the knowledge base's
+    documents in them (`StartedTurn.documents`)."""
+    if collections is None:
+        row = conn.execute(LOAD_TURN, {"message_id": message_id}).one()
+    else:
+        params = {"message_id": message_id, "collections": list(collections)}
+        row = conn.execute(LOAD_TURN_COUNTING, params).one()
     history: list[Turn] = []
     if history_limit:
-        rows = conn.execute(
-            sa.select(m.role, m.text)
-            .where(m.thread_id == row.thread_id, m.id < message_id)
-            .order_by(m.id.desc())
-            .limit(history_limit)
-        ).all()
+        params = {"thread_id": row.thread_id, "before_id": message_id, "limit": history_limit}
+        rows = conn.execute(RECENT, params).all()
         history = [Turn(r.role, r.text) for r in reversed(rows)]
     return StartedTurn(
         row.thread_id, message_id, row.experiment, row.variant, tuple(history), row.tier,
         row.thread_created_at, owner=owner, created_at=row.created_at, resumed=resumed,
         checkpoint=row.checkpoint or "", pending=row.pending,
+        documents=None if collections is None else row.documents,
     )  # fmt: skip
 
 

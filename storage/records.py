@@ -50,6 +50,9 @@ class StartedTurn:
     resumed: bool = False  # an unfinished question taken over (after a crash)
     checkpoint: str = ""  # the half-written reply a crashed answer left (adapter's ids)
     pending: str | None = None  # JSON of the call that was in flight when it crashed
+    # The knowledge base's documents in the channel's collections, read with the question
+    # (None: not read; the search reads them).
+    documents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ class Question:
     owner: str = ""  # a fresh claim id: who holds the lease
     lease_until: datetime | None = None
     origin: str = ""  # the adapter's reply address, for answering after a restart
+    # The knowledge base collections the channel draws on: their documents are counted in the
+    # same transaction (None: not counted).
+    collections: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

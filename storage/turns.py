@@ -12,6 +12,7 @@ from functools import cache
 import sqlalchemy as sa
 
 from storage import dialects, questions
+from storage.knowledge_search import DOCUMENTS_IN
 from storage.records import CallRecord, Question, StartedTurn, Turn
 from storage.tables import (
     calls_t,
@@ -38,13 +39,9 @@ SELECT_THREAD = sa.select(
     .scalar_subquery()
     .label("tier"),
 ).where(threads_t.c.key == sa.bindparam("key"))
-SELECT_RECENT = (
-    sa.select(messages_t.c.role, messages_t.c.text)
-    .where(messages_t.c.thread_id == sa.bindparam("thread_id"),
-           messages_t.c.id < sa.bindparam("before_id"))
-    .order_by(messages_t.c.id.desc())
-    .limit(sa.bindparam("limit"))
-)  # fmt: skip
+# The same, with how many documents the knowledge base holds for the channel: the question's
+# own transaction answers "is there anything to search?" (no transaction of its own).
+SELECT_THREAD_COUNTING = SELECT_THREAD.add_columns(DOCUMENTS_IN.label("documents"))
 INSERT_ANSWER = sa.insert(messages_t).returning(messages_t.c.id)
 INSERT_CALL = sa.insert(calls_t).returning(calls_t.c.id)
 CALL_BY_KEY = sa.select(calls_t.c.id).where(calls_t.c.key == sa.bindparam("call_key"))
@@ -80,15 +77,19 @@ def _call_values(record: CallRecord, answer_id: int | None) -> dict[str, object]
 
 
 def start_turn(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn | None:
-    """Three statements when the thread exists: its row (with the channel's overrides), the
-    question (ON CONFLICT DO NOTHING RETURNING), the history.
+    """Three statements when the thread exists: its row (with the channel's overrides and,
+    given `q.collections`, the knowledge base's documents in them), the question (ON CONFLICT
+    DO NOTHING RETURNING), the history.
 
     A repeated event id returns None (a duplicate), unless its question was never answered
     and nobody holds it any more (a crash): then this delivery takes it over (`resumed`)."""
     ref = q.ref
-    where = {"key": ref.key, "platform": ref.platform, "workspace": ref.workspace,
-             "channel": ref.channel}  # fmt: skip
-    row = conn.execute(SELECT_THREAD, where).first()
+    where: dict[str, object] = {"key": ref.key, "platform": ref.platform,
+                                "workspace": ref.workspace, "channel": ref.channel}  # fmt: skip
+    select = SELECT_THREAD
+    if q.collections is not None:
+        select, where["collections"] = SELECT_THREAD_COUNTING, list(q.collections)
+    row = conn.execute(select, where).first()
     new_thread = False
     if row is None:
         created = conn.execute(
@@ -96,7 +97,7 @@ def start_turn(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn |
             {**asdict(ref), "key": ref.key, "created_at": utcnow()},
         )
         new_thread = bool(created.rowcount)
-        row = conn.execute(SELECT_THREAD, where).one()
+        row = conn.execute(select, where).one()
     message_id = conn.scalar(
         _dialect_statements(conn).insert_question,
         {"thread_id": row.id, "role": "user", "text": q.text, "author": q.author,
@@ -111,6 +112,7 @@ def start_turn(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn |
     return StartedTurn(
         row.id, int(message_id), row.experiment, row.variant, tuple(history), row.tier,
         row.created_at, owner=q.owner, created_at=now,
+        documents=row.documents if q.collections is not None else None,
     )  # fmt: skip
 
 
@@ -123,7 +125,9 @@ def _redelivered(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn
     if q.owner and found.owner == q.owner:
         # Our own insert, committed though we never heard back (the database dropped the
         # connection at commit): carry on with it.
-        return questions.load_turn(conn, found.id, q.owner, q.history_limit, resumed=False)
+        return questions.load_turn(
+            conn, found.id, q.owner, q.history_limit, resumed=False, collections=q.collections
+        )
     if q.lease_until is None:
         return None
     return questions.claim(conn, found.id, q.owner, q.lease_until, now, q.history_limit)
@@ -132,7 +136,7 @@ def _redelivered(conn: sa.Connection, q: Question, now: datetime) -> StartedTurn
 def recent(conn: sa.Connection, thread_id: int, before_id: int, limit: int) -> list[Turn]:
     """The newest `limit` messages before `before_id`, oldest first: one bounded query."""
     params = {"thread_id": thread_id, "before_id": before_id, "limit": limit}
-    rows = conn.execute(SELECT_RECENT, params).all()
+    rows = conn.execute(questions.RECENT, params).all()
     return [Turn(r.role, r.text) for r in reversed(rows)]
 
 
@@ -179,10 +183,12 @@ def finish_question(
     platform: str,
     external_ids: Sequence[str],
     call_key: str | None,
+    call_id: int = 0,
 ) -> None:
-    """The reply is complete: its posts (so reactions find the call) and the final state."""
-    if external_ids and call_key:
-        call_id = conn.scalar(CALL_BY_KEY, {"call_key": call_key})
-        if call_id is not None:
-            record_posts(conn, platform, external_ids, int(call_id))
+    """The reply is complete: its posts (so reactions find the call) and the final state.
+    The call is found by its key unless its id is known (0: its row was kept for later)."""
+    if external_ids and call_key and not call_id:
+        call_id = conn.scalar(CALL_BY_KEY, {"call_key": call_key}) or 0
+    if external_ids and call_id:
+        record_posts(conn, platform, external_ids, int(call_id))
     questions.end(conn, message_id, questions.ANSWERED)

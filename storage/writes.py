@@ -61,8 +61,10 @@ def checkpoint(message_id: int, owner: str, shown: str) -> Write:
     return Write(CHECKPOINT, f"checkpoint:{uuid.uuid4().hex}", message_id, data)
 
 
-def finish(message_id: int, platform: str, posts: Sequence[str], call_key: str | None) -> Write:
-    data = {"platform": platform, "posts": list(posts), "call_key": call_key}
+def finish(
+    message_id: int, platform: str, posts: Sequence[str], call_key: str | None, call_id: int = 0
+) -> Write:
+    data = {"platform": platform, "posts": list(posts), "call_key": call_key, "call_id": call_id}
     return Write(FINISH, f"finish:{message_id}", message_id, data)
 
 
@@ -86,7 +88,8 @@ def apply(conn: sa.Connection, write: Write, *, again: bool) -> Any:
     if write.kind == CHECKPOINT:
         return questions.set_checkpoint(conn, message_id, d["owner"], d["checkpoint"])
     if write.kind == FINISH:
-        return finish_question(conn, message_id, d["platform"], d["posts"], d["call_key"])
+        return finish_question(conn, message_id, d["platform"], d["posts"], d["call_key"],
+                               d.get("call_id") or 0)  # fmt: skip
     if write.kind == FAIL:
         return questions.fail(conn, message_id, only_unfinished=again)
     raise ValueError(f"unknown write {write.kind!r}")

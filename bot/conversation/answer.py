@@ -222,8 +222,9 @@ class Answerer:
             await reply.start()
             posted = await reply.finish(stored.text, meta)
             await self._conversations.finish_question(
-                job.turn.message_id, job.incoming.platform, posted, stored.call_key
-            )
+                job.turn.message_id, job.incoming.platform, posted, stored.call_key,
+                stored.call_id,
+            )  # fmt: skip
         return Outcome("answered", meta=meta)
 
     async def settle_interrupted(self, turn: StartedTurn) -> None:
@@ -267,7 +268,7 @@ class Answerer:
         )
         posted = await reply.finish(final.text or "", meta)
         await self._conversations.finish_question(
-            job.turn.message_id, job.incoming.platform, posted, call.key
+            job.turn.message_id, job.incoming.platform, posted, call.key, call.call_id
         )
         if not incomplete and final.text and call.call_id:
             self._tell(job, final)

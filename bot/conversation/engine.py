@@ -149,12 +149,14 @@ class Engine:
         ref = ThreadRef(incoming.platform, incoming.workspace, incoming.channel, incoming.thread)
         async with self._locks.hold(ref.key):
             stored, history = taken.turn, self._config.history_max_messages
+            # Whether the knowledge base has anything for this channel is read with the question.
+            kb = self._librarian.config.collections(incoming.channel) if self._librarian else None
             try:
                 # Stored by `take` before an earlier question of its thread was answered: read
                 # the thread again, now that it is this question's turn.
                 turn = await self._patiently(
-                    (lambda: self._intake.store(taken, history)) if stored is None
-                    else (lambda: self._conversations.reload_turn(stored, history)),
+                    (lambda: self._intake.store(taken, history, kb)) if stored is None
+                    else (lambda: self._conversations.reload_turn(stored, history, kb)),
                     taken.arrived, reply,
                 )  # fmt: skip
             except DatabaseUnavailable as error:
@@ -226,7 +228,8 @@ class Engine:
             incoming.forced_tier or question.forced_tier, channel_tier, incoming.admin
         )
         # Retrieval comes first: how well the docs answer the question is a routing feature.
-        grounding = await ground(self._librarian, incoming.asker, turn.message_id, question.text)
+        grounding = await ground(self._librarian, incoming.asker, turn.message_id, question.text,
+                                 turn.documents)  # fmt: skip
         if grounding.in_use and not grounding.covered and not grounding.answer_anyway:
             return await hand_off(reply, self._conversations, turn.message_id, incoming.platform)
         decision = assignment.strategy.decide(

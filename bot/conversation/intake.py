@@ -78,8 +78,11 @@ class Intake:
             return taken
         return replace(taken, turn=turn, duplicate=turn is None)
 
-    async def store(self, taken: Taken, history_limit: int) -> StartedTurn | None:
-        """One try; None when the event was handled already (or is held by someone else)."""
+    async def store(
+        self, taken: Taken, history_limit: int, collections: tuple[str, ...] | None = None
+    ) -> StartedTurn | None:
+        """One try; None when the event was handled already (or is held by someone else).
+        `collections`: the knowledge base's documents in them are counted with it."""
         i, question = taken.incoming, taken.question
         assert question is not None
         return await self._conversations.start_turn(
@@ -92,4 +95,5 @@ class Intake:
             lease_until=self._leases.end(),
             origin=i.origin,
             now=self._clock(),
+            collections=collections,
         )

@@ -103,12 +103,17 @@ class Librarian:
 
 
 async def ground(
-    librarian: Librarian | None, asker: Asker, message_id: int, question: str
+    librarian: Librarian | None,
+    asker: Asker,
+    message_id: int,
+    question: str,
+    documents: int | None = None,
 ) -> Grounding:
     """The knowledge base's passages for `question`, noted against the question for the
     support lead's view; none when there is no knowledge base or its search fails (the
-    question is then answered without sources, and the failure logged)."""
-    if librarian is None:
+    question is then answered without sources, and the failure logged). `documents`: how
+    many the channel's collections hold, when already read (0: nothing to search)."""
+    if librarian is None or documents == 0:
         return NO_KNOWLEDGE
     try:
         grounding = await librarian.ground(asker, question)

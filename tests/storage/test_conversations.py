@@ -176,3 +176,31 @@ async def test_record_answer_links_the_call(database: Database) -> None:
         assert view is not None and view.thread_external_id == REF.external_id
     finally:
         await db.dispose()
+
+
+async def test_a_finished_answers_posts_point_at_its_call_by_id_or_by_key(
+    database: Database,
+) -> None:
+    """The answerer knows its call's id; a finish kept through an outage knows only the key."""
+    db = database.engine()
+    conversations = Conversations(db)
+    try:
+        ids = []
+        for n, by_id in ((1, True), (2, False)):
+            turn = await conversations.start_turn(REF, text=f"q{n}", author="U1",
+                                                  event_key=f"e{n}")  # fmt: skip
+            assert turn is not None
+            call_id, _ = await conversations.record_answered_call(
+                record(turn.thread_id, turn.message_id, key=f"k{n}"), "a"
+            )
+            await conversations.finish_question(turn.message_id, "slack", [f"{n}.1"], f"k{n}",
+                                                call_id if by_id else 0)  # fmt: skip
+            ids.append(call_id)
+        assert [await conversations.call_for_post("slack", f"{n}.1") for n in (1, 2)] == ids
+        async with db.connect() as conn:
+            asked = sa.select(messages_t.c.state).where(messages_t.c.role == "user")
+            states = (await conn.execute(asked)).scalars().all()
+        assert states == ["answered", "answered"]
+    finally:
+        await conversations.close()
+        await db.dispose()

@@ -14,8 +14,10 @@ from bot.knowledge.ingest import Ingest
 from bot.knowledge.parsing import parse_page
 from bot.knowledge.ranking import Ranking
 from bot.knowledge.retrieval import KnowledgeBase, Options
+from storage.conversations import Conversations
 from storage.knowledge import KnowledgeStore
 from storage.knowledge_search import counts, lookup
+from storage.records import ThreadRef
 from tests.conftest import Database
 
 CONTACT = "## Contact support\n\nWrite to help@acme.test; we answer within a day.\n"
@@ -250,3 +252,24 @@ async def test_kb_add_leaves_postgres_planning_with_fresh_statistics(
     finally:
         await store.close()
         await store.db.dispose()
+
+
+async def test_a_question_is_stored_with_its_channels_documents_counted(kit: Kit) -> None:
+    """The question's own transaction says whether there is anything to search (the engine
+    then skips the search for a channel whose collections are empty)."""
+    conversations = Conversations(kit.store.db)
+    try:
+        ref = ThreadRef("slack", "T1", "C1", "1.1")
+        new_thread = await conversations.start_turn(ref, text="q1", author="U1", event_key="e1",
+                                                    collections=("default", "solved"))  # fmt: skip
+        empty = await conversations.start_turn(ref, text="q2", author="U1", event_key="e2",
+                                               collections=("internal",))  # fmt: skip
+        uncounted = await conversations.start_turn(ref, text="q3", author="U1", event_key="e3")
+        assert new_thread is not None and empty is not None and uncounted is not None
+        assert (new_thread.documents, empty.documents, uncounted.documents) == (3, 0, None)
+        await kit.ingest.put_text("internal", "oncall.md", "# On-call\n\nPage the VAT team lead.")
+        again = await conversations.reload_turn(empty, 10, ("internal", "default"))
+        assert again.documents == 4 and [t.text for t in again.history] == ["q1"]
+        assert (await conversations.reload_turn(empty, 0)).documents is None
+    finally:
+        await conversations.close()
