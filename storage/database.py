@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,15 +28,23 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x5357_4D49  # any fixed bigint; "SWMI"
 DEFAULT_DEADLINE_S = 10.0  # one short transaction's, unless told otherwise (DATABASE_WAIT_S)
+IDLE_PING_S = 1.0  # a PostgreSQL connection idle longer than this is tested before use
 
 
-def create_engine(url: str, *, search_path: str | None = None, durable: bool = True) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    search_path: str | None = None,
+    durable: bool = True,
+    idle_ping_s: float = IDLE_PING_S,
+) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
 
     `search_path` (PostgreSQL) puts every table in one schema: tests use a schema each.
     `durable=False` (PostgreSQL; tests): a commit returns before its WAL is on disk
     (synchronous_commit=off, 0.2 ms instead of 3-6 ms here). Other connections see the same
     rows at the same moments; only a crash of the server itself could lose the last commits.
+    `idle_ping_s` (PostgreSQL): a pooled connection idle longer than this is tested before use.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -60,14 +69,37 @@ def create_engine(url: str, *, search_path: str | None = None, durable: bool = T
     if not durable:
         settings["synchronous_commit"] = "off"
     connect_args = {"server_settings": settings} if settings else {}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=10,
         max_overflow=10,
         pool_timeout=5,  # a question waits DATABASE_WAIT_S in short tries, not one long one
-        pool_pre_ping=True,
         connect_args=connect_args,
     )
+    _ping_when_idle(engine.sync_engine, idle_ping_s)
+    return engine
+
+
+def _ping_when_idle(engine: sa.Engine, idle_s: float) -> None:
+    """Test a pooled connection before use when it sat idle past `idle_s`; a dead one is
+    replaced (the pool's own `pool_pre_ping` tests every checkout: with asyncpg three round
+    trips, BEGIN, `;` and ROLLBACK, for each of a message's four short transactions). A
+    connection used within the last second that died since fails its statement instead:
+    `DatabaseUnavailable`, retried like any outage (the writes by the spool)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since <= idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool replaces it (and tries a new one) on this
+            raise sa.exc.DisconnectionError(str(error)) from error
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
