@@ -43,8 +43,12 @@ class Write:
         return cls(str(raw["kind"]), str(raw["key"]), raw.get("message_id"), dict(raw["data"]))
 
 
+_CALL_FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
+
+
 def call(record: CallRecord, answer: str | None) -> Write:
-    values = dataclasses.asdict(record)
+    # Every field is a plain value: a shallow copy (asdict deep-copies each, ~0.1 ms a call).
+    values = {name: getattr(record, name) for name in _CALL_FIELDS}
     if record.created_at is not None:
         values["created_at"] = record.created_at.isoformat()
     return Write(CALL, f"call:{record.key}", record.message_id, {"record": values,
