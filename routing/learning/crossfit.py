@@ -75,6 +75,7 @@ class MemorySettings:
     floor: float = 0.05
     lower_from: float = 0.5
     k: int = 20
+    label_power: float = 2.0
 
 
 def balanced_weights(examples: Sequence[LabelledExample]) -> list[float]:
@@ -109,5 +110,5 @@ def fit_memory(
         [ex.text for ex in examples], [ex.needs_premium for ex in examples],
         balanced_weights(examples), prior=settings.prior, floor=settings.floor,
         lower_from=settings.lower_from, k=settings.k, base_fingerprint=base_fingerprint,
-        retrieval_weight=retrieval_weight,
+        retrieval_weight=retrieval_weight, label_power=settings.label_power,
     )  # fmt: skip

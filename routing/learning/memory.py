@@ -8,7 +8,11 @@ towards their label y (1: needed premium, 0: a cheaper tier did as well), with w
 
 and the base score keeps a fixed weight `prior`:
 
-    score = (sum(w * y) + prior * b) / (sum(w) + prior)
+    score = (sum(w * y ** label_power) + prior * b) / (sum(w) + prior)
+
+A judged label is premium's lead in judge points / 3, so a lead of one point (0.33), mostly the
+judge's own noise, pulls as 0.11 and a lead of two (0.67) as 0.44 (`label_power` 2; user
+signals are 0 or 1 and pull as they are). Measured in docs/routing.md.
 
 A message like nothing judged keeps its base score exactly; a rewording of a judged question
 follows its judgement. Lowering a score risks answer quality while raising it only costs money,
@@ -31,7 +35,10 @@ from routing.learning.neighbours import NeighbourIndex, normalised
 FORMAT = "switchboard-memory/1"
 # A reason is given only when the memory moved the score this much.
 REASON_SHIFT = 0.1
-_NUMBERS = ("prior", "floor", "lower_from", "retrieval_weight")
+_NUMBERS = ("prior", "floor", "lower_from", "retrieval_weight", "label_power")
+# What a stored version without a number was measured with: versions from before retrieval-aware
+# routing have no retrieval weight, those from before sharpened labels pull with their labels.
+_STORED_BEFORE = {"retrieval_weight": 0.0, "label_power": 1.0}
 
 
 @dataclass(frozen=True)
@@ -65,15 +72,20 @@ class Memory:
     k: int = 20
     base_fingerprint: str = ""
     retrieval_weight: float = 0.0
+    label_power: float = 2.0  # a label pulls as label ** label_power
     _index: NeighbourIndex = field(init=False, repr=False, compare=False)
-    _labels: array[float] = field(init=False, repr=False, compare=False)
+    _labels: array[float] = field(init=False, repr=False, compare=False)  # as they pull
+    _needed_from: float = field(init=False, repr=False, compare=False)
     _weights: array[float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not len(self.texts) == len(self.labels) == len(self.weights):
             raise ValueError("one label and one weight per judged question are needed")
         object.__setattr__(self, "_index", NeighbourIndex(self.texts))
-        object.__setattr__(self, "_labels", array("d", self.labels))
+        power = self.label_power
+        object.__setattr__(self, "_labels", array("d", (v**power for v in self.labels)))
+        # A label counts as "needed premium" in the reasons from 0.5, whatever its pull.
+        object.__setattr__(self, "_needed_from", 0.5**power)
         object.__setattr__(self, "_weights", array("d", self.weights))
 
     @classmethod
@@ -102,10 +114,15 @@ class Memory:
             label = self._labels[position]
             mass += w * label
             weight += w
-            needed += label >= 0.5
-            fine += label < 0.5
+            needed += label >= self._needed_from
+            fine += label < self._needed_from
             closest = max(closest, cosine)
         return Pull(mass, weight, needed, fine, closest)
+
+    @property
+    def pulls(self) -> array[float]:
+        """Each label as it pulls: label ** label_power, by position."""
+        return self._labels
 
     def neighbours(
         self, words: Sequence[str], skip: frozenset[int] = frozenset()
@@ -149,8 +166,7 @@ class Memory:
             weights=tuple(map(float, raw["weights"])),
             k=int(raw["k"]),
             base_fingerprint=str(raw["base_fingerprint"]),
-            # Versions from before retrieval-aware routing have no retrieval weight: 0.
-            **{name: float(raw.get(name, 0.0)) for name in _NUMBERS},
+            **{name: float(raw.get(name, _STORED_BEFORE.get(name, 0.0))) for name in _NUMBERS},
         )
 
 

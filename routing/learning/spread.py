@@ -86,7 +86,7 @@ def rescored_one(memory: Memory, hood: Neighbourhood, counts: Sequence[int] | No
         drawn: Sequence[int] = [1] * len(hood.positions)
     else:
         drawn = list(map(counts.__getitem__, hood.positions))
-    labels = map(memory.labels.__getitem__, hood.positions)
+    labels = map(memory.pulls.__getitem__, hood.positions)
     weighted = list(map(operator.mul, drawn, hood.weights))
     mass = math.fsum(map(operator.mul, weighted, labels))
     # The cosines are in descending order: the closest neighbour drawn is the first.

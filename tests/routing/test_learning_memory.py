@@ -10,7 +10,9 @@ import pytest
 
 from routing.analyzer.scorer import QueryAnalyzer
 from routing.learning import TunedAnalyzer, example_from_comparison, example_from_signal
-from routing.learning.crossfit import balanced_weights, fit_memory
+from routing.learning.crossfit import MemorySettings, balanced_weights, fit_memory
+from routing.learning.examples import judge_quality
+from routing.learning.memory import Memory
 from routing.learning.neighbours import NeighbourIndex, normalised
 
 HARD = [  # this deployment's weak model fails these (a legacy corner of the product)
@@ -118,3 +120,38 @@ def test_skipped_questions_pull_as_if_never_judged(tuned: TunedAnalyzer) -> None
     # With every judged question skipped, nothing pulls at all.
     everyone = frozenset(range(len(memory.texts)))
     assert memory.pull(words, everyone) == memory.pull([], frozenset())
+
+
+def test_a_one_point_lead_pulls_less_than_a_decisive_one(base: QueryAnalyzer) -> None:
+    """A judged lead of one point in three is mostly the judge's noise: it pulls as 1/9, a lead
+    of two as 4/9, a decisive one (three points or more) as 1; user signals as they are."""
+    judged = "Why was my card payment declined at the shop?"
+    reworded = "why did a store decline my card payment"
+    assert base.score(reworded).score < 0.1
+    seven = judge_quality(7.0)
+    sharpened, plain = [], []
+    for premium in (judge_quality(8.0), judge_quality(9.0), judge_quality(10.0)):
+        examples = [example_from_comparison(judged, seven, premium)]
+        examples += [example_from_comparison(t, 0.9, 0.9) for t in EASY]
+        memory = fit_memory(examples)
+        assert memory.pulls[0] == pytest.approx(memory.labels[0] ** 2)
+        sharpened.append(TunedAnalyzer(base, memory).score(reworded).score)
+        unsharpened = fit_memory(examples, MemorySettings(label_power=1.0))
+        plain.append(TunedAnalyzer(base, unsharpened).score(reworded).score)
+    assert plain[0] == pytest.approx(1 / 3, abs=0.1) and sharpened[0] < plain[0] / 2
+    assert plain[1] == pytest.approx(2 / 3, abs=0.1) and sharpened[1] < plain[1] * 0.75
+    assert sharpened[2] == plain[2] > 0.9
+    escalated = fit_memory([example_from_signal(judged, "escalation")])
+    assert list(escalated.pulls) == [1.0]
+
+
+def test_a_version_from_before_sharpened_labels_pulls_with_its_labels(base: QueryAnalyzer) -> None:
+    raw = Memory.of(["Why was my card payment declined at the shop?"], [1 / 3], [1.0]).to_json()
+    assert raw["label_power"] == 2.0
+    del raw["label_power"]
+    older = TunedAnalyzer.from_json(raw, base)
+    assert older.memory.label_power == 1.0
+    assert older.memory.pulls[0] == older.memory.labels[0] == pytest.approx(1 / 3, abs=1e-4)
+    assert older.score("why did a store decline my card payment").score == pytest.approx(
+        1 / 3, abs=0.03
+    )
