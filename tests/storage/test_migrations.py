@@ -78,6 +78,23 @@ def test_a_migrated_database_starts_without_importing_alembic(sqlite_db: Databas
     assert out.stdout.strip() == "False"
 
 
+def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(sqlite_db: Database) -> None:
+    """2.2 MB of code a SQLite process has no use for (a `postgresql_*` option on a table
+    model, or an import in storage, would load it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "import adapters.composition, adapters.services\n"
+        "from storage.database import create_engine, upgrade\n"
+        f"asyncio.run(upgrade(create_engine({sqlite_db.url!r})))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 async def test_a_sqlite_ledger_of_30000_calls_upgrades_from_0004_in_one_go(
     tmp_path: Path,
 ) -> None:
