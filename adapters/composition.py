@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -44,7 +45,6 @@ from bot.llm.health import HealthObserver
 from bot.llm.pricing import Pricer
 from bot.llm.provider import Provider
 from bot.llm.types import Usage
-from bot.metrics import Metrics
 from bot.notices import LogNotifier, Notifier
 from bot.operations import Operations
 from bot.redaction import LogRedaction, Redactor
@@ -64,6 +64,9 @@ from storage.knowledge import KnowledgeStore
 from storage.solved import Proposals
 from storage.tables import utcnow
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 
 @dataclass
 class Switchboard:
@@ -75,7 +78,7 @@ class Switchboard:
     engine: Engine
     ops: Operations
     digest: DigestJob
-    metrics: Metrics
+    metrics: Metrics | None  # only with METRICS_PORT: nothing would read the counters
     judge: Judge | None
     versions: RouterVersions
     calls: Calls  # the metered call path: every provider request (embeddings too) goes here
@@ -156,7 +159,7 @@ async def _build(
     zone = ZoneInfo(settings.timezone)
     budget = BudgetPolicy.from_settings(settings)
     baseline = baseline_model(settings, routing.config)
-    metrics = Metrics(stores.ledger, budget, clock)
+    metrics = prometheus_metrics(settings, stores, budget, clock)
     pricer = Pricer()
     pricer.price(baseline, Usage(1, 1))  # read the price list now, not inside the first answer
     meter = SpendMeter(stores.ledger, budget, refresh_s=settings.budget_refresh_s, clock=clock)
@@ -168,7 +171,8 @@ async def _build(
     calls = metered_calls(
         settings, routing.config, provider, stores.conversations, pricer,
         baseline_model=baseline, holds=guard, clock=clock, redact=redact,
-        observers=(meter, HealthObserver(routing.health), alerts, metrics),
+        observers=(meter, HealthObserver(routing.health), alerts,
+                   *((metrics,) if metrics is not None else ())),
     )  # fmt: skip
     judge = None
     answer_observers: list[AnswerObserver] = []
@@ -223,6 +227,19 @@ async def _build(
     ops = Operations(stores.conversations, stores.signals, stores.ledger, zone, clock, solved)
     return Switchboard(settings, stores, routing, engine, ops, digest, metrics, judge, versions,
                        calls, shadow, resources)  # fmt: skip
+
+
+def prometheus_metrics(
+    settings: Settings, stores: Stores, budget: BudgetPolicy, clock: Callable[[], datetime]
+) -> Metrics | None:
+    """The call counters /metrics serves, when METRICS_PORT is set. Without it nothing reads
+    them, and prometheus_client (with the http.server and wsgiref it imports) stays unloaded:
+    ~1 MB of a bot's idle RSS (docs/benchmarks.md, section 12)."""
+    if settings.metrics_port is None:
+        return None
+    from bot.metrics import Metrics
+
+    return Metrics(stores.ledger, budget, clock)
 
 
 def semantic_search(settings: Settings, calls: Calls, knowledge: KnowledgeStore) -> Semantic | None:

@@ -56,7 +56,7 @@ def services(switchboard: Switchboard) -> dict[str, Service]:
     found["router"] = partial(sb.versions.follow, settings.router_refresh_s)
     if settings.router_tune_daily:
         found["router-tune"] = daily_tune(sb).serve
-    if settings.metrics_port is not None:
+    if settings.metrics_port is not None and sb.metrics is not None:
         from adapters.web.metrics import serve as serve_metrics
 
         found["metrics"] = partial(serve_metrics, sb.metrics, sb.stores.db,

@@ -76,6 +76,7 @@ async def test_no_secret_in_logs_database_messages_or_metrics(
         "routing_strategy": "fixed",
         "fixed_model": "openai/gpt-4o-mini",
         "llm_max_retries": 0,
+        "metrics_port": 9464,  # counters are kept only for a /metrics to serve (not started)
     }
     good = Harness(
         await make_app(sqlite_db, llm_base_url=simulator.base_url, **settings), fake_slack
@@ -90,6 +91,7 @@ async def test_no_secret_in_logs_database_messages_or_metrics(
     answers = [m.body for m in fake_slack.messages()]
     assert any(b.startswith("[simulated]") for b in answers)
     assert any("rejected our API key" in b for b in answers)
+    assert good.app.metrics is not None
     await good.app.metrics.refresh_budgets()
     places = {
         "logs": "\n".join(

@@ -86,12 +86,30 @@ async def test_metrics_endpoint_shows_calls_latency_cost_errors_and_budget(
     assert abs(found[("switchboard_budget_used_ratio", daily)] - cost / 2.0) < 1e-9
 
 
-async def test_metrics_service_runs_only_with_a_port_and_registries_are_per_app(
+async def test_metrics_are_kept_and_served_only_with_a_port_and_registries_are_per_app(
     sqlite_db: Database, make_app: MakeApp
 ) -> None:
-    first, second = await make_app(sqlite_db), await make_app(sqlite_db, metrics_port=9464)
-    assert "metrics" not in services(first) and "metrics" in services(second)
+    none = await make_app(sqlite_db)
+    assert "metrics" not in services(none) and none.metrics is None
+    await ask(none, "t0", "hello there?", "e0")  # answered without counters
+    first = await make_app(sqlite_db, metrics_port=9464)
+    second = await make_app(sqlite_db, metrics_port=9465)
+    assert "metrics" in services(first) and "metrics" in services(second)
     assert first.metrics is not None and second.metrics is not None
     await ask(first, "t1", "hello there?", "e1")
     assert b"switchboard_llm_calls_total{" in first.metrics.exposition()
     assert b"switchboard_llm_calls_total{" not in second.metrics.exposition()
+
+
+def test_a_bot_without_a_metrics_port_does_not_import_prometheus_client() -> None:
+    """~1 MB of idle RSS (prometheus_client, http.server, wsgiref) that nothing would read."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import adapters.cli.commands.run, adapters.composition, adapters.services\n"
+        "print('prometheus_client' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
