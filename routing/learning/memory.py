@@ -25,11 +25,12 @@ exactly.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from routing.analyzer.features import Features
+from routing.learning.lines import Lines
 from routing.learning.neighbours import NeighbourIndex, normalised
 
 FORMAT = "switchboard-memory/1"
@@ -63,7 +64,7 @@ class Pull:
 
 @dataclass(frozen=True)
 class Memory:
-    texts: tuple[str, ...]  # normalised (neighbours.normalised)
+    texts: Sequence[str]  # normalised (neighbours.normalised); kept as `Lines`
     labels: tuple[float, ...]  # needs premium, 0..1
     weights: tuple[float, ...]  # how far each label is trusted
     prior: float = 0.003  # the base score's weight, in units of neighbour weight
@@ -81,6 +82,8 @@ class Memory:
     def __post_init__(self) -> None:
         if not len(self.texts) == len(self.labels) == len(self.weights):
             raise ValueError("one label and one weight per judged question are needed")
+        if not isinstance(self.texts, Lines):
+            object.__setattr__(self, "texts", Lines(self.texts))
         object.__setattr__(self, "_index", NeighbourIndex(self.texts))
         power = self.label_power
         object.__setattr__(self, "_labels", array("d", (v**power for v in self.labels)))
@@ -160,14 +163,23 @@ class Memory:
     def from_json(cls, raw: Mapping[str, Any]) -> Memory:
         if raw.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} router model: tune again")
+        # Nothing of the parsed JSON is kept (the texts packed, equal numbers shared), so its
+        # objects are freed together rather than pinning the allocator's pools (RSS).
         return cls(
-            texts=tuple(map(str, raw["texts"])),
-            labels=tuple(map(float, raw["labels"])),
-            weights=tuple(map(float, raw["weights"])),
+            texts=Lines(map(str, raw["texts"])),
+            labels=_shared(map(float, raw["labels"])),
+            weights=_shared(map(float, raw["weights"])),
             k=int(raw["k"]),
             base_fingerprint=str(raw["base_fingerprint"]),
             **{name: float(raw.get(name, _STORED_BEFORE.get(name, 0.0))) for name in _NUMBERS},
         )
+
+
+def _shared(values: Iterable[float]) -> tuple[float, ...]:
+    """The values, equal ones as one object (labels and weights take a few distinct values);
+    zeros are left alone (0.0 and -0.0 are equal but written differently)."""
+    seen: dict[float, float] = {}
+    return tuple(seen.setdefault(v, v) if v else v for v in values)
 
 
 def _reason(raised: bool, count: int) -> str:
