@@ -235,10 +235,17 @@ def _forget(task: asyncio.Future[Any]) -> None:
         task.exception()  # retrieved: a late failure of abandoned work is expected
 
 
-async def run_transaction(engine: AsyncEngine, body: Callable[[sa.Connection], T]) -> T:
+async def run_transaction(
+    engine: AsyncEngine, body: Callable[[sa.Connection], T], *, one_statement: bool = False
+) -> T:
     """One short transaction whose body is plain synchronous SQLAlchemy; an outage is raised
-    as `DatabaseUnavailable`."""
+    as `DatabaseUnavailable`. `one_statement`: the body runs a single statement, atomic on its
+    own, so it runs without BEGIN and COMMIT (on PostgreSQL two round trips fewer)."""
     try:
+        if one_statement:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await conn.run_sync(body)
         async with engine.begin() as conn:
             return await conn.run_sync(body)
     except Exception as error:
@@ -278,19 +285,20 @@ class Transactions:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="switchboard-sqlite")
             self._checkpointer = Checkpointer(database)
 
-    async def run(self, body: Callable[[sa.Connection], T]) -> T:
+    async def run(self, body: Callable[[sa.Connection], T], *, one_statement: bool = False) -> T:
         """`body` in one transaction; `DatabaseUnavailable` when the database refuses, drops
         or does not answer within `deadline_s` (a timed-out body may still commit later:
-        every body that is retried must be idempotent)."""
+        every body that is retried must be idempotent). `one_statement`: see
+        `run_transaction` (a SQLite file's BEGIN and COMMIT cost no round trip: the same)."""
         try:
-            return await within(self.deadline_s, self._run(body))
+            return await within(self.deadline_s, self._run(body, one_statement))
         except DatabaseUnavailable:
             self.outages += 1
             raise
 
-    async def _run(self, body: Callable[[sa.Connection], T]) -> T:
+    async def _run(self, body: Callable[[sa.Connection], T], one_statement: bool) -> T:
         if self._sync is None or self._thread is None:
-            return await run_transaction(self.engine, body)
+            return await run_transaction(self.engine, body, one_statement=one_statement)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._thread, self._run_sync, body)

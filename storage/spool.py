@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from storage.database import DatabaseUnavailable, Transactions
 from storage.journal import Journal
-from storage.writes import Write, apply
+from storage.writes import ONE_STATEMENT, Write, apply
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ class WriteSpool:
         land in order: while one of them waits, the next joins it; others go straight on."""
         if write.message_id not in self._waiting:
             try:
-                return await self._run(lambda conn: apply(conn, write, again=False))
+                return await self._run(lambda conn: apply(conn, write, again=False),
+                                       one_statement=write.kind in ONE_STATEMENT)  # fmt: skip
             except DatabaseUnavailable as error:
                 log.warning("database unavailable (%s): %s kept for later", error,
                             write.describe())  # fmt: skip
@@ -97,7 +98,7 @@ class WriteSpool:
         while self._queue:
             write = self._queue[0]
             try:
-                await self._run(_again(write))
+                await self._run(_again(write), one_statement=write.kind in ONE_STATEMENT)
             except DatabaseUnavailable:
                 await asyncio.sleep(delay)
                 delay = min(self._max, delay * 2)

@@ -22,6 +22,8 @@ from storage.records import CallRecord
 from storage.turns import finish_question, record_call
 
 CALL, BEGIN, CHECKPOINT, FINISH, FAIL = "call", "begin", "checkpoint", "finish", "fail"
+# The kinds `apply` writes with one UPDATE (atomic by itself: no transaction around it).
+ONE_STATEMENT = frozenset({BEGIN, CHECKPOINT, FAIL})
 
 
 @dataclass(frozen=True)
