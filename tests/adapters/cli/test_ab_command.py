@@ -12,6 +12,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from storage.database import create_engine
 from tests.bot.experiments.helpers import ask, fixed_ab, routing_file
+from tests.conftest import migrated_copy
 from tests.fakes import FakeProvider
 
 
@@ -31,10 +32,13 @@ async def fill(url: str, routing: Path) -> None:
 
 
 def test_ab_report_json_and_list(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sqlite_template: Path,
 ) -> None:
     routing = routing_file(tmp_path, fixed_ab(target=50))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    url = f"sqlite+aiosqlite:///{migrated_copy(sqlite_template, tmp_path / 'cli.db')}"
     asyncio.run(fill(url, routing))
     monkeypatch.setenv("ROUTING_FILE", str(routing))
     assert main(["ab", "report", "ab", "--json", "--database", url]) == 0

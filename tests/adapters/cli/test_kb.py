@@ -12,7 +12,7 @@ from adapters.cli.main import main
 from storage.tables import utcnow
 from tests.adapters.cli.environment import only_env
 from tests.adapters.cli.test_chat import simulator_in_a_thread
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, migrated_copy
 
 VAT = """---
 title: Billing
@@ -23,6 +23,13 @@ description: Invoices, VAT and refunds.
 
 Go to Settings > Billing and edit the VAT number printed on your invoices.
 """
+
+
+@pytest.fixture(autouse=True)
+def home_database(tmp_path: Path, sqlite_template: Path) -> Path:
+    """The home's database (DATA_DIR/switchboard.db) already migrated: these tests are about
+    `kb` on a deployment, not its first start (test_run and test_stop start on a new home)."""
+    return migrated_copy(sqlite_template, tmp_path / "var" / "switchboard.db")
 
 
 @pytest.fixture

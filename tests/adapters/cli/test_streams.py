@@ -14,17 +14,17 @@ import pytest
 
 from adapters.cli.main import main
 from adapters.llm.simulator import Fault, LLMSimulator
-from storage.database import create_engine, upgrade
+from storage.database import create_engine
 from tests.adapters.cli.environment import only_env
+from tests.conftest import migrated_copy
 from tests.rows import call_values, insert_calls, make_thread
 
 
 async def failed_calls(path: Path, count: int) -> None:
     """`count` failed calls in the last minutes, as after a provider outage, and four answered
-    ones ($0.000004 of spend)."""
+    ones ($0.000004 of spend), in `path` (a migrated database)."""
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
-        await upgrade(engine)
         thread = await make_thread(engine)
         now = datetime.now(UTC) - timedelta(minutes=1)
         await insert_calls(engine, [
@@ -42,8 +42,9 @@ async def test_ask_json_stays_json_when_alerts_fire(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    sqlite_template: Path,
 ) -> None:
-    await failed_calls(tmp_path / "var" / "switchboard.db", 24)
+    await failed_calls(migrated_copy(sqlite_template, tmp_path / "var" / "switchboard.db"), 24)
     simulator.inject(Fault("server_error", times=10))  # this question fails too
     # The CLI's own logging set-up (pytest's capture handler would otherwise take the logs).
     monkeypatch.setattr(logging.getLogger(), "handlers", [])

@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from adapters.cli.main import main
-from storage.database import create_engine, upgrade
+from storage.database import create_engine
 from tests.adapters.web import seeded
 from tests.adapters.web.serving import TOKEN, free_port
+from tests.conftest import migrated_copy
 
 
 @pytest.fixture
@@ -44,8 +45,9 @@ def test_an_open_address_without_a_token_is_refused_in_one_line_before_the_datab
 
 
 def test_a_port_in_use_is_one_line_naming_the_setting(
-    environment: Path, capsys: pytest.CaptureFixture[str]
+    environment: Path, capsys: pytest.CaptureFixture[str], sqlite_template: Path
 ) -> None:
+    migrated_copy(sqlite_template, environment)  # a deployment's ledger, not its first start
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -58,14 +60,14 @@ def test_a_port_in_use_is_one_line_naming_the_setting(
 
 
 def test_the_command_serves_the_pages_with_only_database_url_and_a_token(
-    environment: Path, tmp_path: Path
+    environment: Path, tmp_path: Path, sqlite_template: Path
 ) -> None:
     """Runs the installed `switchboard` in its own process (about 2-4 s of start-up on this
     machine): the only test of the command as the README gives it."""
 
     async def seed() -> None:
+        migrated_copy(sqlite_template, environment)
         engine = create_engine(os.environ["DATABASE_URL"])
-        await upgrade(engine)
         await seeded.seed(engine)
         await engine.dispose()
 

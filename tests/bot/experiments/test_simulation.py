@@ -23,6 +23,7 @@ from bot.llm.pricing import estimate_tokens
 from bot.llm.types import ChatRequest, StreamResult, Usage
 from storage.database import create_engine
 from storage.tables import utcnow
+from tests.conftest import migrated_copy
 
 TARGET = 120
 PRICES = {m.name: (m.input_usd_per_mtok, m.output_usd_per_mtok) for m in (STANDARD, LEAN)}
@@ -44,10 +45,10 @@ class PricedAnswers:
 
 
 async def test_forty_percent_cheaper_variant_is_recommended_at_the_target_and_not_before(
-    tmp_path: Path,
+    tmp_path: Path, sqlite_template: Path
 ) -> None:
     routing = write_routing(tmp_path / "routing.toml", TARGET)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'ab.db'}"
+    url = f"sqlite+aiosqlite:///{migrated_copy(sqlite_template, tmp_path / 'ab.db')}"
     users = SimulatedUsers(seed=5, thumbs_up=0.995, follow_up=0.1, solved=0.3)
     app = await build(
         settings_for(url, routing, 0.0), db=create_engine(url), provider=PricedAnswers()
