@@ -28,7 +28,10 @@ typecheck: $(STAMP)
 # stalling on purpose, Chromium): on a clean clone of 2e05f69 at load 1.6-3.4, 838 tests took
 # 70.2-80.7 s in two workers, 73.0 s in two with work stealing, 63.5 s in three, 66.3 s in four,
 # and 57.4 s in three with work stealing (docs/benchmarks.md, section 13). Before issue 22, when
-# the suite was CPU-bound, two were fastest (57-59 s; three 65 s, four 71 s).
+# the suite was CPU-bound, two were fastest (57-59 s; three 65 s, four 71 s). On a machine
+# shared with other jobs (load 6-10), two cost ~10 s less CPU at about the same wall time
+# (106.6 s against 116.6 s of CPU, mean of three runs each; section 13, round 2): there,
+# `make test TEST_WORKERS=2`.
 TEST_WORKERS ?= 3
 
 # Bytecode is cached (in __pycache__, ignored by git) even where PYTHONDONTWRITEBYTECODE is set:
