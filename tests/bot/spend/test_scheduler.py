@@ -217,3 +217,44 @@ async def test_losing_the_leader_lock_in_an_outage_is_one_warning_line(
         await asyncio.gather(serving, return_exceptions=True)
         await proxy.close()
         await dispose_all()
+
+
+@dataclass
+class Times:
+    """A trigger for the test: each next time from `offsets` (seconds from now), then never."""
+
+    offsets: list[float]
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime:
+        wait = self.offsets.pop(0) if self.offsets else 86_400.0
+        return datetime.now(UTC) + timedelta(seconds=wait)
+
+
+async def test_the_leader_posts_at_each_digest_time_and_skips_one_missed_beyond_grace(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed_days(database, 3)
+    clock = Clock(datetime.combine(START, time(8), tzinfo=BERLIN))  # nothing to catch up
+    notifier = RecordingNotifier()
+    digests = job(database, clock, notifier)
+    # 13 h late (beyond the 12 h grace): skipped; then due now; then 0.3 s later.
+    times = Times([-13 * 3600.0, 0.0, 0.3])
+    scheduler = DigestScheduler(digests, times, LeaderLock(ENGINES[-1]), retry_s=0.01)
+    clock.at(START + timedelta(1), 9)
+    serving = asyncio.create_task(scheduler.serve())
+    try:
+        for _ in range(300):
+            if len(notifier.notices) == 1:
+                clock.at(START + timedelta(2), 9)  # before the third time comes
+            if len(notifier.notices) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert scheduler.leading
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await dispose_all()
+    assert "missed by" in caplog.text
+    posted = [n.title for n in notifier.notices]
+    assert posted == [f"Switchboard spend for {START + timedelta(n):%a %d %b %Y}" for n in (0, 1)]
+    assert not scheduler.leading
