@@ -4,10 +4,6 @@ Each run claims (job="digest", scope, period=the reported local date) before pos
 replicas, a retry or a catch-up never post a day twice. Missed days are caught up at start-up.
 On PostgreSQL only the holder of a session advisory lock runs the scheduler; the others retry
 the lock periodically and take over when the holder's connection dies.
-
-The schedule is one task that sleeps until the next digest time (`DailyTrigger`), not
-APScheduler: one daily job did not need its ~1 MB of imported code in every bot's idle RSS
-(docs/benchmarks.md, section 12).
 """
 
 from __future__ import annotations
@@ -15,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.notices import Notice, Notifier, broadcast
 from bot.spend.digest import build_digest, digest_notice
@@ -34,39 +31,11 @@ CATCH_UP_DAYS = 7
 # A digest delayed by a restart or a long pause is still worth posting the same day.
 MISFIRE_GRACE_S = 12 * 3600
 LOCK_RETRY_S = 30.0
-# A sleep until the digest time is cut into steps this long, each ending with the wall clock
-# read again: a host suspended or a clock stepped meanwhile moves the digest time, not the sleep.
-CLOCK_STEP_S = 60.0
 
 
-class Trigger(Protocol):
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime:
-        """The next time to run at or after `now`."""
-        ...
-
-
-@dataclass(frozen=True)
-class DailyTrigger:
-    """Every day at hour:minute local time in `zone`: 09:00 stays 09:00 across DST changes."""
-
-    hour: int
-    minute: int
-    zone: ZoneInfo
-
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime:
-        """The first hour:minute local at or after `now` (`previous` is not needed: the same
-        signature as APScheduler's triggers)."""
-        local = now.astimezone(self.zone)
-        at = time(self.hour, self.minute)
-        fire = datetime.combine(local.date(), at, tzinfo=self.zone)
-        if fire < local:
-            fire = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=self.zone)
-        return fire
-
-
-def digest_trigger(digest_time: str, zone: ZoneInfo) -> DailyTrigger:
+def digest_trigger(digest_time: str, zone: ZoneInfo) -> CronTrigger:
     hour, minute = (int(part) for part in digest_time.split(":"))
-    return DailyTrigger(hour, minute, zone)
+    return CronTrigger(hour=hour, minute=minute, timezone=zone)
 
 
 ExperimentLines = Callable[[datetime], Awaitable[Sequence[str]]]  # lines for the day ending
@@ -172,18 +141,13 @@ class DigestJob:
 
 
 class DigestScheduler:
-    """Runs the digest job at each trigger time while this instance holds the leader lock.
-
-    As the APScheduler job it replaces: one run at a time, a missed time runs once when the
-    process wakes within MISFIRE_GRACE_S of it (later ones are left to the next start-up's
-    catch-up), and losing the lead stops the schedule but not a digest being posted."""
+    """Runs the digest job in an AsyncIOScheduler while this instance holds the leader lock."""
 
     def __init__(
-        self, job: DigestJob, trigger: Trigger, lock: LeaderLock, retry_s: float = LOCK_RETRY_S
+        self, job: DigestJob, trigger: CronTrigger, lock: LeaderLock, retry_s: float = LOCK_RETRY_S
     ) -> None:
         self.job, self.trigger, self.lock, self.retry_s = job, trigger, lock, retry_s
-        self.scheduler: asyncio.Task[None] | None = None
-        self._posting: asyncio.Task[bool] | None = None
+        self.scheduler: AsyncIOScheduler | None = None
 
     @property
     def leading(self) -> bool:
@@ -194,31 +158,24 @@ class DigestScheduler:
         if await self.lock.hold():
             if self.scheduler is None:
                 await self.job.catch_up()
-                self.scheduler = asyncio.create_task(self._daily(), name="digest-schedule")
+                self.scheduler = AsyncIOScheduler(timezone=self.job.zone)
+                self.scheduler.add_job(
+                    self.job.run,
+                    self.trigger,
+                    id="digest",
+                    misfire_grace_time=MISFIRE_GRACE_S,
+                    coalesce=True,
+                    max_instances=1,
+                )
+                self.scheduler.start()
                 log.info("digest scheduler started (leader)")
         elif self.scheduler is not None:
             self.stop_scheduler()
         return self.leading
 
-    async def _daily(self) -> None:
-        after = datetime.now(UTC)
-        while True:
-            fire = self.trigger.get_next_fire_time(None, after)
-            late = await _wall_clock_sleep(fire)
-            after = fire + timedelta(seconds=1)
-            if late > MISFIRE_GRACE_S:
-                log.warning("digest time %s missed by %.0f s: skipped (the next start-up "
-                            "catches it up)", fire.isoformat(), late)  # fmt: skip
-                continue
-            self._posting = asyncio.create_task(self.job.run(), name="digest")
-            try:
-                await asyncio.shield(self._posting)  # stopping the schedule lets it finish
-            except Exception:
-                log.exception("digest for %s failed", fire.date())
-
     def stop_scheduler(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.cancel()
+            self.scheduler.shutdown(wait=False)
             self.scheduler = None
             log.info("digest scheduler stopped")
 
@@ -241,13 +198,3 @@ class DigestScheduler:
                 await asyncio.sleep(self.retry_s)
         finally:
             await self.close()
-
-
-async def _wall_clock_sleep(until: datetime) -> float:
-    """Sleep until `until` by the wall clock, in steps of at most CLOCK_STEP_S; how late it
-    woke, in seconds."""
-    while True:
-        late = (datetime.now(UTC) - until).total_seconds()
-        if late >= 0:
-            return late
-        await asyncio.sleep(min(-late, CLOCK_STEP_S))
