@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
@@ -17,9 +17,11 @@ from routing.active import ScorerSlot
 from routing.analyzer.scorer import QueryAnalyzer, Scorer
 from routing.learning.examples import LabelledExample
 from routing.learning.tuned import TunedAnalyzer
-from routing.learning.tuning import TuneResult, tune
 from storage.claims import Claims
 from storage.learning import LearningData, VersionRow
+
+if TYPE_CHECKING:
+    from routing.learning.tuning import TuneResult
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,10 @@ class RouterVersions:
     async def tune(self, examples: Sequence[LabelledExample], *, seed: int = 0) -> Tuned:
         """Cross-fit on the labels, compare with the active version on all of them, store the
         version with what it saw and how it measured, and activate it only when adopted."""
+        # The tuning stack (cross-fitting, metrics, statistics) is loaded by a process that
+        # tunes, not by every bot that only scores with a version.
+        from routing.learning.tuning import tune
+
         await self.refresh()
         # Seconds of pure CPU on thousands of labels: off the event loop (the daily tune runs in
         # the bot process), so answers keep flowing meanwhile.

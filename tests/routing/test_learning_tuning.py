@@ -291,3 +291,23 @@ def test_the_spread_stops_early_only_once_the_decision_is_settled(
     assert spread(2 * CHECK_EVERY, point=-1.0) == first  # no gain: refused whatever the spread
     assert spread(2 * CHECK_EVERY, point=1.96 * first) == full  # on the edge: every round
     assert settled(10.0, first, 1.96) and not settled(1.96 * first, first, 1.96)
+
+
+def test_a_bot_that_only_scores_with_a_version_does_not_load_the_tuning_stack() -> None:
+    """Cross-fitting and its metrics are loaded by a process that tunes (~0.25 MB of idle RSS
+    otherwise); the package's names still resolve."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import adapters.composition, adapters.services, routing.learning as learning\n"
+        "print('routing.learning.tuning' in sys.modules,\n"
+        "      'routing.learning.crossfit' in sys.modules)\n"
+        "print(learning.tune.__module__, learning.Outcome.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == [
+        "False False",
+        "routing.learning.tuning routing.learning.metrics",
+    ]
