@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from routing.candidates import DEFAULT_PROVIDER, Candidate, Catalog, ProviderKind, ProviderSpec
@@ -181,6 +180,8 @@ def write_thresholds(path: Path, thresholds: Thresholds, source: Path | None = N
         if not found:
             raw = tomllib.loads(text)
             raw["thresholds"] = {k: round(v, 6) for k, v in values.items()}
+            import tomli_w  # only here (calibration), not in every bot
+
             text = tomli_w.dumps(raw)
             break
     load_check = tomllib.loads(text)  # never write a file we could not read back

@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.knowledge.config import SUFFIXES
 from bot.knowledge.ingest import Problem, SourceFile
-from bot.knowledge.parsing import SUFFIXES
 
 MAX_FILE_BYTES = 2_000_000
 MAX_FILES = 5_000

@@ -7,6 +7,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The files the knowledge base reads, by suffix (the folder reader lists them without loading
+# the parsers).
+MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".mdown"})
+HTML = frozenset({".html", ".htm"})
+TEXT = frozenset({".txt", ".text", ".rst"})
+SUFFIXES = MARKDOWN | HTML | TEXT
+
 DEFAULT_COLLECTION = "default"
 # Solved threads an admin approved (bot.learning.solved): a channel not listed in
 # KB_CHANNEL_COLLECTIONS draws on them with the default collection; a listed one names it.

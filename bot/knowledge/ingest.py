@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.knowledge.config import DEFAULT_COLLECTION
-from bot.knowledge.parsing import content_hash, parse_page
 from bot.knowledge.semantic import Embedding, Semantic
 from storage.knowledge import KnowledgeStore, Outcome
 from storage.knowledge_records import Source
@@ -132,6 +131,8 @@ class Ingest:
     async def _index(
         self, source: Source, listed: list[SourceFile | Problem], report: Report
     ) -> None:
+        from bot.knowledge import parsing  # with the first page: see `put_text`
+
         seen: set[str] = set()
         for item in listed:
             seen.add(item.path)
@@ -140,9 +141,9 @@ class Ingest:
                 continue
             text = decode(item.raw)
             if isinstance(text, str):
-                page = parse_page(
+                page = parsing.parse_page(
                     text, path=item.path, name=item.name, url_base=source.url_base,
-                    digest=content_hash(item.raw),
+                    digest=parsing.content_hash(item.raw),
                 )  # fmt: skip
                 outcome = await self.store.put(source.collection, page, source.id)
                 report.count(outcome, len(page.passages))
@@ -171,8 +172,12 @@ class Ingest:
         """Add or replace one document from a program (a solved thread, a note): `path` is
         its key in the collection and is shown in citations without a link; `kind` is
         "markdown", "html" or "text"."""
+        # The parsers (Markdown, HTML, front matter) load with the first page: a bot that
+        # never indexes one does not carry them (docs/benchmarks.md, section 12).
+        from bot.knowledge import parsing
+
         suffix = {"markdown": ".md", "html": ".html", "text": ".txt"}[kind]
-        page = parse_page(text, path=path, name=path, title=title, url=url, parse_as=suffix)
+        page = parsing.parse_page(text, path=path, name=path, title=title, url=url, parse_as=suffix)
         outcome = await self.store.put(collection, page)
         if outcome != "unchanged":
             report = Report()

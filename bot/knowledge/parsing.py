@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from bot.knowledge.config import HTML, MARKDOWN
 from bot.knowledge.frontmatter import split_front_matter
 from bot.knowledge.hypertext import html_sections
 from bot.knowledge.links import page_url
@@ -17,10 +18,6 @@ from storage.knowledge_records import Page
 from storage.knowledge_stemming import stem
 from storage.knowledge_words import words
 
-MARKDOWN = frozenset({".md", ".markdown", ".mdx", ".mdown"})
-HTML = frozenset({".html", ".htm"})
-TEXT = frozenset({".txt", ".text", ".rst"})
-SUFFIXES = MARKDOWN | HTML | TEXT
 MAX_TERM = 40  # longer "words" are hashes, keys and data, not something a question misspells
 
 

@@ -16,7 +16,6 @@ from bot.errors import ConfigError
 from routing.active import ScorerSlot
 from routing.analyzer.scorer import QueryAnalyzer, Scorer
 from routing.learning.examples import LabelledExample
-from routing.learning.tuned import TunedAnalyzer
 from storage.claims import Claims
 from storage.learning import LearningData, VersionRow
 
@@ -40,6 +39,10 @@ class RouterVersions:
     def scorer(self, row: VersionRow) -> Scorer:
         if row.model is None:
             raise ValueError(f"router version {row.id} has no model")
+        # The memory's code loads with the first version scored: a bot on the shipped
+        # analyzer does not carry it (docs/benchmarks.md, section 12).
+        from routing.learning.tuned import TunedAnalyzer
+
         return TunedAnalyzer.from_json(json.loads(row.model), self._base)
 
     async def refresh(self) -> int | None:

@@ -14,15 +14,18 @@ from routing.learning.examples import (
     example_from_signal,
     judge_quality,
 )
-from routing.learning.tuned import BaseMismatchError, TunedAnalyzer
 
 if TYPE_CHECKING:
     from routing.learning.metrics import Comparison, Interval, Metrics, Outcome
+    from routing.learning.tuned import BaseMismatchError, TunedAnalyzer
     from routing.learning.tuning import TuneResult, TuneSettings, tune
 
 # The tuning stack (cross-fitting, metrics, statistics) only where it is used: a bot that
-# scores with a version imports this package too (docs/benchmarks.md, section 12).
+# scores with a version imports this package too; the memory of judged questions only where a
+# version is scored (docs/benchmarks.md, section 12).
 _LAZY = {
+    "BaseMismatchError": "routing.learning.tuned",
+    "TunedAnalyzer": "routing.learning.tuned",
     "Comparison": "routing.learning.metrics",
     "Interval": "routing.learning.metrics",
     "Metrics": "routing.learning.metrics",
