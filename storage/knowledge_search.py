@@ -55,7 +55,7 @@ _COLUMNS = """p.id, p.document_id, d.collection, d.path, d.name, d.title, d.url,
 def match(
     conn: sa.Connection,
     groups: Sequence[Sought],
-    collections: Sequence[str] | None,
+    collections: Sequence[str],
     limit: int,
     *,
     least: int = 1,
@@ -63,10 +63,8 @@ def match(
     depth: int = DEPTH,
     synonym_depth: int = SYNONYM_DEPTH,
 ) -> list[Match]:
-    """The `limit` best passages of `collections` (None: all) for `groups`; those with at
-    least `least` of the groups come first (`strict`: only those)."""
-    if collections is None:
-        collections = all_collections(conn)
+    """The `limit` best passages of `collections` (those `lookup` found documents in) for
+    `groups`; those with at least `least` of the groups come first (`strict`: only those)."""
     params: dict[str, object] = {
         "n": limit, "depth": depth, "shallow": synonym_depth, "least": least
     }  # fmt: skip
@@ -118,13 +116,8 @@ def _hits(
     return hits
 
 
-def all_collections(conn: sa.Connection) -> list[str]:
-    d = kb_documents_t.c
-    return list(conn.execute(sa.select(d.collection).distinct()).scalars())
-
-
 def known_stems(
-    conn: sa.Connection, words: Sequence[str], collections: Sequence[str] | None
+    conn: sa.Connection, words: Sequence[str], collections: Sequence[str]
 ) -> set[str]:
     """The `words` that some passage of `collections` uses in some form (by their stems)."""
     stems = {w: stem(w) for w in words}
@@ -134,7 +127,7 @@ def known_stems(
     used = set(
         conn.execute(
             sa.select(k.term).distinct().where(
-                k.collection.in_(all_collections(conn) if collections is None else collections),
+                k.collection.in_(collections),
                 k.term.in_(set(stems.values())),
             )
         ).scalars()
@@ -200,16 +193,12 @@ def _similar_postgres(conn: sa.Connection, word: str, limit: int) -> list[tuple[
     return [(term, documents) for term, documents in rows]
 
 
-# Asked for every question: built once (a fresh statement costs more than running it), the
-# collections as one expanding parameter (a statement built per question with its own IN list
-# paid for its cache key every time).
-_COUNTS = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(kb_documents_t.c.passages), 0))
-_COUNTS_IN = _COUNTS.where(
-    kb_documents_t.c.collection.in_(sa.bindparam("collections", expanding=True))
-)
 # The documents of each collection that has some: what a question needs before it reads a
 # posting (how many documents, for the words' idf, and which collections to read), in one
-# round trip instead of one for the count and one or two for the list.
+# round trip instead of one for the count and one or two for the list. Asked for every
+# question, so built once (a fresh statement costs more than running it), the collections as
+# one expanding parameter (a statement built per question with its own IN list paid for its
+# cache key every time).
 _PER_COLLECTION = sa.select(kb_documents_t.c.collection, sa.func.count()).group_by(
     kb_documents_t.c.collection
 )
@@ -225,16 +214,6 @@ DOCUMENTS_IN = (
     .where(kb_documents_t.c.collection.in_(sa.bindparam("collections", expanding=True)))
     .scalar_subquery()
 )
-
-
-def counts(conn: sa.Connection, collections: Sequence[str] | None = None) -> tuple[int, int]:
-    """(documents, passages) in `collections` (None: the whole knowledge base)."""
-    if collections is None:
-        row = conn.execute(_COUNTS).one()
-    else:
-        row = conn.execute(_COUNTS_IN, {"collections": list(collections)}).one()
-    documents, passages = row
-    return int(documents), int(passages)
 
 
 def per_collection(conn: sa.Connection, collections: Sequence[str] | None = None) -> dict[str, int]:
