@@ -39,6 +39,7 @@ from routing.learning.tuning import (
     outcome_of,
 )
 from routing.training.evaluation import apgr, cpt
+from tests.imports import modules_after
 
 QUICK = TuneSettings(rounds=200, spread_rounds=100)  # where the guard is not under test
 
@@ -296,18 +297,11 @@ def test_the_spread_stops_early_only_once_the_decision_is_settled(
 def test_a_bot_that_only_scores_with_a_version_does_not_load_the_tuning_stack() -> None:
     """Cross-fitting and its metrics are loaded by a process that tunes (~0.25 MB of idle RSS
     otherwise); the package's names still resolve."""
-    import subprocess
-    import sys
+    import routing.learning as learning
 
-    code = (
-        "import sys\n"
-        "import adapters.composition, adapters.services, routing.learning as learning\n"
-        "print('routing.learning.tuning' in sys.modules,\n"
-        "      'routing.learning.crossfit' in sys.modules)\n"
-        "print(learning.tune.__module__, learning.Outcome.__module__)\n"
+    loaded = modules_after("import adapters.composition, adapters.services, routing.learning")
+    assert "routing.learning.tuning" not in loaded and "routing.learning.crossfit" not in loaded
+    assert (learning.tune.__module__, learning.Outcome.__module__) == (
+        "routing.learning.tuning",
+        "routing.learning.metrics",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:2] == [
-        "False False",
-        "routing.learning.tuning routing.learning.metrics",
-    ]

@@ -20,6 +20,7 @@ from storage.knowledge import KnowledgeStore
 from storage.knowledge_tables import search_machinery
 from storage.tables import SQLModel
 from tests.conftest import PG_URL, Database
+from tests.imports import modules_after
 
 
 async def test_migrated_schema_matches_the_models(database: Database) -> None:
@@ -65,34 +66,25 @@ async def test_start_up_skips_alembic_only_when_the_database_is_at_the_heads(
 
 
 def test_a_migrated_database_starts_without_importing_alembic(sqlite_db: Database) -> None:
-    import subprocess
-    import sys
-
     code = (
-        "import asyncio, sys\n"
+        "import asyncio\n"
         "from storage.database import create_engine, upgrade\n"
-        f"asyncio.run(upgrade(create_engine({sqlite_db.url!r})))\n"
-        "print('alembic' in sys.modules)\n"
+        f"asyncio.run(upgrade(create_engine({sqlite_db.url!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert "alembic" not in modules_after(code)
 
 
 def test_a_bot_on_sqlite_never_imports_the_postgresql_dialect(sqlite_db: Database) -> None:
     """2.2 MB of code a SQLite process has no use for (a `postgresql_*` option on a table
     model, or an import in storage, would load it)."""
-    import subprocess
-    import sys
-
     code = (
-        "import asyncio, sys\n"
+        "import asyncio\n"
         "import adapters.composition, adapters.services\n"
         "from storage.database import create_engine, upgrade\n"
-        f"asyncio.run(upgrade(create_engine({sqlite_db.url!r})))\n"
-        "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')))\n"
+        f"asyncio.run(upgrade(create_engine({sqlite_db.url!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    loaded = modules_after(code)
+    assert not {m for m in loaded if m.startswith("sqlalchemy.dialects.postgresql")}
 
 
 async def test_a_sqlite_ledger_of_30000_calls_upgrades_from_0004_in_one_go(

@@ -14,6 +14,7 @@ from tests.bot.experiments.helpers import ask
 from tests.conftest import Database, MakeApp
 from tests.fakes import FakeProvider, Scripted
 from tests.http import http_client
+from tests.imports import modules_after
 
 
 def free_port() -> int:
@@ -103,13 +104,5 @@ async def test_metrics_are_kept_and_served_only_with_a_port_and_registries_are_p
 
 def test_a_bot_without_a_metrics_port_does_not_import_prometheus_client() -> None:
     """~1 MB of idle RSS (prometheus_client, http.server, wsgiref) that nothing would read."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "import adapters.cli.commands.run, adapters.composition, adapters.services\n"
-        "print('prometheus_client' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    code = "import adapters.cli.commands.run, adapters.composition, adapters.services"
+    assert "prometheus_client" not in modules_after(code)
